@@ -1,0 +1,52 @@
+# gr-bearing: the two commands of the README, and what they stand on.
+#   make demo   set up, build, install, replay the bundled capture and print bearings
+#   make test   set up, build, install, run the whole test suite
+# Both are idempotent: each step is skipped when its inputs did not change.
+
+VENV        := $(CURDIR)/.venv
+PYTHON      := $(VENV)/bin/python
+BUILD       := $(CURDIR)/build
+SITE        := $(VENV)/lib/python3.11/site-packages
+DEMO        := examples/data/demo_ula4.sigmf-meta
+DEB_PACKAGES := gnuradio gnuradio-dev cmake g++ make pkg-config pybind11-dev python3-pybind11 python3-venv python3-yaml
+
+export GRC_BLOCKS_PATH := $(VENV)/share/gnuradio/grc/blocks
+
+.PHONY: demo test install system venv grc lint clean
+
+demo: install
+	$(VENV)/bin/bearing estimate $(DEMO) --method music --average 1024 --plot $(BUILD)/demo-spectrum.png
+	$(VENV)/bin/bearing evaluate $(DEMO) --method music --average 1024
+
+test: install
+	$(PYTHON) -m pytest -q tests
+
+system:
+	@scripts/ensure-debian-packages.sh $(DEB_PACKAGES)
+
+venv: system $(VENV)/.requirements.stamp
+
+$(VENV)/.requirements.stamp: requirements/constraints.txt requirements/runtime.txt requirements/test.txt
+	test -x $(PYTHON) || /usr/bin/python3 -m venv --system-site-packages $(VENV)
+	$(PYTHON) -m pip install -q --disable-pip-version-check -c requirements/constraints.txt \
+		-r requirements/runtime.txt -r requirements/test.txt
+	touch $@
+
+$(BUILD)/CMakeCache.txt: CMakeLists.txt | venv
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(VENV) \
+		-DPYTHON_EXECUTABLE=$(PYTHON) -DGR_PYTHON_DIR=$(SITE)
+
+install: venv $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j 2
+	cmake --install $(BUILD) > /dev/null
+
+# GNU Radio Companion with the venv's packages and this module's blocks.
+grc: install
+	$(PYTHON) /usr/bin/gnuradio-companion $(GRC)
+
+lint: venv
+	$(VENV)/bin/ruff check python tests examples
+	$(VENV)/bin/ruff format --check python tests examples
+
+clean:
+	rm -rf $(BUILD)
