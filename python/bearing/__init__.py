@@ -1,6 +1,34 @@
 """gr-bearing: direction finding (angle of arrival) with phase-coherent antenna arrays.
 
-Algorithms live in plain modules (``array_model``, ``covariance``, ``estimators``, ...)
-that take and return numpy arrays; the GNU Radio blocks re-exported here are thin
-wrappers around them.
+Algorithms live in plain modules (``array_model``, ``covariance``, ``estimators``,
+``crb``, ``capture``, ``simulator``, ...) that take and return numpy arrays; the GNU Radio
+blocks exported here are thin wrappers that move items, tags and messages.
 """
+
+from .array_model import ArrayGeometry, steering_matrix, uca, ula, ura, wavelength_m
+from .capture import Capture, CaptureError, read_capture, write_capture
+from .capture_source import capture_source
+from .covariance_accumulator import covariance_accumulator
+from .doa_estimator import doa_estimator
+from .json_sink import json_sink
+from .peak_search import peak_search
+from .resources import demo_capture_path
+
+__all__ = [
+    "ArrayGeometry",
+    "Capture",
+    "CaptureError",
+    "capture_source",
+    "covariance_accumulator",
+    "demo_capture_path",
+    "doa_estimator",
+    "json_sink",
+    "peak_search",
+    "read_capture",
+    "steering_matrix",
+    "uca",
+    "ula",
+    "ura",
+    "wavelength_m",
+    "write_capture",
+]

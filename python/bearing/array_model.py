@@ -115,7 +115,8 @@ class ArrayGeometry:
         """Elements ``first .. first + length - 1`` (the subarrays of spatial smoothing)."""
         if length < 1 or first < 0 or first + length > self.num_elements:
             raise ValueError(
-                f"subarray [{first}, {first + length}) does not fit in an array of {self.num_elements} elements"
+                f"subarray [{first}, {first + length}) does not fit in an array of "
+                f"{self.num_elements} elements"
             )
         return ArrayGeometry(self.positions_m[first : first + length])
 
@@ -147,7 +148,7 @@ def ula(num_elements: int, spacing_m: float) -> ArrayGeometry:
     """Uniform linear array along the y axis, broadside at azimuth 0 (boresight +x).
 
     Element 0 is the leftmost (+y); the index grows towards positive azimuth (clockwise),
-    so ``a_m(az) = exp(-j 2 pi m spacing sin(az) / lambda)`` up to a common phase.
+    so ``a_m(az) = exp(+j 2 pi m spacing sin(az) / lambda)`` up to a common phase.
     The array is centred on the origin.
     """
     _check_count(num_elements, "num_elements")

@@ -1,0 +1,81 @@
+"""GNU Radio block: replay a multi-antenna SigMF capture as a stream of M-channel vectors."""
+
+from __future__ import annotations
+
+import numpy as np
+from gnuradio import gr
+
+from . import messages
+from .capture import Capture, read_capture
+
+
+class capture_source(gr.sync_block):
+    """Replays a SigMF recording (see docs/capture-format.md) as complex64 vectors of M channels.
+
+    One output item is one snapshot of all M channels. Tags (see :mod:`messages`):
+    ``segment_start`` on the first sample of each capture segment and ``truth`` on the
+    first sample of each ground-truth annotation, so that downstream windows do not straddle
+    a gap in the recording and estimates can be compared with the truth.
+
+    Args:
+        path: the recording (``.sigmf-meta``, ``.sigmf-data`` or their common base name).
+        repeat: start again from the first sample at the end (for live demos).
+        num_elements: the vector length the flowgraph expects (GRC needs it to draw the
+            port); 0 takes it from the capture. A capture with another channel count is refused.
+    """
+
+    def __init__(self, path: str, repeat: bool = False, num_elements: int = 0) -> None:
+        self.capture: Capture = read_capture(path)
+        if num_elements and int(num_elements) != self.capture.num_channels:
+            raise ValueError(
+                f"{path}: the capture has {self.capture.num_channels} channels but the block's "
+                f"num_elements is {num_elements}"
+            )
+        gr.sync_block.__init__(
+            self,
+            name="Bearing Capture Source",
+            in_sig=None,
+            out_sig=[(np.complex64, self.capture.num_channels)],
+        )
+        self._repeat = bool(repeat)
+        self._next_sample = 0
+
+    @property
+    def num_elements(self) -> int:
+        return self.capture.num_channels
+
+    def work(self, input_items, output_items) -> int:
+        out = output_items[0]
+        if self._next_sample >= self.capture.num_samples:
+            if not self._repeat or self.capture.num_samples == 0:
+                return -1  # WORK_DONE
+            self._next_sample = 0
+        count = min(len(out), self.capture.num_samples - self._next_sample)
+        out[:count] = self.capture.read(self._next_sample, count)
+        self._tag_range(self._next_sample, count)
+        self._next_sample += count
+        return count
+
+    def _tag_range(self, first: int, count: int) -> None:
+        """Tags for the capture samples ``[first, first + count)`` just written."""
+        offset = self.nitems_written(0) - first
+        stop = first + count
+        for index, segment in enumerate(self.capture.segments):
+            if first <= segment.sample_start < stop:
+                value = {
+                    "segment": index,
+                    "sample_index": segment.sample_start,
+                    "global_index": -1 if segment.global_index is None else segment.global_index,
+                }
+                self._add_tag(offset + segment.sample_start, messages.SEGMENT_START, value)
+        for truth in self.capture.truths:
+            if first <= truth.sample_start < stop:
+                value = {"azimuth_deg": truth.azimuth_deg, "sample_count": truth.sample_count}
+                if truth.elevation_deg is not None:
+                    value["elevation_deg"] = truth.elevation_deg
+                if truth.label:
+                    value["label"] = truth.label
+                self._add_tag(offset + truth.sample_start, messages.TRUTH, value)
+
+    def _add_tag(self, offset: int, key: str, value: dict) -> None:
+        self.add_item_tag(0, offset, messages.to_pmt(key), messages.to_pmt(value))

@@ -1,0 +1,240 @@
+"""The `bearing` command: simulate, inspect, estimate and evaluate captures headless.
+
+Its output is a contract users script against; docs/cli.md documents every field. Errors go
+to standard error as one line ``bearing: error: ...`` with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from gnuradio import gr
+
+from . import evaluation
+from .capture import CaptureError, read_capture
+from .estimators import METHODS
+from .replay import ReplayFlowgraph, ReplaySettings
+from .simulator import PRESETS, Scenario, simulate, write
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.verbose:
+        # GNU Radio's own notices (buffer alignment, ...) would drown ours; see _replay.
+        gr.logging().set_default_level(gr.log_levels.err)
+    try:
+        return args.run(args)
+    except (CaptureError, ValueError, OSError) as error:
+        print(f"bearing: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bearing", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="show GNU Radio's log on stderr")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    simulation = commands.add_parser("simulate", help="write a SigMF capture from a scenario")
+    source = simulation.add_mutually_exclusive_group(required=True)
+    source.add_argument("--preset", choices=sorted(PRESETS), help="a named scenario")
+    source.add_argument("--scenario", metavar="FILE.json", help="a scenario file (docs/simulator.md)")
+    simulation.add_argument("--out", required=True, help="capture path (.sigmf-meta/.sigmf-data are added)")
+    simulation.add_argument("--seed", type=int, help="override the scenario's master seed")
+    simulation.add_argument("--rho", type=float, help="override the impairment degree (0 = ideal array)")
+    simulation.add_argument("--snr-db", type=float, help="override the SNR of every emitter, dB")
+    simulation.set_defaults(run=_simulate)
+
+    info = commands.add_parser("info", help="describe a SigMF capture")
+    info.add_argument("capture")
+    info.add_argument("--json", action="store_true", help="one JSON object instead of text")
+    info.set_defaults(run=_info)
+
+    estimation = argparse.ArgumentParser(add_help=False)
+    estimation.add_argument("--sources", type=int, default=1, help="number of emitters (default 1)")
+    estimation.add_argument(
+        "--average",
+        type=int,
+        default=1024,
+        help="snapshots per estimate, windows back to back (default 1024)",
+    )
+    estimation.add_argument("--overlap", type=int, default=0, help="snapshots shared by consecutive windows")
+    estimation.add_argument("--forward-backward", action="store_true", help="forward-backward averaging")
+    estimation.add_argument(
+        "--subarray", type=int, default=0, metavar="L", help="spatial smoothing with subarrays of L elements"
+    )
+    estimation.add_argument(
+        "--grid",
+        type=float,
+        nargs=3,
+        default=(-90.0, 90.0, 0.1),
+        metavar=("START", "STOP", "STEP"),
+        help="azimuth grid in degrees (default -90 90 0.1)",
+    )
+    estimation.add_argument(
+        "--min-separation", type=float, default=2.0, help="minimum peak separation in degrees (default 2)"
+    )
+
+    estimate = commands.add_parser(
+        "estimate", parents=[estimation], help="bearings of a capture, one estimate per window"
+    )
+    estimate.add_argument("capture")
+    estimate.add_argument("--method", choices=METHODS, default="music")
+    estimate.add_argument("--json", action="store_true", help="one JSON object per estimate and line")
+    estimate.add_argument("--plot", metavar="PNG", help="write the spatial spectrum over time as a PNG")
+    estimate.set_defaults(run=_estimate)
+
+    evaluate = commands.add_parser(
+        "evaluate", parents=[estimation], help="error statistics against the capture's annotations"
+    )
+    evaluate.add_argument("captures", nargs="+", metavar="CAPTURE")
+    evaluate.add_argument(
+        "--method", default="music", help=f"one or more of {', '.join(METHODS)}, comma separated"
+    )
+    evaluate.add_argument("--json", action="store_true", help="one JSON object per capture and method")
+    evaluate.set_defaults(run=_evaluate)
+    return parser
+
+
+def _settings(args: argparse.Namespace, method: str) -> ReplaySettings:
+    start, stop, step = args.grid
+    return ReplaySettings(
+        method=method,
+        num_sources=args.sources,
+        average=args.average,
+        overlap=args.overlap,
+        forward_backward=args.forward_backward,
+        subarray_length=args.subarray,
+        grid_start_deg=start,
+        grid_stop_deg=stop,
+        grid_step_deg=step,
+        min_separation_deg=args.min_separation,
+    )
+
+
+def _replay(capture: str, settings: ReplaySettings, json_path: str = "", keep_spectra: bool = False):
+    """Runs the replay flowgraph; windows it had to skip are summed up on stderr."""
+    flowgraph = ReplayFlowgraph(capture, settings, json_path=json_path, keep_spectra=keep_spectra)
+    flowgraph.run()
+    skipped = (
+        (flowgraph.covariance.dropped_windows, "windows dropped: NaN or infinite samples"),
+        (flowgraph.estimator.failed_estimates, f"windows without a {settings.method} estimate"),
+    )
+    for count, what in skipped:
+        if count:
+            print(f"bearing: warning: {capture}: {count} {what} (details with --verbose)", file=sys.stderr)
+    return flowgraph
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    if args.preset:
+        scenario = PRESETS[args.preset]()
+    else:
+        try:
+            scenario = Scenario.from_json(Path(args.scenario).read_text())
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{args.scenario}: not valid JSON ({error})") from None
+    scenario = _override(scenario, seed=args.seed, rho=args.rho, snr_db=args.snr_db)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    print(write(simulate(scenario), out))
+    return 0
+
+
+def _override(scenario: Scenario, seed: int | None, rho: float | None, snr_db: float | None) -> Scenario:
+    """The scenario with the command line's overrides applied (None keeps the scenario's value)."""
+    changes: dict = {}
+    if seed is not None:
+        changes["seed"] = seed
+    if rho is not None:
+        changes["impairments"] = dataclasses.replace(scenario.impairments, rho=rho)
+    if snr_db is not None:
+        changes["emitters"] = tuple(dataclasses.replace(e, snr_db=snr_db) for e in scenario.emitters)
+    return dataclasses.replace(scenario, **changes)
+
+
+def _info(args: argparse.Namespace) -> int:
+    capture = read_capture(args.capture)
+    summary = {
+        "capture": str(capture.meta_path),
+        "datatype": capture.datatype,
+        "num_channels": capture.num_channels,
+        "num_samples": capture.num_samples,
+        "sample_rate_hz": capture.sample_rate_hz,
+        "frequency_hz": capture.frequency_hz,
+        "num_segments": len(capture.segments),
+        "num_annotations": len(capture.truths),
+        "element_positions_m": capture.geometry.positions_m.tolist(),
+        "annotated_azimuth_deg": sorted({t.azimuth_deg for t in capture.truths}),
+    }
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+    for key, value in summary.items():
+        if key == "annotated_azimuth_deg" and value:
+            value = f"{len(value)} distinct, {min(value):.1f} .. {max(value):.1f}"
+        print(f"{key:22s} {value}")
+    return 0
+
+
+def _estimate(args: argparse.Namespace) -> int:
+    settings = _settings(args, args.method)
+    flowgraph = _replay(
+        args.capture, settings, json_path="-" if args.json else "", keep_spectra=bool(args.plot)
+    )
+    if not args.json:
+        _print_estimates(flowgraph.records)
+    if args.plot:
+        from .plotting import plot_spectrum_history
+
+        title = f"{Path(args.capture).name}: {args.method}, {args.average} snapshots per estimate"
+        path = plot_spectrum_history(
+            flowgraph.spectra, flowgraph.estimator.grid_deg, flowgraph.records, args.plot, title
+        )
+        print(f"spatial spectrum written to {path}", file=sys.stderr)
+    return 0
+
+
+def _print_estimates(records: list[dict]) -> None:
+    print(f"{'sample_start':>12} {'samples':>8}  {'azimuth_deg':<20} {'truth_deg':<20} {'error_deg':<12}")
+    for record in records:
+        errors, _ = evaluation.matched_errors_deg(record["azimuth_deg"], record["truth_azimuth_deg"])
+        print(
+            f"{record['sample_start']:>12} {record['sample_count']:>8}  "
+            f"{_angles(record['azimuth_deg']):<20} {_angles(record['truth_azimuth_deg']):<20} "
+            f"{_angles(errors, precision=3):<12}"
+        )
+
+
+def _angles(values: Sequence[float], precision: int = 2) -> str:
+    return ",".join(f"{v:.{precision}f}" for v in values) or "-"
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    methods = [m.strip() for m in args.method.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise ValueError(f"unknown method {', '.join(unknown) or '(none)'}; choose from {', '.join(METHODS)}")
+    rows = []
+    for capture in args.captures:
+        if not read_capture(capture).truths:
+            raise ValueError(f"{capture}: the capture has no ground-truth annotations to evaluate against")
+        for method in methods:
+            statistics = evaluation.error_statistics(_replay(capture, _settings(args, method)).records)
+            rows.append({"capture": Path(capture).name, "method": method, **statistics})
+    if args.json:
+        for row in rows:
+            print(json.dumps(row))
+        return 0
+    header = ("capture", "method", *evaluation.STATISTICS)
+    width = max(len(row["capture"]) for row in rows)
+    print(f"{header[0]:<{width}}  {header[1]:<10} " + " ".join(f"{h:>10}" for h in header[2:]))
+    for row in rows:
+        cells = [f"{row[h]:>10d}" if isinstance(row[h], int) else f"{row[h]:>10.3f}" for h in header[2:]]
+        print(f"{row['capture']:<{width}}  {row['method']:<10} " + " ".join(cells))
+    return 0

@@ -1,0 +1,148 @@
+"""GNU Radio block: classical direction finding (Bartlett, MVDR, MUSIC, root-MUSIC, ESPRIT)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pmt
+from gnuradio import gr
+
+from . import messages
+from .array_model import ArrayGeometry, wavelength_m
+from .estimators import METHODS, Estimator
+
+
+class doa_estimator(gr.basic_block):
+    """Estimates bearings from covariance matrices (``L*L`` complex64 vectors, row-major).
+
+    For every input covariance it outputs the spatial spectrum on the azimuth grid
+    ``grid_start_deg .. grid_stop_deg`` (step ``grid_step_deg``) as float32 in dB relative to
+    its maximum (for QT GUI vector sinks), and publishes a ``bearings`` message (see
+    :mod:`messages`). The method can be changed at run time (:meth:`set_method`, or a
+    ``method`` message holding the name as a symbol or string). An ``azimuth`` message,
+    the pair ``(azimuth_deg . strongest bearing)``, drives a QT GUI Compass as a readout.
+
+    The array is described by ``positions_m`` (M x 3, metres, SigMF spatial frame) and the
+    carrier ``frequency_hz``. With spatial smoothing upstream, set ``covariance_size`` to the
+    subarray length L: the estimator then uses the first L elements.
+
+    A covariance the method cannot use (NaN, singular, too few elements) is dropped with a log
+    line and counted in :attr:`failed_estimates`; the flowgraph goes on.
+    """
+
+    def __init__(
+        self,
+        positions_m: list,
+        frequency_hz: float,
+        method: str = "music",
+        num_sources: int = 1,
+        grid_start_deg: float = -90.0,
+        grid_stop_deg: float = 90.0,
+        grid_step_deg: float = 0.1,
+        min_separation_deg: float = 2.0,
+        covariance_size: int = 0,
+    ) -> None:
+        geometry = ArrayGeometry(np.asarray(positions_m, dtype=np.float64))
+        size = int(covariance_size) or geometry.num_elements
+        geometry = geometry.subarray(0, size)
+        self.grid_deg = azimuth_grid(grid_start_deg, grid_stop_deg, grid_step_deg)
+        self._estimator = Estimator(
+            geometry, wavelength_m(frequency_hz), self.grid_deg, method, min_separation_deg
+        )
+        self._size = size
+        self.failed_estimates = 0
+        self.set_num_sources(num_sources)
+        gr.basic_block.__init__(
+            self,
+            name="Bearing DoA Estimator",
+            in_sig=[(np.complex64, size * size)],
+            out_sig=[(np.float32, len(self.grid_deg))],
+        )
+        self.set_tag_propagation_policy(gr.TPP_DONT)
+        self.message_port_register_out(pmt.intern(messages.BEARINGS_PORT))
+        self.message_port_register_out(pmt.intern(messages.AZIMUTH_PORT))
+        self.message_port_register_in(pmt.intern("method"))
+        self.set_msg_handler(pmt.intern("method"), self.handle_method)
+
+    @property
+    def method(self) -> str:
+        return self._estimator.method
+
+    def set_method(self, method: str) -> None:
+        """Switch the estimation method (one of :data:`estimators.METHODS`)."""
+        self._estimator.set_method(method)
+
+    def set_num_sources(self, num_sources: int) -> None:
+        if not 1 <= int(num_sources) <= self._size - 1:
+            raise ValueError(
+                f"num_sources must be between 1 and {self._size - 1} for a covariance of "
+                f"{self._size} elements, got {num_sources}"
+            )
+        self._num_sources = int(num_sources)
+
+    def handle_method(self, message: pmt.pmt_t) -> None:
+        name = pmt.cdr(message) if pmt.is_pair(message) else message
+        try:
+            self.set_method(str(messages.from_pmt(name)))
+        except ValueError as error:
+            self.logger.error(f"method message ignored: {error}")
+
+    def forecast(self, noutput_items: int, ninputs: int) -> list[int]:
+        return [noutput_items] * ninputs
+
+    def general_work(self, input_items, output_items) -> int:
+        items, out = input_items[0], output_items[0]
+        count = min(len(items), len(out))
+        windows = self._window_tags(count)
+        produced = 0
+        for index in range(count):
+            window = windows.get(self.nitems_read(0) + index)
+            try:
+                estimate = self._estimator.estimate(
+                    items[index].reshape(self._size, self._size), self._num_sources
+                )
+            except (ValueError, np.linalg.LinAlgError) as error:
+                self.failed_estimates += 1
+                first = window["sample_start"] if window else "?"
+                self.logger.warn(f"no estimate for the window starting at sample {first}: {error}")
+                continue
+            spectrum_db = spectrum_to_db(estimate.spectrum)
+            out[produced] = spectrum_db
+            peak_db = np.interp(estimate.azimuth_deg, self.grid_deg, spectrum_db)
+            message = messages.bearings_message(estimate.azimuth_deg, peak_db, self.method, window)
+            self.message_port_pub(pmt.intern(messages.BEARINGS_PORT), message)
+            if len(estimate.azimuth_deg):
+                self.message_port_pub(
+                    pmt.intern(messages.AZIMUTH_PORT), messages.azimuth_pair(estimate.azimuth_deg[0])
+                )
+            produced += 1
+        self.consume(0, count)
+        return produced
+
+    def _window_tags(self, count: int) -> dict[int, dict]:
+        first = self.nitems_read(0)
+        return {
+            tag.offset: messages.from_pmt(tag.value)
+            for tag in self.get_tags_in_range(0, first, first + count, pmt.intern(messages.WINDOW))
+        }
+
+
+def azimuth_grid(start_deg: float, stop_deg: float, step_deg: float) -> np.ndarray:
+    """Azimuth grid ``start, start + step, ..., stop`` (stop included when on the grid), degrees."""
+    if not step_deg > 0:
+        raise ValueError(f"grid_step_deg must be positive, got {step_deg}")
+    if not stop_deg > start_deg:
+        raise ValueError(f"grid_stop_deg ({stop_deg}) must exceed grid_start_deg ({start_deg})")
+    count = int(np.floor((stop_deg - start_deg) / step_deg + 1e-9)) + 1
+    return start_deg + step_deg * np.arange(count)
+
+
+def spectrum_to_db(spectrum: np.ndarray) -> np.ndarray:
+    """Power spectrum in dB relative to its maximum, float32, floored at -100 dB."""
+    peak = float(np.max(spectrum))
+    scaled = np.maximum(np.asarray(spectrum, dtype=np.float64) / peak, 1e-10) if peak > 0 else None
+    if scaled is None:
+        return np.full(len(spectrum), -100.0, dtype=np.float32)
+    return (10.0 * np.log10(scaled)).astype(np.float32)
+
+
+__all__ = ["METHODS", "azimuth_grid", "doa_estimator", "spectrum_to_db"]

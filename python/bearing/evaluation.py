@@ -1,0 +1,64 @@
+"""Accuracy of bearing estimates against ground truth: matching and error statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.optimize import linear_sum_assignment
+
+STATISTICS = ("count", "missed", "rmse_deg", "median_deg", "p80_deg", "p95_deg", "max_deg")
+
+
+def angle_difference_deg(a_deg: ArrayLike, b_deg: ArrayLike) -> NDArray[np.float64]:
+    """Signed difference ``a - b`` wrapped to [-180, 180) degrees."""
+    return (np.asarray(a_deg, dtype=np.float64) - np.asarray(b_deg, dtype=np.float64) + 180.0) % 360.0 - 180.0
+
+
+def matched_errors_deg(estimated_deg: ArrayLike, truth_deg: ArrayLike) -> tuple[NDArray[np.float64], int]:
+    """Absolute errors of the estimates assigned one-to-one to the true bearings.
+
+    The assignment minimises the total absolute error (Hungarian algorithm). Returns the
+    errors of the matched pairs and the number of true bearings left without an estimate.
+    """
+    estimated = np.atleast_1d(np.asarray(estimated_deg, dtype=np.float64))
+    truth = np.atleast_1d(np.asarray(truth_deg, dtype=np.float64))
+    if estimated.size == 0 or truth.size == 0:
+        return np.empty(0), int(truth.size)
+    cost = np.abs(angle_difference_deg(estimated[:, None], truth[None, :]))
+    rows, cols = linear_sum_assignment(cost)
+    return cost[rows, cols], int(truth.size - len(cols))
+
+
+def error_statistics(records: Iterable[dict]) -> dict[str, float]:
+    """RMSE, median, p80, p95 and max absolute error over estimate records with ground truth.
+
+    ``records`` are the JSON objects of `bearing estimate` (``azimuth_deg`` and
+    ``truth_azimuth_deg`` lists); records without truth are ignored.
+    """
+    errors: list[NDArray[np.float64]] = []
+    missed = 0
+    for record in records:
+        if record.get("truth_azimuth_deg"):
+            matched, unmatched = matched_errors_deg(record["azimuth_deg"], record["truth_azimuth_deg"])
+            errors.append(matched)
+            missed += unmatched
+    return summarize_errors(np.concatenate(errors) if errors else np.empty(0), missed)
+
+
+def summarize_errors(errors_deg: ArrayLike, missed: int = 0) -> dict[str, float]:
+    """The :data:`STATISTICS` of a set of absolute errors in degrees (NaN when there are none)."""
+    errors = np.abs(np.asarray(errors_deg, dtype=np.float64))
+    if errors.size == 0:
+        nan = float("nan")
+        return {"count": 0, "missed": missed, **dict.fromkeys(STATISTICS[2:], nan)}
+    return {
+        "count": int(errors.size),
+        "missed": int(missed),
+        "rmse_deg": float(np.sqrt(np.mean(errors**2))),
+        "median_deg": float(np.median(errors)),
+        "p80_deg": float(np.percentile(errors, 80)),
+        "p95_deg": float(np.percentile(errors, 95)),
+        "max_deg": float(np.max(errors)),
+    }

@@ -1,0 +1,116 @@
+"""Stream tags and messages exchanged by the gr-bearing blocks (their keys are a public contract).
+
+Stream tags (values are PMT dicts):
+
+* ``segment_start`` on the first sample of each capture segment, from the capture source:
+  ``{segment: int, sample_index: int, global_index: int | None}``. ``sample_index`` is
+  the index of that sample in the recording; blocks downstream count sample indices from it.
+* ``truth`` on the first sample of each ground-truth annotation:
+  ``{azimuth_deg: float, sample_count: int}`` (plus ``elevation_deg``, ``label`` when known).
+* ``window`` on each covariance item, from the covariance accumulator:
+  ``{sample_start: int, sample_count: int, truth_azimuth_deg: [float, ...]}``: the samples the
+  estimate rests on and the annotated bearings that overlap them.
+
+Messages:
+
+* ``bearings`` (estimator and peak search): a PMT dict with ``azimuth_deg`` (f64 vector),
+  ``peak_db`` (f64 vector, spectrum value at each bearing in dB relative to the spectrum's
+  maximum), ``num_sources``, ``method``, ``sample_start``, ``sample_count`` and
+  ``truth_azimuth_deg`` (f64 vector, empty when the capture has no annotation there).
+  :func:`bearings_record` turns it into the JSON object that ``bearing estimate --json`` prints.
+* ``azimuth`` (estimator): the pair ``(azimuth_deg . float)`` of the strongest bearing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pmt
+from numpy.typing import ArrayLike
+
+SEGMENT_START = "segment_start"
+TRUTH = "truth"
+WINDOW = "window"
+BEARINGS_PORT = "bearings"
+AZIMUTH_PORT = "azimuth"
+COVARIANCE_PORT = "covariance"
+
+
+def to_pmt(value: object) -> pmt.pmt_t:
+    """``pmt.to_pmt`` for values that may hold numpy scalars (which it rejects) or arrays."""
+    return pmt.to_pmt(_plain(value))
+
+
+def from_pmt(value: pmt.pmt_t) -> object:
+    """``pmt.to_python`` with uniform vectors returned as lists (JSON-ready)."""
+    return _listify(pmt.to_python(value))
+
+
+def window_info(sample_start: int, sample_count: int, truth_azimuth_deg: ArrayLike) -> dict:
+    """The ``window`` tag value of a covariance item."""
+    return {
+        "sample_start": int(sample_start),
+        "sample_count": int(sample_count),
+        "truth_azimuth_deg": np.asarray(truth_azimuth_deg, dtype=np.float64),
+    }
+
+
+def bearings_message(
+    azimuth_deg: ArrayLike, peak_db: ArrayLike, method: str, window: dict | None
+) -> pmt.pmt_t:
+    """The ``bearings`` message for one estimate; ``window`` is the item's ``window`` tag, if any."""
+    window = window or {}
+    return to_pmt(
+        {
+            "sample_start": window.get("sample_start", -1),
+            "sample_count": window.get("sample_count", 0),
+            "azimuth_deg": np.asarray(azimuth_deg, dtype=np.float64),
+            "peak_db": np.asarray(peak_db, dtype=np.float64),
+            "num_sources": len(np.atleast_1d(azimuth_deg)),
+            "method": method,
+            "truth_azimuth_deg": np.asarray(window.get("truth_azimuth_deg", ()), dtype=np.float64),
+        }
+    )
+
+
+def azimuth_pair(azimuth_deg: float) -> pmt.pmt_t:
+    """The ``azimuth`` message: ``(azimuth_deg . value)``, the form QT GUI Compass and Number blocks read."""
+    return pmt.cons(pmt.intern("azimuth_deg"), pmt.from_double(float(azimuth_deg)))
+
+
+RECORD_KEYS = (
+    "sample_start",
+    "sample_count",
+    "azimuth_deg",
+    "num_sources",
+    "method",
+    "peak_db",
+    "truth_azimuth_deg",
+)
+
+
+def bearings_record(message: pmt.pmt_t) -> dict:
+    """The JSON object of one estimate, keys in the documented order (see docs/cli.md)."""
+    fields = from_pmt(message)
+    return {key: fields[key] for key in RECORD_KEYS if key in fields}
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _listify(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _listify(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_listify(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value

@@ -1,0 +1,61 @@
+"""GNU Radio block: bearings of the K strongest peaks of a spatial spectrum."""
+
+from __future__ import annotations
+
+import numpy as np
+import pmt
+from gnuradio import gr
+
+from . import messages
+from .doa_estimator import azimuth_grid
+from .peaks import find_peaks
+
+
+class peak_search(gr.sync_block):
+    """Finds up to ``num_sources`` peaks, at least ``min_separation_deg`` apart, in each spectrum.
+
+    Input: float32 spectra on the grid ``grid_start_deg .. grid_stop_deg`` (step
+    ``grid_step_deg``), in any monotonic scale (linear or dB). Output: a ``bearings`` message
+    per spectrum (see :mod:`messages`; ``method`` is ``"peak-search"``, ``peak_db`` the input
+    values at the peaks). Use it behind any block that outputs a spectrum, such as
+    the estimator or the later coarray and MoD-DNN blocks, to re-count or re-separate peaks.
+    """
+
+    def __init__(
+        self,
+        grid_start_deg: float = -90.0,
+        grid_stop_deg: float = 90.0,
+        grid_step_deg: float = 0.1,
+        num_sources: int = 1,
+        min_separation_deg: float = 2.0,
+    ) -> None:
+        if int(num_sources) < 1:
+            raise ValueError(f"num_sources must be at least 1, got {num_sources}")
+        self.grid_deg = azimuth_grid(grid_start_deg, grid_stop_deg, grid_step_deg)
+        self._num_sources = int(num_sources)
+        self._min_separation_deg = float(min_separation_deg)
+        gr.sync_block.__init__(
+            self, name="Bearing Peak Search", in_sig=[(np.float32, len(self.grid_deg))], out_sig=None
+        )
+        self.message_port_register_out(pmt.intern(messages.BEARINGS_PORT))
+
+    def set_num_sources(self, num_sources: int) -> None:
+        self._num_sources = int(num_sources)
+
+    def work(self, input_items, output_items) -> int:
+        spectra = input_items[0]
+        first = self.nitems_read(0)
+        windows = {
+            tag.offset: messages.from_pmt(tag.value)
+            for tag in self.get_tags_in_range(0, first, first + len(spectra), pmt.intern(messages.WINDOW))
+        }
+        for index, spectrum in enumerate(spectra):
+            if not np.all(np.isfinite(spectrum)):
+                self.logger.warn(f"spectrum {first + index} skipped: NaN or infinite values")
+                continue
+            peaks = find_peaks(spectrum, self.grid_deg, self._num_sources, self._min_separation_deg)
+            message = messages.bearings_message(
+                self.grid_deg[peaks], spectrum[peaks], "peak-search", windows.get(first + index)
+            )
+            self.message_port_pub(pmt.intern(messages.BEARINGS_PORT), message)
+        return len(spectra)

@@ -1,0 +1,77 @@
+"""Peak picking on an azimuth spectrum."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.signal
+from numpy.typing import ArrayLike, NDArray
+
+FULL_CIRCLE_DEG = 360.0
+
+
+def find_peaks(
+    spectrum: ArrayLike, grid_deg: ArrayLike, num_sources: int, min_separation_deg: float
+) -> NDArray[np.intp]:
+    """Indices of up to ``num_sources`` local maxima of a spectrum, strongest first.
+
+    Local maxima come from :func:`scipy.signal.find_peaks` (the grid ends are not maxima
+    unless the grid covers the full circle, see :func:`is_full_circle`, in which case it
+    wraps around). They are then taken greedily, strongest first, skipping any peak closer
+    than ``min_separation_deg`` (angular distance, modulo 360 degrees) to one already taken.
+    Fewer than ``num_sources`` indices are returned when there are fewer such peaks.
+
+    Args:
+        spectrum: shape ``(N,)``, real, linear or dB (only the order matters).
+        grid_deg: shape ``(N,)``, the azimuths of ``spectrum`` in degrees, increasing.
+        num_sources: maximum number of peaks, ``>= 1``.
+        min_separation_deg: minimum angular distance between returned peaks, ``>= 0``.
+
+    Returns:
+        indices into ``spectrum``, shape ``(<= num_sources,)``, by decreasing value.
+    """
+    values = np.asarray(spectrum, dtype=np.float64)
+    grid = np.asarray(grid_deg, dtype=np.float64)
+    if values.ndim != 1 or grid.shape != values.shape:
+        raise ValueError(
+            "spectrum and grid_deg must be 1-D of the same length, "
+            f"got shapes {values.shape} and {grid.shape}"
+        )
+    if not (np.all(np.isfinite(values)) and np.all(np.isfinite(grid))):
+        raise ValueError("spectrum or grid_deg contains NaN or infinite values")
+    if int(num_sources) != num_sources or num_sources < 1:
+        raise ValueError(f"num_sources must be a positive integer, got {num_sources!r}")
+    if not min_separation_deg >= 0:
+        raise ValueError(f"min_separation_deg must be >= 0, got {min_separation_deg!r}")
+
+    candidates = _local_maxima(values, circular=is_full_circle(grid))
+    candidates = candidates[np.argsort(values[candidates], kind="stable")[::-1]]
+    selected: list[int] = []
+    for index in candidates:
+        if all(angular_distance_deg(grid[index], grid[s]) >= min_separation_deg for s in selected):
+            selected.append(int(index))
+            if len(selected) == num_sources:
+                break
+    return np.asarray(selected, dtype=np.intp)
+
+
+def is_full_circle(grid_deg: NDArray[np.float64]) -> bool:
+    """True when a uniform increasing grid covers 360 degrees (the next step wraps to its start)."""
+    if grid_deg.size < 3:
+        return False
+    steps = np.diff(grid_deg)
+    return bool(
+        np.allclose(steps, steps[0]) and np.isclose(grid_deg[-1] + steps[0] - grid_deg[0], FULL_CIRCLE_DEG)
+    )
+
+
+def angular_distance_deg(a_deg: ArrayLike, b_deg: ArrayLike) -> NDArray[np.float64]:
+    """Absolute angle between azimuths, modulo 360, in ``[0, 180]`` degrees."""
+    difference = np.abs(np.asarray(a_deg, dtype=np.float64) - b_deg) % FULL_CIRCLE_DEG
+    return np.minimum(difference, FULL_CIRCLE_DEG - difference)
+
+
+def _local_maxima(values: NDArray[np.float64], circular: bool) -> NDArray[np.intp]:
+    if not circular:
+        return scipy.signal.find_peaks(values)[0]
+    padded = np.concatenate([values[-1:], values, values[:1]])
+    return scipy.signal.find_peaks(padded)[0] - 1

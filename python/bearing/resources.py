@@ -1,0 +1,26 @@
+"""Data files shipped with gr-bearing (the bundled demo capture)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DEMO_CAPTURE = "demo_ula4.sigmf-meta"
+
+
+def data_path(name: str) -> Path:
+    """Path of a bundled data file: installed under ``<prefix>/share/gr-bearing/data``, or in
+    ``examples/data`` of the source tree when the package runs from there."""
+    here = Path(__file__).resolve()
+    candidates = [
+        here.parents[5] / "share" / "gr-bearing" / "data" / name,
+        here.parents[2] / "examples" / "data" / name,
+    ]
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate
+    raise FileNotFoundError(f"bundled data file {name} not found in {' or '.join(map(str, candidates))}")
+
+
+def demo_capture_path() -> str:
+    """The bundled demo capture: 4-element half-wavelength ULA, one emitter sweeping -60..60 deg."""
+    return str(data_path(DEMO_CAPTURE))

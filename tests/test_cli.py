@@ -1,0 +1,202 @@
+"""End-to-end tests of the installed `bearing` command."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BEARING = str(Path(sys.prefix) / "bin" / "bearing")
+
+
+def bearing(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([BEARING, *map(str, args)], capture_output=True, text=True, timeout=300)
+    if check and result.returncode != 0:
+        raise AssertionError(f"bearing {' '.join(map(str, args))} failed:\n{result.stderr}")
+    return result
+
+
+def test_estimate_json_follows_the_sigmf_angle_convention(make_capture):
+    """An annotation of +40 deg (clockwise from boresight) is estimated at +40, not -40."""
+    path = make_capture(azimuths_deg=(40.0, 40.0), segment_length=600)
+    records = [
+        json.loads(line)
+        for line in bearing(
+            "estimate", path, "--method", "music", "--average", "300", "--json"
+        ).stdout.splitlines()
+    ]
+    assert [r["sample_start"] for r in records] == [0, 300, 600, 900]
+    for record in records:
+        assert {"sample_start", "sample_count", "azimuth_deg", "num_sources", "method"} <= set(record)
+        assert record["sample_count"] == 300 and record["num_sources"] == 1 and record["method"] == "music"
+        assert record["azimuth_deg"][0] == pytest.approx(40.0, abs=0.5)
+        assert record["truth_azimuth_deg"] == [40.0]
+
+
+def test_estimate_text_table_and_plot(make_capture, tmp_path):
+    path = make_capture(azimuths_deg=(-30.0, 10.0))
+    plot = tmp_path / "spectrum.png"
+    result = bearing("estimate", path, "--method", "mvdr", "--average", "256", "--plot", plot)
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["sample_start", "samples", "azimuth_deg", "truth_deg", "error_deg"]
+    assert len(lines) == 1 + 4
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evaluate_prints_statistics_per_method(make_capture):
+    path = make_capture(azimuths_deg=(-50.0, -10.0, 25.0, 55.0), snr_db=30.0)
+    rows = [
+        json.loads(line)
+        for line in bearing(
+            "evaluate", path, "--method", "music,bartlett", "--average", "512", "--json"
+        ).stdout.splitlines()
+    ]
+    assert [row["method"] for row in rows] == ["music", "bartlett"]
+    for row in rows:
+        assert row["count"] == 4 and row["missed"] == 0
+        assert row["p80_deg"] < 0.5
+        assert row["rmse_deg"] <= row["max_deg"]
+    table = bearing("evaluate", path, "--method", "esprit", "--average", "512").stdout.splitlines()
+    assert table[0].split() == [
+        "capture",
+        "method",
+        "count",
+        "missed",
+        "rmse_deg",
+        "median_deg",
+        "p80_deg",
+        "p95_deg",
+        "max_deg",
+    ]
+    assert table[1].split()[1] == "esprit"
+
+
+def test_info_describes_the_capture(make_capture):
+    path = make_capture(azimuths_deg=(-20.0, 20.0), num_elements=6)
+    info = json.loads(bearing("info", path, "--json").stdout)
+    assert info["num_channels"] == 6 and info["num_segments"] == 2 and info["num_annotations"] == 2
+    assert info["annotated_azimuth_deg"] == [-20.0, 20.0]
+
+
+def _truncate(path: Path) -> None:
+    data = path.with_suffix(".sigmf-data")
+    data.write_bytes(data.read_bytes()[:-3])
+
+
+def _drop_geometry(path: Path) -> None:
+    meta = json.loads(path.read_text())
+    for entry in meta["captures"]:
+        entry.pop("spatial:element_geometry", None)
+    path.write_text(json.dumps(meta))
+
+
+def _unknown_datatype(path: Path) -> None:
+    meta = json.loads(path.read_text())
+    meta["global"]["core:datatype"] = "cf64_be"
+    path.write_text(json.dumps(meta))
+
+
+def _wrong_channel_count(path: Path) -> None:
+    meta = json.loads(path.read_text())
+    meta["global"]["core:num_channels"] = 3
+    path.write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (_truncate, "truncated|multiple"),
+        (_drop_geometry, "spatial:element_geometry"),
+        (_unknown_datatype, "core:datatype"),
+        (_wrong_channel_count, "core:num_channels"),
+    ],
+)
+def test_bad_captures_give_one_clear_line(make_capture, damage, message):
+    path = make_capture()
+    damage(path)
+    for command in (["estimate", path, "--json"], ["info", path], ["evaluate", path]):
+        result = bearing(*command, check=False)
+        assert result.returncode == 2
+        assert result.stdout == ""
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("bearing: error: ")
+        assert re.search(message, lines[0])
+
+
+def test_bad_arguments_are_reported_without_traceback(make_capture, tmp_path):
+    path = make_capture()
+    for args, message in (
+        (["estimate", tmp_path / "missing.sigmf-meta"], "missing"),
+        (["estimate", path, "--sources", "4"], "num_sources"),
+        (["estimate", path, "--average", "0"], "average"),
+        (["evaluate", path, "--method", "music,magic"], "magic"),
+    ):
+        result = bearing(*args, check=False)
+        assert result.returncode == 2, args
+        assert "Traceback" not in result.stderr
+        assert message in result.stderr
+
+
+def _evaluate(path: Path, methods: str = "music") -> list[dict]:
+    result = bearing("evaluate", path, "--method", methods, "--average", "1024", "--json")
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_ideal_demo_array_is_accurate_and_the_bundled_impaired_one_shows_the_error_floor(tmp_path):
+    """rho = 0: MUSIC p80 below 0.2 deg; the bundled rho = 1 capture: classical p80 above 1 deg."""
+    ideal = bearing("simulate", "--preset", "demo_ula4", "--rho", "0", "--out", tmp_path / "sub" / "ideal")
+    ideal_path = Path(ideal.stdout.strip())
+    assert ideal_path == tmp_path / "sub" / "ideal.sigmf-meta" and ideal_path.exists()
+    (ideal_row,) = _evaluate(ideal_path)
+    assert ideal_row["count"] == 121 and ideal_row["p80_deg"] < 0.2
+
+    bundled = Path(__file__).resolve().parents[1] / "examples" / "data" / "demo_ula4.sigmf-meta"
+    for row in _evaluate(bundled, "bartlett,mvdr,music,root-music,esprit"):
+        assert row["count"] == 121 and row["p80_deg"] > 1.0, row
+
+
+def test_simulate_is_reproducible_and_stores_the_scenario(tmp_path):
+    first = Path(
+        bearing(
+            "simulate", "--preset", "demo_ula4", "--seed", "7", "--snr-db", "3", "--out", tmp_path / "a"
+        ).stdout.strip()
+    )
+    second = Path(
+        bearing(
+            "simulate", "--preset", "demo_ula4", "--seed", "7", "--snr-db", "3", "--out", tmp_path / "b"
+        ).stdout.strip()
+    )
+    assert first.with_suffix(".sigmf-data").read_bytes() == second.with_suffix(".sigmf-data").read_bytes()
+    scenario = json.loads(first.read_text())["global"]["bearing:scenario"]
+    assert scenario["seed"] == 7 and scenario["emitters"][0]["snr_db"] == 3.0
+
+    scenario_file = tmp_path / "scenario.json"
+    scenario_file.write_text(json.dumps(scenario))
+    third = Path(bearing("simulate", "--scenario", scenario_file, "--out", tmp_path / "c").stdout.strip())
+    assert third.with_suffix(".sigmf-data").read_bytes() == first.with_suffix(".sigmf-data").read_bytes()
+
+
+def test_bad_scenarios_are_named(tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    result = bearing("simulate", "--scenario", broken, "--out", tmp_path / "x", check=False)
+    assert result.returncode == 2 and "not valid JSON" in result.stderr
+    result = bearing("simulate", "--preset", "demo_ula4", "--rho", "2", "--out", tmp_path / "x", check=False)
+    assert result.returncode == 2 and "rho" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_nan_samples_skip_their_window_with_a_warning(make_capture):
+    path = make_capture(azimuths_deg=(40.0,), segment_length=1024)
+    data = np.memmap(path.with_suffix(".sigmf-data"), dtype=np.complex64, mode="r+").reshape(-1, 4)
+    data[300, 2] = np.nan
+    data.flush()
+    del data
+    result = bearing("estimate", path, "--average", "256", "--json")
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["sample_start"] for r in records] == [0, 512, 768]
+    assert "1 windows dropped: NaN or infinite samples" in result.stderr

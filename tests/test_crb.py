@@ -1,0 +1,158 @@
+"""Cramer-Rao bounds on azimuth: closed forms, scaling, ordering and a direct Fisher-matrix check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gnuradio.bearing.array_model import ArrayGeometry, steering_derivative, steering_matrix, uca, ula
+from gnuradio.bearing.crb import crb_rmse_deg, deterministic_crb, stochastic_crb
+
+WAVELENGTH_M = 1.0
+RAD2_TO_DEG2 = (180.0 / np.pi) ** 2
+CORRELATED_SOURCES = np.array([[1.0, 0.4 + 0.3j], [0.4 - 0.3j, 2.0]])
+
+
+def ula_single_source_bound_deg2(num_elements: int, spacing_m: float, offset_deg: float, snr: float, t: int):
+    """``6 / (T SNR M (M^2 - 1) (2 pi d cos(az - broadside) / lambda)^2)`` in deg^2.
+
+    The deterministic CRB of one source on a ULA [Stoica & Nehorai 1989]: with
+    ``x_m = m d`` the element coordinate along the axis, ``D^H P_perp D = (2 pi cos / lambda)^2
+    * sum_m (x_m - mean x)^2 = (2 pi d cos / lambda)^2 M (M^2 - 1) / 12``. The stochastic CRB
+    multiplies it by ``1 + 1 / (M SNR)`` since ``p^2 a^H R^-1 a = p M SNR / (1 + M SNR)``.
+    """
+    spatial_frequency = 2.0 * np.pi * spacing_m * np.cos(np.deg2rad(offset_deg)) / WAVELENGTH_M
+    return 6.0 / (t * snr * num_elements * (num_elements**2 - 1) * spatial_frequency**2) * RAD2_TO_DEG2
+
+
+@pytest.mark.parametrize("azimuth_deg", [0.0, 20.0, -55.0])
+def test_single_source_on_a_ula_matches_the_closed_forms(azimuth_deg: float) -> None:
+    num_elements, spacing_m, snr, t = 8, 0.5, 10.0, 100
+    geometry = ula(num_elements, spacing_m)
+    closed_form = ula_single_source_bound_deg2(num_elements, spacing_m, azimuth_deg, snr, t)
+
+    deterministic = deterministic_crb(geometry, WAVELENGTH_M, azimuth_deg, [snr], 1.0, t)
+    stochastic = stochastic_crb(geometry, WAVELENGTH_M, azimuth_deg, [snr], 1.0, t)
+
+    assert deterministic.shape == stochastic.shape == (1, 1)
+    assert deterministic[0, 0] == pytest.approx(closed_form, rel=1e-10)
+    assert stochastic[0, 0] == pytest.approx(closed_form * (1.0 + 1.0 / (num_elements * snr)), rel=1e-10)
+
+
+def test_closed_form_uses_the_broadside_of_a_rotated_ula() -> None:
+    axis_azimuth_rad = np.deg2rad(30.0 + 90.0)  # broadside at 30 deg
+    geometry = ArrayGeometry(
+        np.arange(6)[:, None] * 0.4 * [np.cos(axis_azimuth_rad), -np.sin(axis_azimuth_rad), 0.0]
+    )
+    bound = deterministic_crb(geometry, WAVELENGTH_M, 45.0, [4.0], 1.0, 50)[0, 0]
+    assert bound == pytest.approx(ula_single_source_bound_deg2(6, 0.4, 15.0, 4.0, 50), rel=1e-10)
+
+
+def test_stochastic_and_deterministic_agree_at_high_snr() -> None:
+    geometry = ula(8, 0.5)
+    ratios = [
+        np.diag(stochastic_crb(geometry, WAVELENGTH_M, [-10.0, 10.0], [1.0, 1.0], noise_power, 200))
+        / np.diag(deterministic_crb(geometry, WAVELENGTH_M, [-10.0, 10.0], [1.0, 1.0], noise_power, 200))
+        for noise_power in (1.0, 1e-3, 1e-6)
+    ]
+    assert np.all(ratios[0] > 1.1)
+    np.testing.assert_allclose(ratios[-1], 1.0, rtol=1e-4)
+
+
+@pytest.mark.parametrize("bound", [stochastic_crb, deterministic_crb])
+def test_bound_decreases_as_one_over_t(bound) -> None:
+    geometry = uca(7, 0.6)
+    crbs = [bound(geometry, WAVELENGTH_M, [40.0, 100.0], CORRELATED_SOURCES, 0.5, t) for t in (10, 100, 1000)]
+    np.testing.assert_allclose(crbs[0], 10.0 * crbs[1], rtol=1e-12)
+    np.testing.assert_allclose(crbs[1], 10.0 * crbs[2], rtol=1e-12)
+
+
+@pytest.mark.parametrize("geometry", [ula(8, 0.5), uca(7, 0.6)], ids=["ula", "uca"])
+def test_deterministic_never_exceeds_stochastic(geometry: ArrayGeometry) -> None:
+    args = (geometry, WAVELENGTH_M, [40.0, 55.0], CORRELATED_SOURCES, 0.3, 100)
+    difference = stochastic_crb(*args) - deterministic_crb(*args)
+    assert np.all(np.linalg.eigvalsh(difference) >= -1e-12 * np.abs(difference).max())
+    assert np.all(np.diag(difference) > 0)
+
+
+def test_stochastic_crb_equals_the_inverse_fisher_matrix_on_a_uca() -> None:
+    """Slepian-Bangs: F_ij = T tr(R^-1 dR/di R^-1 dR/dj) over azimuths, real parameters of P, sigma^2."""
+    geometry, azimuth_deg, noise_power, t = uca(7, 0.6), [40.0, 100.0], 0.5, 30
+    a = steering_matrix(geometry.positions_m, azimuth_deg, WAVELENGTH_M)
+    d = steering_derivative(geometry.positions_m, azimuth_deg, WAVELENGTH_M)
+    p = CORRELATED_SOURCES
+    r = a @ p @ a.conj().T + noise_power * np.eye(7)
+    derivatives = []
+    for k in range(2):
+        dk = np.zeros_like(d)
+        dk[:, k] = d[:, k]
+        derivatives.append(dk @ p @ a.conj().T + a @ p @ dk.conj().T)
+    for e in (np.diag([1, 0]), np.diag([0, 1]), np.array([[0, 1], [1, 0]]), np.array([[0, 1j], [-1j, 0]])):
+        derivatives.append(a @ e @ a.conj().T)
+    derivatives.append(np.eye(7))
+    whitened = [np.linalg.solve(r, dr) for dr in derivatives]
+    fisher = t * np.array([[np.trace(wi @ wj).real for wj in whitened] for wi in whitened])
+
+    expected = np.linalg.inv(fisher)[:2, :2] * RAD2_TO_DEG2
+
+    np.testing.assert_allclose(
+        stochastic_crb(geometry, WAVELENGTH_M, azimuth_deg, p, noise_power, t), expected
+    )
+
+
+def test_deterministic_crb_equals_the_inverse_fisher_matrix_on_a_uca() -> None:
+    """Mean-parameter FIM (2 / sigma^2) Re(J^H J) over azimuths and the real and imaginary waveforms."""
+    geometry, azimuth_deg, noise_power, t = uca(7, 0.6), [40.0, 100.0], 0.5, 4
+    a = steering_matrix(geometry.positions_m, azimuth_deg, WAVELENGTH_M)
+    d = steering_derivative(geometry.positions_m, azimuth_deg, WAVELENGTH_M)
+    waveforms = np.random.default_rng(5).standard_normal((2, t, 2)) @ [1.0, 1j]
+    columns = [(d[:, [k]] * waveforms[k]).T.ravel() for k in range(2)]  # d mu / d azimuth_k, mu = vec over t
+    for time in range(t):
+        for k in range(2):
+            column = np.zeros((t, 7), dtype=complex)
+            column[time] = a[:, k]
+            columns += [column.ravel(), 1j * column.ravel()]
+    jacobian = np.array(columns).T
+    fisher = 2.0 / noise_power * (jacobian.conj().T @ jacobian).real
+
+    expected = np.linalg.inv(fisher)[:2, :2] * RAD2_TO_DEG2
+    sample_source_covariance = waveforms @ waveforms.conj().T / t
+
+    np.testing.assert_allclose(
+        deterministic_crb(geometry, WAVELENGTH_M, azimuth_deg, sample_source_covariance, noise_power, t),
+        expected,
+    )
+
+
+def test_power_vector_is_a_diagonal_source_covariance() -> None:
+    geometry = uca(6, 0.5)
+    for bound in (stochastic_crb, deterministic_crb):
+        np.testing.assert_array_equal(
+            bound(geometry, WAVELENGTH_M, [0.0, 70.0], [1.0, 3.0], 0.1, 10),
+            bound(geometry, WAVELENGTH_M, [0.0, 70.0], np.diag([1.0, 3.0]), 0.1, 10),
+        )
+
+
+def test_crb_rmse_is_the_root_mean_diagonal() -> None:
+    assert crb_rmse_deg(np.array([[0.04, 0.01], [0.01, 0.09]])) == pytest.approx(np.sqrt(0.065))
+    with pytest.raises(ValueError, match="square"):
+        crb_rmse_deg(np.ones(3))
+
+
+def test_bad_arguments_raise_value_error() -> None:
+    geometry = ula(4, 0.5)
+    with pytest.raises(ValueError, match="noise_power"):
+        stochastic_crb(geometry, WAVELENGTH_M, [0.0], [1.0], 0.0, 10)
+    with pytest.raises(ValueError, match="num_snapshots"):
+        stochastic_crb(geometry, WAVELENGTH_M, [0.0], [1.0], 1.0, 0)
+    with pytest.raises(ValueError, match="wavelength_m"):
+        deterministic_crb(geometry, -1.0, [0.0], [1.0], 1.0, 10)
+    with pytest.raises(ValueError, match=r"shape \(2,\) or \(2, 2\)"):
+        stochastic_crb(geometry, WAVELENGTH_M, [0.0, 10.0], [1.0, 1.0, 1.0], 1.0, 10)
+    with pytest.raises(ValueError, match="5 sources exceed the 4 elements"):
+        stochastic_crb(geometry, WAVELENGTH_M, [0.0, 10.0, 20.0, 30.0, 40.0], np.ones(5), 1.0, 10)
+    with pytest.raises(ValueError, match="real and >= 0"):
+        stochastic_crb(geometry, WAVELENGTH_M, [0.0], [-1.0], 1.0, 10)
+    with pytest.raises(ValueError, match="singular"):
+        deterministic_crb(geometry, WAVELENGTH_M, [0.0, 10.0], [1.0, 0.0], 1.0, 10)
+    with pytest.raises(ValueError, match="singular"):
+        stochastic_crb(geometry, WAVELENGTH_M, [10.0, 10.0], [1.0, 1.0], 1.0, 10)
