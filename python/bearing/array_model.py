@@ -35,8 +35,7 @@ def wavelength_m(frequency_hz: float) -> float:
 
 def direction_vectors(azimuth_deg: ArrayLike, elevation_deg: ArrayLike = 0.0) -> NDArray[np.float64]:
     """Unit vectors towards the emitters, shape ``(N, 3)``, in the SigMF spatial frame."""
-    az = np.deg2rad(np.atleast_1d(np.asarray(azimuth_deg, dtype=np.float64)))
-    el = np.deg2rad(np.broadcast_to(np.asarray(elevation_deg, dtype=np.float64), az.shape))
+    az, el = _angles_rad(azimuth_deg, elevation_deg)
     return np.stack([np.cos(az) * np.cos(el), -np.sin(az) * np.cos(el), np.sin(el)], axis=-1)
 
 
@@ -73,11 +72,10 @@ def steering_derivative(
     ``du/daz = (-sin az cos el, -cos az cos el, 0)``. Used by the Cramer-Rao bounds.
     """
     positions = _as_positions(positions_m)
-    az = np.deg2rad(np.atleast_1d(np.asarray(azimuth_deg, dtype=np.float64)))
-    el = np.deg2rad(np.broadcast_to(np.asarray(elevation_deg, dtype=np.float64), az.shape))
+    az, el = _angles_rad(azimuth_deg, elevation_deg)
     du = np.stack([-np.sin(az) * np.cos(el), -np.cos(az) * np.cos(el), np.zeros_like(az)], axis=-1)
     factor = 2j * np.pi / wavelength * positions @ du.T
-    return factor * steering_matrix(positions, np.rad2deg(az), wavelength, np.rad2deg(el))
+    return factor * steering_matrix(positions, azimuth_deg, wavelength, elevation_deg)
 
 
 @dataclass(frozen=True)
@@ -175,6 +173,15 @@ def ura(num_rows: int, num_columns: int, spacing_y_m: float, spacing_z_m: float)
     z = -(np.arange(num_rows) - (num_rows - 1) / 2.0) * spacing_z_m
     yy, zz = np.meshgrid(row_line, z)
     return ArrayGeometry(np.column_stack([np.zeros(yy.size), yy.ravel(), zz.ravel()]))
+
+
+def _angles_rad(
+    azimuth_deg: ArrayLike, elevation_deg: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Azimuths as a 1-D array and elevations broadcast against them, both in radians."""
+    az = np.deg2rad(np.atleast_1d(np.asarray(azimuth_deg, dtype=np.float64)))
+    el = np.deg2rad(np.broadcast_to(np.asarray(elevation_deg, dtype=np.float64), az.shape))
+    return az, el
 
 
 def _as_positions(positions_m: ArrayLike) -> NDArray[np.float64]:

@@ -150,16 +150,8 @@ def esprit(covariance: ArrayLike, num_sources: int, ula: UlaAxis, wavelength_m: 
     subarrays (elements ``0..M-2`` and ``1..M-1``) satisfies ``E_s2 = E_s1 Psi`` whose
     eigenvalues are ``z_k = exp(j 2 pi d sin(az_k - broadside) / lambda)``. ``Psi`` is the TLS
     solution ``-V_12 V_22^-1`` from the right singular vectors ``V`` of ``[E_s1 E_s2]``.
-    Values of the sine beyond +-1 are clipped to endfire.
-
-    Args:
-        covariance: ``R``, shape ``(M, M)``, elements in the order of ``ula``.
-        num_sources: ``K``, ``1 <= K <= M - 1``.
-        ula: spacing and broadside of the array (``ArrayGeometry.ula_axis()``).
-        wavelength_m: carrier wavelength in metres.
-
-    Returns:
-        azimuths in degrees, shape ``(K,)``, ascending, SigMF frame.
+    Values of the sine beyond +-1 are clipped to endfire. Arguments and result as in
+    :func:`root_music`.
     """
     r = check_covariance(covariance)
     _check_num_sources(num_sources, r.shape[0])
