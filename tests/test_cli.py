@@ -58,7 +58,7 @@ def test_evaluate_prints_statistics_per_method(make_capture):
     ]
     assert [row["method"] for row in rows] == ["music", "bartlett"]
     for row in rows:
-        assert row["count"] == 4 and row["missed"] == 0
+        assert row["count"] == 4 and row["missed"] == 0 and row["skipped"] == 0
         assert row["p80_deg"] < 0.5
         assert row["rmse_deg"] <= row["max_deg"]
     table = bearing("evaluate", path, "--method", "esprit", "--average", "512").stdout.splitlines()
@@ -67,6 +67,7 @@ def test_evaluate_prints_statistics_per_method(make_capture):
         "method",
         "count",
         "missed",
+        "skipped",
         "rmse_deg",
         "median_deg",
         "p80_deg",
@@ -200,3 +201,78 @@ def test_nan_samples_skip_their_window_with_a_warning(make_capture):
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["sample_start"] for r in records] == [0, 512, 768]
     assert "1 windows dropped: NaN or infinite samples" in result.stderr
+
+
+def _one_error_line(result: subprocess.CompletedProcess, pattern: str) -> None:
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("bearing: error: "), result.stderr
+    assert re.search(pattern, lines[0]), lines[0]
+
+
+def test_argument_errors_are_one_line(make_capture):
+    path = make_capture()
+    _one_error_line(bearing("estimate", path, "--grid", "a", "b", "c", check=False), "invalid float value")
+    _one_error_line(bearing("estimate", path, "--method", "magic", check=False), "invalid choice")
+    _one_error_line(bearing("estimate", path, "--grid", "-90", "90", "1e-9", check=False), "at most 100000")
+    _one_error_line(bearing("frobnicate", check=False), "invalid choice")
+
+
+def test_evaluate_without_any_estimate_prints_null_and_warns(make_capture):
+    path = make_capture(azimuths_deg=(10.0, 20.0), segment_length=300)
+    result = bearing("evaluate", path, "--average", "1000", "--json")
+    (row,) = [json.loads(line) for line in result.stdout.splitlines()]  # strict JSON: no NaN token
+    assert row["count"] == 0 and row["rmse_deg"] is None and row["p80_deg"] is None
+    assert "no window of 1000 samples fits in a capture segment (the longest holds 300)" in result.stderr
+    table = bearing("evaluate", path, "--average", "1000").stdout.splitlines()
+    assert table[1].split()[-5:] == ["-"] * 5
+
+
+def test_evaluate_counts_skipped_windows(make_capture):
+    path = make_capture(azimuths_deg=(40.0,), segment_length=1024)
+    data = np.memmap(path.with_suffix(".sigmf-data"), dtype=np.complex64, mode="r+").reshape(-1, 4)
+    data[600, 0] = np.inf
+    data.flush()
+    del data
+    (row,) = [
+        json.loads(line)
+        for line in bearing("evaluate", path, "--average", "256", "--json").stdout.splitlines()
+    ]
+    assert row["count"] == 3 and row["skipped"] == 1
+
+
+def test_convention_against_a_physical_wave_from_the_right(tmp_path):
+    """Independent of array_model: a point emitter 1 km away, 40 deg to the right of boresight.
+
+    In the SigMF frame (x boresight, y left) "to the right" is -y, and the phase of each
+    element follows the exact path length: exp(-j 2 pi |emitter - r_m| / lambda).
+    """
+    from gnuradio.bearing.array_model import ArrayGeometry
+    from gnuradio.bearing.capture import Truth, write_capture
+
+    carrier_hz, speed = 2.4e9, 299_792_458.0
+    wavelength = speed / carrier_hz
+    y = np.array([1.5, 0.5, -0.5, -1.5]) * wavelength / 2  # a ULA across boresight
+    positions = np.column_stack([np.zeros(4), y, np.zeros(4)])
+    emitter = 1000.0 * np.array([np.cos(np.deg2rad(40.0)), -np.sin(np.deg2rad(40.0)), 0.0])
+    path_m = np.linalg.norm(emitter - positions, axis=1)
+    rng = np.random.default_rng(5)
+    symbols = rng.standard_normal(2048) + 1j * rng.standard_normal(2048)
+    noise = 0.05 * (rng.standard_normal((2048, 4)) + 1j * rng.standard_normal((2048, 4)))
+    samples = symbols[:, None] * np.exp(-2j * np.pi * path_m / wavelength)[None, :] + noise
+    capture = write_capture(
+        tmp_path / "right",
+        samples.astype(np.complex64),
+        sample_rate_hz=1e6,
+        frequency_hz=carrier_hz,
+        geometry=ArrayGeometry(positions),
+        truths=[Truth(0, 2048, 40.0)],
+    )
+    for method in ("music", "esprit"):
+        (record,) = [
+            json.loads(line)
+            for line in bearing(
+                "estimate", capture, "--method", method, "--average", "2048", "--json"
+            ).stdout.splitlines()
+        ]
+        assert record["azimuth_deg"][0] == pytest.approx(40.0, abs=0.2), method

@@ -7,6 +7,8 @@ import pmt
 import pytest
 from gnuradio import bearing, blocks, gr
 from gnuradio.bearing import covariance, messages
+from gnuradio.bearing.array_model import ula
+from gnuradio.bearing.capture import Segment, Truth, write_capture
 
 
 def _run(items: np.ndarray, **kwargs) -> tuple[np.ndarray, list[dict], list[dict]]:
@@ -124,3 +126,48 @@ def test_wrong_vector_length_is_refused_at_connect():
     accumulator = bearing.covariance_accumulator(num_elements=4)
     with pytest.raises(ValueError, match="itemsize mismatch"):
         top.connect(source, accumulator)
+
+
+@pytest.mark.parametrize("segment_lengths", [(300,), (5, 300, 7, 64), (1, 1, 50)], ids=str)
+@pytest.mark.parametrize(("average", "overlap"), [(1, 0), (7, 0), (7, 6), (64, 0), (64, 63), (299, 0)])
+@pytest.mark.parametrize("small_buffers", [False, True])
+def test_windows_match_a_reference_for_any_segmentation(
+    tmp_path, segment_lengths, average, overlap, small_buffers
+):
+    """Window starts, truths and matrices against a direct computation, with tiny buffers too."""
+    x = _snapshots(sum(segment_lengths))
+    segments, truths, start = [], [], 0
+    for index, length in enumerate(segment_lengths):
+        segments.append(Segment(start, length, global_index=index * 10**6))
+        truths.append(Truth(start, length, float(index)))
+        start += length
+    path = write_capture(
+        tmp_path / "c",
+        x,
+        sample_rate_hz=1e6,
+        frequency_hz=2.4e9,
+        geometry=ula(4, 0.06),
+        segments=segments,
+        truths=truths,
+    )
+    expected = [
+        (segment.sample_start + k * (average - overlap), float(index))
+        for index, segment in enumerate(segments)
+        for k in range(max(0, (segment.sample_count - average) // (average - overlap) + 1))
+    ]
+    top = gr.top_block()
+    source = bearing.capture_source(str(path))
+    accumulator = bearing.covariance_accumulator(num_elements=4, average=average, overlap=overlap)
+    if small_buffers:
+        source.set_max_output_buffer(1)
+        accumulator.set_max_output_buffer(1)
+    sink = blocks.vector_sink_c(16)
+    top.connect(source, accumulator, sink)
+    top.run()
+    windows = [messages.from_pmt(t.value) for t in sink.tags()]
+    assert [(w["sample_start"], w["truth_azimuth_deg"]) for w in windows] == [(s, [a]) for s, a in expected]
+    matrices = np.asarray(sink.data()).reshape(-1, 4, 4)
+    for matrix, (first, _) in zip(matrices, expected, strict=True):
+        np.testing.assert_allclose(
+            matrix, covariance.sample_covariance(x[first : first + average].T), atol=1e-5
+        )

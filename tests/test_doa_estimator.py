@@ -9,7 +9,7 @@ import pmt
 import pytest
 from gnuradio import bearing, blocks, gr
 from gnuradio.bearing import covariance, messages
-from gnuradio.bearing.array_model import ula, wavelength_m
+from gnuradio.bearing.array_model import uca, ula, wavelength_m
 from signals import snapshots
 
 CARRIER_HZ = 2.4e9
@@ -101,3 +101,59 @@ def test_peak_search_reports_separated_peaks(tmp_path):
     assert record["azimuth_deg"][1] == -40.0
     assert 20.0 <= record["azimuth_deg"][0] <= 21.5
     assert list(record) == list(messages.RECORD_KEYS)
+
+
+def test_peak_search_behind_the_estimator_keeps_the_window(make_capture):
+    """The estimator tags its spectra with the covariance window, so peak search can report it."""
+    path = make_capture(azimuths_deg=(-30.0, 25.0), segment_length=400)
+    top = gr.top_block()
+    source = bearing.capture_source(str(path))
+    accumulator = bearing.covariance_accumulator(num_elements=4, average=200)
+    estimator = bearing.doa_estimator(
+        source.capture.geometry.positions_m.tolist(), source.capture.frequency_hz
+    )
+    search = bearing.peak_search(num_sources=1)
+    sink = bearing.json_sink("")
+    top.connect(source, accumulator, estimator, search)
+    top.msg_connect((search, "bearings"), (sink, "bearings"))
+    top.run()
+    assert [r["sample_start"] for r in sink.records] == [0, 200, 400, 600]
+    assert [r["truth_azimuth_deg"] for r in sink.records] == [[-30.0], [-30.0], [25.0], [25.0]]
+    assert all(abs(r["azimuth_deg"][0] - r["truth_azimuth_deg"][0]) < 0.5 for r in sink.records)
+
+
+def test_full_circle_grid_wraps_and_finds_an_emitter_behind():
+    """-180..180 stops one step short of +180, so a UCA finds an emitter at 179.5 deg."""
+    assert bearing.azimuth_grid(-180, 180, 1.0).size == 360
+    assert bearing.azimuth_grid(-180, 180, 0.7)[-1] == pytest.approx(179.8)
+    assert bearing.azimuth_grid(-90, 90, 0.1).size == 1801
+    geometry = uca(8, 0.5 * wavelength_m(CARRIER_HZ))
+    x = snapshots(geometry, wavelength_m(CARRIER_HZ), [179.5], 20.0, 400, np.random.default_rng(4))[0]
+    estimator = bearing.doa_estimator(
+        geometry.positions_m.tolist(), CARRIER_HZ, grid_start_deg=-180, grid_stop_deg=180, grid_step_deg=1.0
+    )
+    top = gr.top_block()
+    source = blocks.vector_source_c(
+        covariance.sample_covariance(x).astype(np.complex64).ravel().tolist(), False, 64
+    )
+    spectra = blocks.vector_sink_f(360)
+    sink = bearing.json_sink("")
+    top.connect(source, estimator, spectra)
+    top.msg_connect((estimator, "bearings"), (sink, "bearings"))
+    top.run()
+    assert sink.records[0]["azimuth_deg"][0] == pytest.approx(179.5, abs=0.3)
+    assert sink.records[0]["peak_db"] == [pytest.approx(0.0, abs=1e-6)]
+
+
+def test_setters_and_grids_are_validated():
+    with pytest.raises(ValueError, match="num_sources"):
+        bearing.peak_search(num_sources=2).set_num_sources(0)
+    with pytest.raises(ValueError, match="at most 100000"):
+        bearing.azimuth_grid(-90, 90, 1e-5)
+    with pytest.raises(ValueError, match="uniform linear array"):
+        bearing.doa_estimator(uca(6, 0.1).positions_m.tolist(), CARRIER_HZ, covariance_size=4)
+
+
+def test_json_sink_refuses_a_path_in_a_missing_folder(tmp_path):
+    with pytest.raises(ValueError, match="no-such-dir"):
+        bearing.json_sink(str(tmp_path / "no-such-dir" / "out.jsonl"))

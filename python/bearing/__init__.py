@@ -9,7 +9,7 @@ from .array_model import ArrayGeometry, steering_matrix, uca, ula, ura, waveleng
 from .capture import Capture, CaptureError, read_capture, write_capture
 from .capture_source import capture_source
 from .covariance_accumulator import covariance_accumulator
-from .doa_estimator import doa_estimator
+from .doa_estimator import azimuth_grid, doa_estimator
 from .json_sink import json_sink
 from .peak_search import peak_search
 from .resources import demo_capture_path
@@ -18,6 +18,7 @@ __all__ = [
     "ArrayGeometry",
     "Capture",
     "CaptureError",
+    "azimuth_grid",
     "capture_source",
     "covariance_accumulator",
     "demo_capture_path",

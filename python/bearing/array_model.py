@@ -139,7 +139,7 @@ class ArrayGeometry:
             return None
         axis = steps[0] / spacing
         axis_azimuth_deg = float(np.rad2deg(np.arctan2(-axis[1], axis[0])))
-        return UlaAxis(spacing_m=spacing, broadside_azimuth_deg=_wrap_deg(axis_azimuth_deg - 90.0))
+        return UlaAxis(spacing_m=spacing, broadside_azimuth_deg=wrap_deg(axis_azimuth_deg - 90.0))
 
 
 def ula(num_elements: int, spacing_m: float) -> ArrayGeometry:
@@ -198,6 +198,7 @@ def _check_count(value: int, name: str) -> None:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
-def _wrap_deg(angle_deg: float) -> float:
-    """Wrap an angle to [-180, 180) degrees."""
-    return (angle_deg + 180.0) % 360.0 - 180.0
+def wrap_deg(angle_deg: ArrayLike) -> NDArray[np.float64] | float:
+    """Angles wrapped to [-180, 180) degrees (a float for a scalar)."""
+    wrapped = (np.asarray(angle_deg, dtype=np.float64) + 180.0) % 360.0 - 180.0
+    return float(wrapped) if wrapped.ndim == 0 else wrapped

@@ -25,7 +25,6 @@ whole file; ``sigmf_validate`` verifies them.
 
 from __future__ import annotations
 
-import bisect
 import io
 import json
 import numbers
@@ -185,27 +184,14 @@ class Capture:
         components = np.multiply(raw, encoding.scale, dtype=np.float32)
         return components.view(np.complex64).reshape(sample_count, self.num_channels)
 
-    def truths_in(self, sample_start: int, sample_count: int) -> list[Truth]:
-        """Truths whose samples overlap ``[sample_start, sample_start + sample_count)``, in order."""
-        stop = sample_start + sample_count
-        return [
-            t for t in self.truths if t.sample_start < stop and sample_start < t.sample_start + t.sample_count
-        ]
-
-    def segment_of(self, sample_index: int) -> Segment:
-        """The segment holding sample ``sample_index``; IndexError if no segment does."""
-        position = bisect.bisect_right([s.sample_start for s in self.segments], sample_index) - 1
-        if position < 0 or sample_index >= self.num_samples:
-            raise IndexError(f"{self.meta_path}: no capture segment holds sample {sample_index}")
-        return self.segments[position]
-
 
 def read_capture(path: str | Path) -> Capture:
     """Open a SigMF recording (``.sigmf-meta`` or ``.sigmf-data`` path, or the common base name).
 
     The metadata is checked against the SigMF core schema (sigmf-python) and against what
     this module needs; any problem raises :class:`CaptureError` naming the file and the field.
-    Sample data is not read here (see :meth:`Capture.read`).
+    Sample data is not read here (see :meth:`Capture.read`), but the data file is opened once so
+    that a missing, unreadable, empty or truncated file is reported now.
     """
     names = get_sigmf_filenames(path)
     meta_path, data_path = names["meta_fn"], names["data_fn"]
@@ -371,7 +357,14 @@ def _count_samples(data_path: Path, encoding: _Encoding, num_channels: int) -> i
     """Number of M-channel samples in the data file."""
     if not data_path.is_file():
         raise CaptureError(f"{data_path}: data file not found")
+    try:
+        with open(data_path, "rb"):  # fail here, not later inside a running flowgraph
+            pass
+    except OSError as error:
+        raise CaptureError(f"{data_path}: data file cannot be read ({error.strerror})") from None
     size = data_path.stat().st_size
+    if size == 0:
+        raise CaptureError(f"{data_path}: data file is empty")
     sample_bytes = num_channels * encoding.sample_bytes
     count, remainder = divmod(size, sample_bytes)
     if remainder:

@@ -39,6 +39,9 @@ class capture_source(gr.sync_block):
         )
         self._repeat = bool(repeat)
         self._next_sample = 0
+        # Segments and truths are sorted by their first sample (see capture.read_capture).
+        self._segment_starts = np.array([s.sample_start for s in self.capture.segments], dtype=np.int64)
+        self._truth_starts = np.array([t.sample_start for t in self.capture.truths], dtype=np.int64)
 
     @property
     def num_elements(self) -> int:
@@ -51,7 +54,13 @@ class capture_source(gr.sync_block):
                 return -1  # WORK_DONE
             self._next_sample = 0
         count = min(len(out), self.capture.num_samples - self._next_sample)
-        out[:count] = self.capture.read(self._next_sample, count)
+        try:
+            out[:count] = self.capture.read(self._next_sample, count)
+        except OSError as error:  # the file changed or vanished since it was opened
+            self.logger.error(
+                f"{self.capture.data_path}: reading stopped at sample {self._next_sample}: {error}"
+            )
+            return -1  # WORK_DONE
         self._tag_range(self._next_sample, count)
         self._next_sample += count
         return count
@@ -59,23 +68,23 @@ class capture_source(gr.sync_block):
     def _tag_range(self, first: int, count: int) -> None:
         """Tags for the capture samples ``[first, first + count)`` just written."""
         offset = self.nitems_written(0) - first
-        stop = first + count
-        for index, segment in enumerate(self.capture.segments):
-            if first <= segment.sample_start < stop:
-                value = {
-                    "segment": index,
-                    "sample_index": segment.sample_start,
-                    "global_index": -1 if segment.global_index is None else segment.global_index,
-                }
-                self._add_tag(offset + segment.sample_start, messages.SEGMENT_START, value)
-        for truth in self.capture.truths:
-            if first <= truth.sample_start < stop:
-                value = {"azimuth_deg": truth.azimuth_deg, "sample_count": truth.sample_count}
-                if truth.elevation_deg is not None:
-                    value["elevation_deg"] = truth.elevation_deg
-                if truth.label:
-                    value["label"] = truth.label
-                self._add_tag(offset + truth.sample_start, messages.TRUTH, value)
+        bounds = (first, first + count)
+        for index in range(*np.searchsorted(self._segment_starts, bounds)):
+            segment = self.capture.segments[index]
+            value = {
+                "segment": int(index),
+                "sample_index": segment.sample_start,
+                "global_index": -1 if segment.global_index is None else segment.global_index,
+            }
+            self._add_tag(offset + segment.sample_start, messages.SEGMENT_START, value)
+        for index in range(*np.searchsorted(self._truth_starts, bounds)):
+            truth = self.capture.truths[index]
+            value = {"azimuth_deg": truth.azimuth_deg, "sample_count": truth.sample_count}
+            if truth.elevation_deg is not None:
+                value["elevation_deg"] = truth.elevation_deg
+            if truth.label:
+                value["label"] = truth.label
+            self._add_tag(offset + truth.sample_start, messages.TRUTH, value)
 
     def _add_tag(self, offset: int, key: str, value: dict) -> None:
         self.add_item_tag(0, offset, messages.to_pmt(key), messages.to_pmt(value))

@@ -35,8 +35,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the command's error format: one line on stderr, exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"bearing: error: {message} (see '{self.prog} --help')", file=sys.stderr)
+        sys.exit(2)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bearing", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="bearing", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="show GNU Radio's log on stderr")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
@@ -55,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true", help="one JSON object instead of text")
     info.set_defaults(run=_info)
 
-    estimation = argparse.ArgumentParser(add_help=False)
+    estimation = _Parser(add_help=False)
     estimation.add_argument("--sources", type=int, default=1, help="number of emitters (default 1)")
     estimation.add_argument(
         "--average",
@@ -128,6 +136,13 @@ def _replay(capture: str, settings: ReplaySettings, json_path: str = "", keep_sp
     for count, what in skipped:
         if count:
             print(f"bearing: warning: {capture}: {count} {what} (details with --verbose)", file=sys.stderr)
+    longest = max(segment.sample_count for segment in flowgraph.source.capture.segments)
+    if longest < settings.average:
+        print(
+            f"bearing: warning: {capture}: no window of {settings.average} samples fits in a capture "
+            f"segment (the longest holds {longest}); lower --average",
+            file=sys.stderr,
+        )
     return flowgraph
 
 
@@ -173,7 +188,7 @@ def _info(args: argparse.Namespace) -> int:
         "annotated_azimuth_deg": sorted({t.azimuth_deg for t in capture.truths}),
     }
     if args.json:
-        print(json.dumps(summary))
+        print(json.dumps(summary, allow_nan=False))
         return 0
     for key, value in summary.items():
         if key == "annotated_azimuth_deg" and value:
@@ -225,16 +240,25 @@ def _evaluate(args: argparse.Namespace) -> int:
         if not read_capture(capture).truths:
             raise ValueError(f"{capture}: the capture has no ground-truth annotations to evaluate against")
         for method in methods:
-            statistics = evaluation.error_statistics(_replay(capture, _settings(args, method)).records)
-            rows.append({"capture": Path(capture).name, "method": method, **statistics})
+            flowgraph = _replay(capture, _settings(args, method))
+            skipped = flowgraph.covariance.dropped_windows + flowgraph.estimator.failed_estimates
+            statistics = evaluation.error_statistics(flowgraph.records)
+            rows.append({"capture": Path(capture).name, "method": method, "skipped": skipped, **statistics})
+    header = ("capture", "method", *evaluation.STATISTICS[:2], "skipped", *evaluation.STATISTICS[2:])
     if args.json:
         for row in rows:
-            print(json.dumps(row))
+            print(json.dumps({key: row[key] for key in header}, allow_nan=False))
         return 0
-    header = ("capture", "method", *evaluation.STATISTICS)
     width = max(len(row["capture"]) for row in rows)
     print(f"{header[0]:<{width}}  {header[1]:<10} " + " ".join(f"{h:>10}" for h in header[2:]))
     for row in rows:
-        cells = [f"{row[h]:>10d}" if isinstance(row[h], int) else f"{row[h]:>10.3f}" for h in header[2:]]
-        print(f"{row['capture']:<{width}}  {row['method']:<10} " + " ".join(cells))
+        print(
+            f"{row['capture']:<{width}}  {row['method']:<10} " + " ".join(_cell(row[h]) for h in header[2:])
+        )
     return 0
+
+
+def _cell(value: float | int | None) -> str:
+    if value is None:
+        return f"{'-':>10}"
+    return f"{value:>10d}" if isinstance(value, int) else f"{value:>10.3f}"

@@ -19,7 +19,9 @@ class covariance_accumulator(gr.basic_block):
     Every ``average - overlap`` items a window of the last ``average`` items gives one
     covariance (``forgetting_factor`` = 0), or, with ``0 < forgetting_factor < 1``, an
     exponentially weighted covariance ``R <- f^T R + (1 - f) sum_i f^(T-1-i) x_i x_i^H`` is
-    output every ``average`` items. Optional forward-backward averaging and spatial smoothing
+    output every ``average`` items (``overlap`` must then be 0, and the ``window`` tag names the
+    ``average`` items added since the previous output, though older items still weigh in).
+    Optional forward-backward averaging and spatial smoothing
     (subarrays of ``subarray_length`` elements; 0 disables it) follow.
 
     Output: the L x L covariance (L = subarray length or M) as an ``L*L`` complex64 vector in
@@ -46,7 +48,7 @@ class covariance_accumulator(gr.basic_block):
         self._num_subcarriers = int(num_subcarriers)
         self._average = int(average)
         self._forgetting = float(forgetting_factor)
-        self._hop = self._average if self._forgetting > 0 else self._average - int(overlap)
+        self._hop = self._average - int(overlap)
         self._forward_backward = bool(forward_backward)
         self._output_size = int(subarray_length) or self._num_elements
         gr.basic_block.__init__(
@@ -165,6 +167,10 @@ def _check_parameters(
         raise ValueError(f"overlap must be in [0, average) = [0, {average}), got {overlap}")
     if not 0.0 <= forgetting_factor < 1.0:
         raise ValueError(f"forgetting_factor must be in [0, 1), got {forgetting_factor}")
+    if forgetting_factor > 0 and overlap:
+        raise ValueError(
+            "overlap must be 0 with a forgetting_factor: the estimate is output every average items"
+        )
     if subarray_length and not 2 <= subarray_length <= num_elements:
         raise ValueError(
             f"subarray_length must be 0 (no smoothing) or in [2, num_elements={num_elements}], "

@@ -43,6 +43,11 @@ class doa_estimator(gr.basic_block):
     ) -> None:
         geometry = ArrayGeometry(np.asarray(positions_m, dtype=np.float64))
         size = int(covariance_size) or geometry.num_elements
+        if size < geometry.num_elements and geometry.ula_axis() is None:
+            raise ValueError(
+                f"covariance_size {size} < {geometry.num_elements} elements means spatial smoothing, "
+                "which needs a uniform linear array; positions_m is not one"
+            )
         geometry = geometry.subarray(0, size)
         self.grid_deg = azimuth_grid(grid_start_deg, grid_stop_deg, grid_step_deg)
         self._estimator = Estimator(
@@ -105,9 +110,14 @@ class doa_estimator(gr.basic_block):
                 first = window["sample_start"] if window else "?"
                 self.logger.warn(f"no estimate for the window starting at sample {first}: {error}")
                 continue
-            spectrum_db = spectrum_to_db(estimate.spectrum)
-            out[produced] = spectrum_db
-            peak_db = np.interp(estimate.azimuth_deg, self.grid_deg, spectrum_db)
+            out[produced] = spectrum_to_db(estimate.spectrum)
+            if window is not None:
+                self.add_item_tag(
+                    0, self.nitems_written(0) + produced, pmt.intern(messages.WINDOW), messages.to_pmt(window)
+                )
+            # Refined peaks may rise above the grid's maximum: the strongest value is the 0 dB reference.
+            reference = max(np.max(estimate.spectrum), np.max(estimate.peak_values, initial=0.0))
+            peak_db = 10.0 * np.log10(np.maximum(estimate.peak_values / reference, 1e-10))
             message = messages.bearings_message(estimate.azimuth_deg, peak_db, self.method, window)
             self.message_port_pub(pmt.intern(messages.BEARINGS_PORT), message)
             if len(estimate.azimuth_deg):
@@ -126,13 +136,27 @@ class doa_estimator(gr.basic_block):
         }
 
 
+MAX_GRID_POINTS = 100_000
+
+
 def azimuth_grid(start_deg: float, stop_deg: float, step_deg: float) -> np.ndarray:
-    """Azimuth grid ``start, start + step, ..., stop`` (stop included when on the grid), degrees."""
+    """Azimuth grid ``start, start + step, ..., stop`` in degrees (stop included when on the grid).
+
+    A grid spanning a full circle or more stops short of ``start + 360`` (``-180 .. 180``
+    gives -180 .. 179 at 1 deg), so that peak search treats it as circular.
+    """
     if not step_deg > 0:
         raise ValueError(f"grid_step_deg must be positive, got {step_deg}")
     if not stop_deg > start_deg:
         raise ValueError(f"grid_stop_deg ({stop_deg}) must exceed grid_start_deg ({start_deg})")
-    count = int(np.floor((stop_deg - start_deg) / step_deg + 1e-9)) + 1
+    on_line = int(np.floor((stop_deg - start_deg) / step_deg + 1e-9)) + 1
+    below_full_circle = int(np.ceil(360.0 / step_deg - 1e-9))
+    count = min(on_line, below_full_circle)
+    if count > MAX_GRID_POINTS:
+        raise ValueError(
+            f"the azimuth grid {start_deg}..{stop_deg} step {step_deg} deg has {count} points; "
+            f"at most {MAX_GRID_POINTS} are supported"
+        )
     return start_deg + step_deg * np.arange(count)
 
 

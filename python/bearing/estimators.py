@@ -32,7 +32,7 @@ import numpy as np
 import scipy.optimize
 from numpy.typing import ArrayLike, NDArray
 
-from .array_model import ArrayGeometry, UlaAxis, _wrap_deg, steering_matrix
+from .array_model import ArrayGeometry, UlaAxis, steering_matrix, wrap_deg
 from .covariance import check_covariance
 from .peaks import FULL_CIRCLE_DEG, find_peaks, is_full_circle
 
@@ -373,7 +373,7 @@ def _ula_azimuth_deg(
     """Azimuths whose inter-element phase step is ``phase_rad = 2 pi d sin(az - broadside) / lambda``."""
     _check_wavelength(wavelength_m)
     sine = np.clip(phase_rad * wavelength_m / (2.0 * np.pi * ula.spacing_m), -1.0, 1.0)
-    return _wrap_deg(ula.broadside_azimuth_deg + np.rad2deg(np.arcsin(sine)))
+    return wrap_deg(ula.broadside_azimuth_deg + np.rad2deg(np.arcsin(sine)))
 
 
 def _check_inputs(

@@ -8,12 +8,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
 
+from .array_model import wrap_deg
+
 STATISTICS = ("count", "missed", "rmse_deg", "median_deg", "p80_deg", "p95_deg", "max_deg")
 
 
 def angle_difference_deg(a_deg: ArrayLike, b_deg: ArrayLike) -> NDArray[np.float64]:
     """Signed difference ``a - b`` wrapped to [-180, 180) degrees."""
-    return (np.asarray(a_deg, dtype=np.float64) - np.asarray(b_deg, dtype=np.float64) + 180.0) % 360.0 - 180.0
+    return np.asarray(wrap_deg(np.asarray(a_deg, dtype=np.float64) - np.asarray(b_deg, dtype=np.float64)))
 
 
 def matched_errors_deg(estimated_deg: ArrayLike, truth_deg: ArrayLike) -> tuple[NDArray[np.float64], int]:
@@ -48,11 +50,10 @@ def error_statistics(records: Iterable[dict]) -> dict[str, float]:
 
 
 def summarize_errors(errors_deg: ArrayLike, missed: int = 0) -> dict[str, float]:
-    """The :data:`STATISTICS` of a set of absolute errors in degrees (NaN when there are none)."""
+    """The :data:`STATISTICS` of a set of absolute errors in degrees (None when there are none)."""
     errors = np.abs(np.asarray(errors_deg, dtype=np.float64))
     if errors.size == 0:
-        nan = float("nan")
-        return {"count": 0, "missed": missed, **dict.fromkeys(STATISTICS[2:], nan)}
+        return {"count": 0, "missed": missed, **dict.fromkeys(STATISTICS[2:])}
     return {
         "count": int(errors.size),
         "missed": int(missed),

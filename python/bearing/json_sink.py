@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import TextIO
 
 import pmt
@@ -19,12 +20,17 @@ class json_sink(gr.basic_block):
         path: file to write; ``-`` (the default) writes to standard output; empty keeps the
             records in memory only.
 
-    The records are also kept in :attr:`records` for Python callers.
+    The records are also kept in :attr:`records` for Python callers. A path in a folder that
+    does not exist is refused when the block is made.
     """
 
     def __init__(self, path: str = "-") -> None:
         gr.basic_block.__init__(self, name="Bearing JSON Sink", in_sig=None, out_sig=None)
         self.records: list[dict] = []
+        if path not in ("", "-") and not Path(path).resolve().parent.is_dir():
+            raise ValueError(
+                f"json_sink path {path}: the folder {Path(path).resolve().parent} does not exist"
+            )
         self._path = path
         self._stream: TextIO | None = None
         self.message_port_register_in(pmt.intern(messages.BEARINGS_PORT))
@@ -33,12 +39,22 @@ class json_sink(gr.basic_block):
     def handle_bearings(self, message: pmt.pmt_t) -> None:
         record = messages.bearings_record(message)
         self.records.append(record)
-        if not self._path:
-            return
-        if self._stream is None:
-            self._stream = sys.stdout if self._path == "-" else open(self._path, "w")
-        self._stream.write(json.dumps(record) + "\n")
-        self._stream.flush()
+        if self._stream is not None:
+            self._stream.write(json.dumps(record, allow_nan=False) + "\n")
+            self._stream.flush()
+
+    def start(self) -> bool:
+        """Opens the output when the flowgraph starts (an exception here would hang the flowgraph)."""
+        if self._path == "-":
+            self._stream = sys.stdout
+        elif self._path:
+            try:
+                self._stream = open(self._path, "w")  # closed in stop()
+            except OSError as error:
+                self.logger.error(
+                    f"cannot write {self._path} ({error.strerror}); records kept in memory only"
+                )
+        return True
 
     def stop(self) -> bool:
         if self._stream is not None and self._stream is not sys.stdout:

@@ -29,10 +29,8 @@ class peak_search(gr.sync_block):
         num_sources: int = 1,
         min_separation_deg: float = 2.0,
     ) -> None:
-        if int(num_sources) < 1:
-            raise ValueError(f"num_sources must be at least 1, got {num_sources}")
         self.grid_deg = azimuth_grid(grid_start_deg, grid_stop_deg, grid_step_deg)
-        self._num_sources = int(num_sources)
+        self.set_num_sources(num_sources)
         self._min_separation_deg = float(min_separation_deg)
         gr.sync_block.__init__(
             self, name="Bearing Peak Search", in_sig=[(np.float32, len(self.grid_deg))], out_sig=None
@@ -40,6 +38,8 @@ class peak_search(gr.sync_block):
         self.message_port_register_out(pmt.intern(messages.BEARINGS_PORT))
 
     def set_num_sources(self, num_sources: int) -> None:
+        if int(num_sources) != num_sources or num_sources < 1:
+            raise ValueError(f"num_sources must be a positive integer, got {num_sources}")
         self._num_sources = int(num_sources)
 
     def work(self, input_items, output_items) -> int:
@@ -53,7 +53,11 @@ class peak_search(gr.sync_block):
             if not np.all(np.isfinite(spectrum)):
                 self.logger.warn(f"spectrum {first + index} skipped: NaN or infinite values")
                 continue
-            peaks = find_peaks(spectrum, self.grid_deg, self._num_sources, self._min_separation_deg)
+            try:
+                peaks = find_peaks(spectrum, self.grid_deg, self._num_sources, self._min_separation_deg)
+            except ValueError as error:
+                self.logger.warn(f"spectrum {first + index} skipped: {error}")
+                continue
             message = messages.bearings_message(
                 self.grid_deg[peaks], spectrum[peaks], "peak-search", windows.get(first + index)
             )

@@ -6,6 +6,8 @@ import numpy as np
 import scipy.signal
 from numpy.typing import ArrayLike, NDArray
 
+from .array_model import wrap_deg
+
 FULL_CIRCLE_DEG = 360.0
 
 
@@ -66,8 +68,7 @@ def is_full_circle(grid_deg: NDArray[np.float64]) -> bool:
 
 def angular_distance_deg(a_deg: ArrayLike, b_deg: ArrayLike) -> NDArray[np.float64]:
     """Absolute angle between azimuths, modulo 360, in ``[0, 180]`` degrees."""
-    difference = np.abs(np.asarray(a_deg, dtype=np.float64) - b_deg) % FULL_CIRCLE_DEG
-    return np.minimum(difference, FULL_CIRCLE_DEG - difference)
+    return np.abs(wrap_deg(np.asarray(a_deg, dtype=np.float64) - b_deg))
 
 
 def _local_maxima(values: NDArray[np.float64], circular: bool) -> NDArray[np.intp]:

@@ -70,12 +70,12 @@ class ReplayFlowgraph(gr.top_block):
         self.sink = json_sink(json_path)
         self.connect(self.source, self.covariance, self.estimator)
         self.msg_connect((self.estimator, "bearings"), (self.sink, "bearings"))
-        self.spectra_sink = blocks.vector_sink_f(len(self.estimator.grid_deg))
+        grid_size = len(self.estimator.grid_deg)
         if keep_spectra:
-            self.connect(self.estimator, self.spectra_sink)
+            self.spectra_sink = blocks.vector_sink_f(grid_size)
         else:
-            self.null = blocks.null_sink(gr.sizeof_float * len(self.estimator.grid_deg))
-            self.connect(self.estimator, self.null)
+            self.spectra_sink = blocks.null_sink(gr.sizeof_float * grid_size)
+        self.connect(self.estimator, self.spectra_sink)
 
     @property
     def records(self) -> list[dict]:
