@@ -191,12 +191,16 @@ def test_bad_scenarios_are_named(tmp_path):
     assert result.returncode == 2 and "rho" in result.stderr and "Traceback" not in result.stderr
 
 
+def _spoil_sample(path: Path, sample: int, channel: int, value: complex) -> None:
+    """Overwrites one sample of a cf32 capture of 4 channels in place."""
+    data = np.memmap(path.with_suffix(".sigmf-data"), dtype=np.complex64, mode="r+").reshape(-1, 4)
+    data[sample, channel] = value
+    data.flush()
+
+
 def test_nan_samples_skip_their_window_with_a_warning(make_capture):
     path = make_capture(azimuths_deg=(40.0,), segment_length=1024)
-    data = np.memmap(path.with_suffix(".sigmf-data"), dtype=np.complex64, mode="r+").reshape(-1, 4)
-    data[300, 2] = np.nan
-    data.flush()
-    del data
+    _spoil_sample(path, 300, 2, np.nan)
     result = bearing("estimate", path, "--average", "256", "--json")
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["sample_start"] for r in records] == [0, 512, 768]
@@ -230,10 +234,7 @@ def test_evaluate_without_any_estimate_prints_null_and_warns(make_capture):
 
 def test_evaluate_counts_skipped_windows(make_capture):
     path = make_capture(azimuths_deg=(40.0,), segment_length=1024)
-    data = np.memmap(path.with_suffix(".sigmf-data"), dtype=np.complex64, mode="r+").reshape(-1, 4)
-    data[600, 0] = np.inf
-    data.flush()
-    del data
+    _spoil_sample(path, 600, 0, np.inf)
     (row,) = [
         json.loads(line)
         for line in bearing("evaluate", path, "--average", "256", "--json").stdout.splitlines()

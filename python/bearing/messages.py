@@ -15,7 +15,8 @@ Messages:
 
 * ``bearings`` (estimator and peak search): a PMT dict with ``azimuth_deg`` (f64 vector),
   ``peak_db`` (f64 vector, spectrum value at each bearing in dB relative to the strongest
-  value, on the grid or at a refined peak), ``num_sources``, ``method``, ``sample_start``, ``sample_count`` and
+  value, on the grid or at a refined peak), ``num_sources``, ``method``, ``sample_start``,
+  ``sample_count`` and
   ``truth_azimuth_deg`` (f64 vector, empty when the capture has no annotation there).
   :func:`bearings_record` turns it into the JSON object that ``bearing estimate --json`` prints.
 * ``azimuth`` (estimator): the pair ``(azimuth_deg . float)`` of the strongest bearing.
