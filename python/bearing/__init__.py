@@ -9,7 +9,8 @@ from .array_model import ArrayGeometry, steering_matrix, uca, ula, ura, waveleng
 from .capture import Capture, CaptureError, read_capture, write_capture
 from .capture_source import capture_source
 from .covariance_accumulator import covariance_accumulator
-from .doa_estimator import azimuth_grid, doa_estimator
+from .doa_estimator import doa_estimator
+from .estimators import azimuth_grid
 from .json_sink import json_sink
 from .peak_search import peak_search
 from .resources import demo_capture_path

@@ -8,7 +8,7 @@ from gnuradio import gr
 
 from . import messages
 from .array_model import ArrayGeometry, wavelength_m
-from .estimators import METHODS, Estimator
+from .estimators import Estimator, azimuth_grid, power_to_db
 
 
 class doa_estimator(gr.basic_block):
@@ -97,7 +97,7 @@ class doa_estimator(gr.basic_block):
     def general_work(self, input_items, output_items) -> int:
         items, out = input_items[0], output_items[0]
         count = min(len(items), len(out))
-        windows = self._window_tags(count)
+        windows = messages.window_tags(self, count)
         produced = 0
         for index in range(count):
             window = windows.get(self.nitems_read(0) + index)
@@ -110,14 +110,14 @@ class doa_estimator(gr.basic_block):
                 first = window["sample_start"] if window else "?"
                 self.logger.warn(f"no estimate for the window starting at sample {first}: {error}")
                 continue
-            out[produced] = spectrum_to_db(estimate.spectrum)
+            out[produced] = power_to_db(estimate.spectrum, np.max(estimate.spectrum))
             if window is not None:
                 self.add_item_tag(
                     0, self.nitems_written(0) + produced, pmt.intern(messages.WINDOW), messages.to_pmt(window)
                 )
             # Refined peaks may rise above the grid's maximum: the strongest value is the 0 dB reference.
             reference = max(np.max(estimate.spectrum), np.max(estimate.peak_values, initial=0.0))
-            peak_db = 10.0 * np.log10(np.maximum(estimate.peak_values / reference, 1e-10))
+            peak_db = power_to_db(estimate.peak_values, reference)
             message = messages.bearings_message(estimate.azimuth_deg, peak_db, self.method, window)
             self.message_port_pub(pmt.intern(messages.BEARINGS_PORT), message)
             if len(estimate.azimuth_deg):
@@ -127,46 +127,3 @@ class doa_estimator(gr.basic_block):
             produced += 1
         self.consume(0, count)
         return produced
-
-    def _window_tags(self, count: int) -> dict[int, dict]:
-        first = self.nitems_read(0)
-        return {
-            tag.offset: messages.from_pmt(tag.value)
-            for tag in self.get_tags_in_range(0, first, first + count, pmt.intern(messages.WINDOW))
-        }
-
-
-MAX_GRID_POINTS = 100_000
-
-
-def azimuth_grid(start_deg: float, stop_deg: float, step_deg: float) -> np.ndarray:
-    """Azimuth grid ``start, start + step, ..., stop`` in degrees (stop included when on the grid).
-
-    A grid spanning a full circle or more stops short of ``start + 360`` (``-180 .. 180``
-    gives -180 .. 179 at 1 deg), so that peak search treats it as circular.
-    """
-    if not step_deg > 0:
-        raise ValueError(f"grid_step_deg must be positive, got {step_deg}")
-    if not stop_deg > start_deg:
-        raise ValueError(f"grid_stop_deg ({stop_deg}) must exceed grid_start_deg ({start_deg})")
-    on_line = int(np.floor((stop_deg - start_deg) / step_deg + 1e-9)) + 1
-    below_full_circle = int(np.ceil(360.0 / step_deg - 1e-9))
-    count = min(on_line, below_full_circle)
-    if count > MAX_GRID_POINTS:
-        raise ValueError(
-            f"the azimuth grid {start_deg}..{stop_deg} step {step_deg} deg has {count} points; "
-            f"at most {MAX_GRID_POINTS} are supported"
-        )
-    return start_deg + step_deg * np.arange(count)
-
-
-def spectrum_to_db(spectrum: np.ndarray) -> np.ndarray:
-    """Power spectrum in dB relative to its maximum, float32, floored at -100 dB."""
-    peak = float(np.max(spectrum))
-    scaled = np.maximum(np.asarray(spectrum, dtype=np.float64) / peak, 1e-10) if peak > 0 else None
-    if scaled is None:
-        return np.full(len(spectrum), -100.0, dtype=np.float32)
-    return (10.0 * np.log10(scaled)).astype(np.float32)
-
-
-__all__ = ["METHODS", "azimuth_grid", "doa_estimator", "spectrum_to_db"]

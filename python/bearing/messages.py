@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 import pmt
+from gnuradio import gr
 from numpy.typing import ArrayLike
 
 SEGMENT_START = "segment_start"
@@ -52,6 +53,15 @@ def window_info(sample_start: int, sample_count: int, truth_azimuth_deg: ArrayLi
         "sample_start": int(sample_start),
         "sample_count": int(sample_count),
         "truth_azimuth_deg": np.asarray(truth_azimuth_deg, dtype=np.float64),
+    }
+
+
+def window_tags(block: gr.basic_block, count: int) -> dict[int, dict]:
+    """The ``window`` tags on the next ``count`` items of ``block``'s input 0, by absolute offset."""
+    first = block.nitems_read(0)
+    return {
+        tag.offset: from_pmt(tag.value)
+        for tag in block.get_tags_in_range(0, first, first + count, pmt.intern(WINDOW))
     }
 
 

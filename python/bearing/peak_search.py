@@ -7,7 +7,7 @@ import pmt
 from gnuradio import gr
 
 from . import messages
-from .doa_estimator import azimuth_grid
+from .estimators import azimuth_grid
 from .peaks import find_peaks
 
 
@@ -45,10 +45,7 @@ class peak_search(gr.sync_block):
     def work(self, input_items, output_items) -> int:
         spectra = input_items[0]
         first = self.nitems_read(0)
-        windows = {
-            tag.offset: messages.from_pmt(tag.value)
-            for tag in self.get_tags_in_range(0, first, first + len(spectra), pmt.intern(messages.WINDOW))
-        }
+        windows = messages.window_tags(self, len(spectra))
         for index, spectrum in enumerate(spectra):
             if not np.all(np.isfinite(spectrum)):
                 self.logger.warn(f"spectrum {first + index} skipped: NaN or infinite values")

@@ -21,8 +21,7 @@ from pathlib import Path
 import numpy as np
 from gnuradio.bearing import covariance, crb
 from gnuradio.bearing.array_model import ula, wavelength_m
-from gnuradio.bearing.doa_estimator import azimuth_grid
-from gnuradio.bearing.estimators import METHODS, Estimator
+from gnuradio.bearing.estimators import METHODS, Estimator, azimuth_grid
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from signals import noise_power, snapshots
