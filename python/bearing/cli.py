@@ -241,9 +241,9 @@ def _evaluate(args: argparse.Namespace) -> int:
             raise ValueError(f"{capture}: the capture has no ground-truth annotations to evaluate against")
         for method in methods:
             flowgraph = _replay(capture, _settings(args, method))
-            skipped = flowgraph.covariance.dropped_windows + flowgraph.estimator.failed_estimates
             statistics = evaluation.error_statistics(flowgraph.records)
-            rows.append({"capture": Path(capture).name, "method": method, "skipped": skipped, **statistics})
+            row = {"capture": Path(capture).name, "method": method, "skipped": flowgraph.skipped_windows}
+            rows.append(row | statistics)
     header = ("capture", "method", *evaluation.STATISTICS[:2], "skipped", *evaluation.STATISTICS[2:])
     if args.json:
         for row in rows:

@@ -78,6 +78,11 @@ class ReplayFlowgraph(gr.top_block):
         self.connect(self.estimator, self.spectra_sink)
 
     @property
+    def skipped_windows(self) -> int:
+        """Windows without an estimate: dropped for NaN samples, or the method failed on them."""
+        return self.covariance.dropped_windows + self.estimator.failed_estimates
+
+    @property
     def records(self) -> list[dict]:
         """The estimates, one JSON-ready dict each (see docs/cli.md)."""
         return self.sink.records
