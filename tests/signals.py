@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from gnuradio.bearing.array_model import ArrayGeometry, steering_matrix
+from gnuradio.bearing.simulator import complex_normal
 from numpy.typing import ArrayLike, NDArray
 
 
@@ -29,13 +30,9 @@ def snapshots(
     """
     a = steering_matrix(geometry.positions_m, azimuth_deg, wavelength_m)
     num_sources = a.shape[1]
-    waveforms = _complex_gaussian(rng, (num_trials, 1 if coherent else num_sources, num_snapshots))
-    noise = _complex_gaussian(rng, (num_trials, geometry.num_elements, num_snapshots))
+    waveforms = complex_normal(rng, (num_trials, 1 if coherent else num_sources, num_snapshots))
+    noise = complex_normal(rng, (num_trials, geometry.num_elements, num_snapshots))
     return (
         a @ np.broadcast_to(waveforms, (num_trials, num_sources, num_snapshots))
         + np.sqrt(noise_power(snr_db)) * noise
     )
-
-
-def _complex_gaussian(rng: np.random.Generator, shape: tuple[int, ...]) -> NDArray[np.complex128]:
-    return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) / np.sqrt(2.0)

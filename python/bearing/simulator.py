@@ -543,7 +543,7 @@ def _segment_samples(
     """
     offsets = scenario.subcarrier_offsets_hz()
     shape = (scenario.snapshots_per_segment, offsets.size)
-    symbols = [_complex_normal(rng, shape) for _ in scenario.emitters]
+    symbols = [complex_normal(rng, shape) for _ in scenario.emitters]
     ray_phases = [[rng.random(c.num_rays) for c in e.clusters] for e in scenario.emitters]
     spectrum = np.zeros((*shape, geometry.num_elements), dtype=np.complex128)
     for number, emitter in enumerate(scenario.emitters):
@@ -560,7 +560,7 @@ def _segment_samples(
     grid = np.zeros((shape[0], scenario.fft_size, geometry.num_elements), dtype=np.complex128)
     grid[:, scenario.subcarrier_bins() % scenario.fft_size, :] = spectrum
     signal = np.fft.ifft(grid, axis=1, norm="ortho").reshape(-1, geometry.num_elements)
-    noise = _complex_normal(rng, signal.shape)
+    noise = complex_normal(rng, signal.shape)
     return signal + noise if scenario.add_noise else signal
 
 
@@ -622,7 +622,7 @@ def _draw_ray_offsets(scenario: Scenario, rng: np.random.Generator) -> list[list
     ]
 
 
-def _complex_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> NDArray[np.complex128]:
+def complex_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> NDArray[np.complex128]:
     """Circular complex Gaussian samples of unit power."""
     return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) / np.sqrt(2.0)
 
