@@ -33,7 +33,7 @@ def matched_errors_deg(estimated_deg: ArrayLike, truth_deg: ArrayLike) -> tuple[
     return cost[rows, cols], int(truth.size - len(cols))
 
 
-def error_statistics(records: Iterable[dict]) -> dict[str, float]:
+def error_statistics(records: Iterable[dict]) -> dict[str, float | None]:
     """RMSE, median, p80, p95 and max absolute error over estimate records with ground truth.
 
     ``records`` are the JSON objects of `bearing estimate` (``azimuth_deg`` and
@@ -49,7 +49,7 @@ def error_statistics(records: Iterable[dict]) -> dict[str, float]:
     return summarize_errors(np.concatenate(errors) if errors else np.empty(0), missed)
 
 
-def summarize_errors(errors_deg: ArrayLike, missed: int = 0) -> dict[str, float]:
+def summarize_errors(errors_deg: ArrayLike, missed: int = 0) -> dict[str, float | None]:
     """The :data:`STATISTICS` of a set of absolute errors in degrees (None when there are none)."""
     errors = np.abs(np.asarray(errors_deg, dtype=np.float64))
     if errors.size == 0:
