@@ -23,10 +23,13 @@ py::tuple scg(py::array b_in, py::array matrix_in, bool factored, const scg_opti
     array matrix = array::ensure(matrix_in);
     if (!b || !matrix)
         throw std::invalid_argument("b and the system matrix must be real numeric arrays");
-    if (matrix.ndim() != 2) {
+    if (matrix.ndim() != 2 || (!factored && matrix.shape(0) != matrix.shape(1))) {
         std::ostringstream message;
         message << (factored ? "factor G must be 2-D (r, L)" : "projection P must be square (L, L)")
-                << ", got " << matrix.ndim() << " dimensions";
+                << ", got shape (";
+        for (py::ssize_t i = 0; i < matrix.ndim(); ++i)
+            message << (i ? ", " : "") << matrix.shape(i);
+        message << (matrix.ndim() == 1 ? ",)" : ")");
         throw std::invalid_argument(message.str());
     }
     const auto size = static_cast<std::size_t>(matrix.shape(1));

@@ -1,0 +1,90 @@
+"""The coarray model: manifold, factored P, coarray DBF spectrum, subregions, cache."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gnuradio.bearing.array_model import uca, ula, wavelength_m
+from gnuradio.bearing.coarray import CoarrayModel, coarray_model
+from gnuradio.bearing.estimators import azimuth_grid
+
+CARRIER_HZ = 4.85e9
+SPACING_M = wavelength_m(CARRIER_HZ) / 2
+
+
+def model(geometry=None, step_deg: float = 1.0) -> CoarrayModel:
+    return CoarrayModel(geometry or ula(4, SPACING_M), CARRIER_HZ, azimuth_grid(-60, 60, step_deg))
+
+
+@pytest.mark.parametrize("geometry", [ula(4, SPACING_M), ula(6, SPACING_M), uca(5, 0.03)], ids=str)
+def test_factor_reproduces_dense_projection(geometry):
+    m = model(geometry)
+    manifold = m.manifold()
+    assert manifold.shape == (geometry.num_elements**2, m.grid_deg.size)
+    dense = np.real(manifold.conj().T @ manifold)
+    np.testing.assert_allclose(m.projection(), dense, atol=1e-9 * np.max(dense))
+    eta = np.random.default_rng(0).standard_normal((3, m.grid_deg.size))
+    np.testing.assert_allclose(m.apply_projection(eta), eta @ dense, atol=1e-8 * np.max(np.abs(eta @ dense)))
+    assert m.rank <= geometry.num_elements**2
+
+
+@pytest.mark.parametrize("num_elements", [2, 4, 8])
+def test_ula_rank_is_number_of_lags(num_elements):
+    assert model(ula(num_elements, SPACING_M), 0.1).rank == 2 * num_elements - 1
+
+
+def test_spectrum_is_bartlett_of_unit_power_covariance():
+    m = model(uca(5, 0.03))
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((5, 40)) + 1j * rng.standard_normal((5, 40))
+    r = x @ x.conj().T / 40
+    a = m.geometry.steering(m.grid_deg, CARRIER_HZ)
+    normalised = r / (np.trace(r).real / 5)
+    bartlett = np.real(np.einsum("ml,mn,nl->l", a.conj(), normalised, a))
+    np.testing.assert_allclose(m.spectrum(r), bartlett, rtol=1e-10, atol=1e-10)
+
+
+def test_lone_source_spectrum_is_projection_column():
+    m = model()
+    index = int(np.argmin(np.abs(m.grid_deg + 15)))
+    a = m.geometry.steering(m.grid_deg[index], CARRIER_HZ)
+    spectrum = m.spectrum(7.0 * (a @ a.conj().T))  # the scale is normalised away
+    np.testing.assert_allclose(spectrum, m.projection()[:, index], rtol=1e-10)
+    assert spectrum[index] == pytest.approx(16.0)  # M^2 at the source
+
+
+def test_subregions_partition_the_paper_grid():
+    m = coarray_model(ula(4, SPACING_M).positions_m, CARRIER_HZ)
+    assert m.grid_deg.size == 1201
+    parts = m.subregions([-60, -30, 0, 30, 60])
+    assert [p.grid_deg.size for p in parts] == [300, 300, 300, 301]
+    np.testing.assert_array_equal(np.concatenate([p.grid_deg for p in parts]), m.grid_deg)
+    inside = (m.grid_deg >= -30) & (m.grid_deg < 0)
+    np.testing.assert_allclose(parts[1].projection(), m.projection()[np.ix_(inside, inside)], atol=1e-9)
+    r = np.eye(4) + 0.5
+    np.testing.assert_allclose(parts[1].spectrum(r), m.spectrum(r)[inside], rtol=1e-9)
+
+
+def test_model_is_cached_per_array_carrier_and_grid():
+    positions = ula(4, SPACING_M).positions_m
+    assert coarray_model(positions, CARRIER_HZ) is coarray_model(positions.copy(), CARRIER_HZ)
+    assert coarray_model(positions, CARRIER_HZ) is not coarray_model(positions, 2.4e9)
+    assert coarray_model(positions, CARRIER_HZ, -30, 30, 0.5).grid_deg.size == 121
+
+
+@pytest.mark.parametrize(
+    ("covariance", "message"),
+    [(np.eye(3), "shape|3"), (np.zeros((4, 4)), "no power"), (np.full((4, 4), np.nan), "NaN")],
+)
+def test_bad_covariance_is_named(covariance, message):
+    with pytest.raises(ValueError, match=message):
+        model().spectrum(covariance)
+
+
+def test_bad_grid_and_subregion():
+    with pytest.raises(ValueError, match="grid_deg"):
+        CoarrayModel(ula(4, SPACING_M), CARRIER_HZ, [])
+    with pytest.raises(ValueError, match="no grid angle"):
+        model().subregion(70, 80)
+    with pytest.raises(ValueError, match="increasing"):
+        model().subregions([0, -30])
