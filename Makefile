@@ -8,7 +8,7 @@ PYTHON      := $(VENV)/bin/python
 BUILD       := $(CURDIR)/build
 SITE        := $(VENV)/lib/python3.11/site-packages
 DEMO        := examples/data/demo_ula4.sigmf-meta
-DEB_PACKAGES := gnuradio gnuradio-dev cmake g++ make pkg-config pybind11-dev python3-pybind11 python3-venv python3-yaml
+DEB_PACKAGES := gnuradio gnuradio-dev cmake g++ make pkg-config pybind11-dev python3-dev python3-pybind11 python3-venv python3-yaml
 
 export GRC_BLOCKS_PATH := $(VENV)/share/gnuradio/grc/blocks
 # tests/test_scg.py imports the package from this build tree as well as from the venv.

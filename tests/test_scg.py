@@ -14,7 +14,7 @@ import pytest
 from gnuradio.bearing import bearing_python
 from gnuradio.bearing.array_model import ula, wavelength_m
 from gnuradio.bearing.coarray import coarray_model
-from gnuradio.bearing.scg import DEFAULT_OPTIONS, ScgOptions, scg_reference, solve
+from gnuradio.bearing.scg import DEFAULT_OPTIONS, ScgOptions, algorithm1_reference, scg_reference, solve
 from signals import snapshots
 
 CARRIER_HZ = 4.85e9
@@ -234,3 +234,14 @@ def test_package_imports_from_the_build_tree():
     path, value = result.stdout.split()
     assert Path(path).resolve().is_relative_to(build.resolve())
     assert float(value) == pytest.approx(1 / 1.1)
+
+
+def test_algorithm1_as_printed_narrows_the_beam_but_misses_the_peak():
+    """The paper-literal variant (for the benchmark's comparison): narrow, but off by grid steps."""
+    b = coarray_spectrum([-45.0])
+    literal = algorithm1_reference(b, factor=MODEL.factor)
+    assert np.all(literal >= 0)
+    assert half_power_width_deg(literal, MODEL.grid_deg) < half_power_width_deg(b, MODEL.grid_deg) / 10
+    assert 0.1 < abs(MODEL.grid_deg[np.argmax(literal)] + 45.0) < 2.0
+    with pytest.raises(ValueError, match="one right-hand side"):
+        algorithm1_reference(np.tile(b, (2, 1)), factor=MODEL.factor)

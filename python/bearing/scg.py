@@ -184,6 +184,58 @@ def scg_reference(
     return eta, iterations
 
 
+def algorithm1_reference(
+    b: ArrayLike, *, factor: ArrayLike, options: ScgOptions = DEFAULT_OPTIONS, iterations: int = 200
+) -> NDArray[np.float64]:
+    """Algorithm 1 of the paper as printed, for comparison only (``bearing`` does not use it).
+
+    One CG step (eqs. 22a-22d, Polak-Ribiere ``beta``) with the attractor subtracted from
+    each update (eq. 27), step 4's typo fixed (the gradient at ``eta(n + 1)``), the
+    attractor elementwise and relative to the peak as in :func:`solve`, the same projection
+    onto ``eta >= 0`` and step-size stop; ``iterations`` caps the steps. It is a subgradient
+    method, and it narrows the beam far more slowly than the lagged reweighting of
+    :func:`solve`: tests/bench/scg_speed.py prints the comparison.
+
+    Args:
+        b: one right-hand side, shape ``(L,)``.
+        factor: ``G``, shape ``(r, L)``, ``P = G^T G``.
+        options: ``lam``, ``mu``, ``eps``, ``nonnegative`` and ``tol`` are used.
+        iterations: maximum number of steps.
+
+    Returns:
+        ``eta``, shape ``(L,)``, float64.
+    """
+    rhs, g_factor, _ = _check_problem(b, None, factor)
+    if rhs.ndim != 1:
+        raise ValueError(f"algorithm1_reference takes one right-hand side of shape (L,), got {rhs.shape}")
+
+    def apply(v: NDArray[np.float64]) -> NDArray[np.float64]:
+        return g_factor.T @ (g_factor @ v) + options.lam * v
+
+    eta = np.zeros_like(rhs)
+    gradient = -rhs
+    direction = rhs.copy()
+    for _ in range(iterations):
+        product = apply(direction)
+        curvature = direction @ product
+        if curvature <= 0:
+            break
+        alpha = -(gradient @ direction) / curvature
+        peak = np.max(np.abs(eta))
+        attractor = options.mu * peak * np.sign(eta) / (1 + options.eps * np.abs(eta) / peak) if peak else 0.0
+        updated = eta + alpha * direction - attractor
+        if options.nonnegative:
+            np.maximum(updated, 0.0, out=updated)
+        next_gradient = apply(updated) - rhs
+        beta = (next_gradient - gradient) @ next_gradient / (gradient @ gradient)
+        direction = -next_gradient + beta * direction
+        step = np.linalg.norm(updated - eta)
+        eta, gradient = updated, next_gradient
+        if step <= options.tol * np.linalg.norm(eta):
+            break
+    return eta
+
+
 def _solve_one(
     b: NDArray[np.float64], matrix: NDArray[np.float64], dense: bool, options: ScgOptions
 ) -> tuple[NDArray[np.float64], int]:
