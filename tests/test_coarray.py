@@ -88,3 +88,15 @@ def test_bad_grid_and_subregion():
         model().subregion(70, 80)
     with pytest.raises(ValueError, match="increasing"):
         model().subregions([0, -30])
+
+
+def test_projection_onto_the_range_keeps_spectra_and_removes_the_rest():
+    m = model(step_deg=0.1)
+    spectrum = m.spectrum(np.eye(4) + 0.3)
+    np.testing.assert_allclose(m.project_onto_range(spectrum), spectrum, rtol=1e-9, atol=1e-12)
+    outside = np.random.default_rng(2).standard_normal(m.grid_deg.size)
+    outside -= m.project_onto_range(outside)
+    assert np.linalg.norm(outside) > 1
+    np.testing.assert_allclose(m.project_onto_range(spectrum + outside), spectrum, atol=1e-9)
+    with pytest.raises(ValueError, match="NaN"):
+        m.project_onto_range(np.full(m.grid_deg.size, np.nan))

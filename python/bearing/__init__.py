@@ -8,12 +8,14 @@ blocks exported here are thin wrappers that move items, tags and messages.
 from .array_model import ArrayGeometry, steering_matrix, uca, ula, ura, wavelength_m
 from .capture import Capture, CaptureError, read_capture, write_capture
 from .capture_source import capture_source
+from .coarray_dbf import coarray_dbf
 from .covariance_accumulator import covariance_accumulator
 from .doa_estimator import doa_estimator
 from .estimators import azimuth_grid
 from .json_sink import json_sink
 from .peak_search import peak_search
 from .resources import demo_capture_path
+from .scg_spectrum import scg_spectrum
 
 __all__ = [
     "ArrayGeometry",
@@ -21,12 +23,14 @@ __all__ = [
     "CaptureError",
     "azimuth_grid",
     "capture_source",
+    "coarray_dbf",
     "covariance_accumulator",
     "demo_capture_path",
     "doa_estimator",
     "json_sink",
     "peak_search",
     "read_capture",
+    "scg_spectrum",
     "steering_matrix",
     "uca",
     "ula",

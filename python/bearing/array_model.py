@@ -118,6 +118,19 @@ class ArrayGeometry:
             )
         return ArrayGeometry(self.positions_m[first : first + length])
 
+    def smoothing_subarray(self, length: int) -> ArrayGeometry:
+        """The first ``length`` elements: the array a covariance smoothed to ``length`` describes.
+
+        Spatial smoothing relies on the shift invariance of a uniform linear array, so a
+        ``length`` below M is refused (``ValueError``) for any other geometry.
+        """
+        if length < self.num_elements and self.ula_axis() is None:
+            raise ValueError(
+                f"a covariance of {length} < {self.num_elements} elements means spatial smoothing, "
+                "which needs a uniform linear array; positions_m is not one"
+            )
+        return self.subarray(0, length)
+
     def resolves_elevation(self) -> bool:
         """True when the elements do not all lie in one horizontal plane."""
         return bool(np.ptp(self.positions_m[:, 2]) > 1e-9)

@@ -17,8 +17,7 @@ from gnuradio import gr
 
 from . import evaluation
 from .capture import CaptureError, read_capture
-from .estimators import METHODS
-from .replay import ReplayFlowgraph, ReplaySettings
+from .replay import METHODS, ReplayFlowgraph, ReplaySettings
 from .simulator import PRESETS, Scenario, simulate, write
 
 
@@ -131,7 +130,7 @@ def _replay(capture: str, settings: ReplaySettings, json_path: str = "", keep_sp
     flowgraph.run()
     skipped = (
         (flowgraph.covariance.dropped_windows, "windows dropped: NaN or infinite samples"),
-        (flowgraph.estimator.failed_estimates, f"windows without a {settings.method} estimate"),
+        (flowgraph.failed_estimates, f"windows without a {settings.method} estimate"),
     )
     for count, what in skipped:
         if count:
@@ -209,7 +208,7 @@ def _estimate(args: argparse.Namespace) -> int:
 
         title = f"{Path(args.capture).name}: {args.method}, {args.average} snapshots per estimate"
         path = plot_spectrum_history(
-            flowgraph.spectra, flowgraph.estimator.grid_deg, flowgraph.records, args.plot, title
+            flowgraph.spectra, flowgraph.grid_deg, flowgraph.records, args.plot, title
         )
         print(f"spatial spectrum written to {path}", file=sys.stderr)
     return 0
@@ -250,10 +249,12 @@ def _evaluate(args: argparse.Namespace) -> int:
             print(json.dumps({key: row[key] for key in header}, allow_nan=False))
         return 0
     width = max(len(row["capture"]) for row in rows)
-    print(f"{header[0]:<{width}}  {header[1]:<10} " + " ".join(f"{h:>10}" for h in header[2:]))
+    method_width = max(10, *(len(row["method"]) for row in rows))
+    print(f"{header[0]:<{width}}  {header[1]:<{method_width}} " + " ".join(f"{h:>10}" for h in header[2:]))
     for row in rows:
         print(
-            f"{row['capture']:<{width}}  {row['method']:<10} " + " ".join(_cell(row[h]) for h in header[2:])
+            f"{row['capture']:<{width}}  {row['method']:<{method_width}} "
+            + " ".join(_cell(row[h]) for h in header[2:])
         )
     return 0
 

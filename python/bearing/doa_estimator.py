@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pmt
-from gnuradio import gr
 
 from . import messages
 from .array_model import ArrayGeometry, wavelength_m
 from .estimators import Estimator, azimuth_grid, power_to_db
+from .window_map import WindowMapBlock
 
 
-class doa_estimator(gr.basic_block):
+class doa_estimator(WindowMapBlock):
     """Estimates bearings from covariance matrices (``L*L`` complex64 vectors, row-major).
 
     For every input covariance it outputs the spatial spectrum on the azimuth grid
@@ -43,28 +43,20 @@ class doa_estimator(gr.basic_block):
     ) -> None:
         geometry = ArrayGeometry(np.asarray(positions_m, dtype=np.float64))
         size = int(covariance_size) or geometry.num_elements
-        if size < geometry.num_elements and geometry.ula_axis() is None:
-            raise ValueError(
-                f"covariance_size {size} < {geometry.num_elements} elements means spatial smoothing, "
-                "which needs a uniform linear array; positions_m is not one"
-            )
-        geometry = geometry.subarray(0, size)
+        geometry = geometry.smoothing_subarray(size)
         self.grid_deg = azimuth_grid(grid_start_deg, grid_stop_deg, grid_step_deg)
         self._estimator = Estimator(
             geometry, wavelength_m(frequency_hz), self.grid_deg, method, min_separation_deg
         )
         self._size = size
-        self.failed_estimates = 0
         self.set_num_sources(num_sources)
-        gr.basic_block.__init__(
+        WindowMapBlock.__init__(
             self,
             name="Bearing DoA Estimator",
             in_sig=[(np.complex64, size * size)],
             out_sig=[(np.float32, len(self.grid_deg))],
         )
-        self.set_tag_propagation_policy(gr.TPP_DONT)
-        self.message_port_register_out(pmt.intern(messages.BEARINGS_PORT))
-        self.message_port_register_out(pmt.intern(messages.AZIMUTH_PORT))
+        self.register_bearings_ports()
         self.message_port_register_in(pmt.intern("method"))
         self.set_msg_handler(pmt.intern("method"), self.handle_method)
 
@@ -91,39 +83,10 @@ class doa_estimator(gr.basic_block):
         except ValueError as error:
             self.logger.error(f"method message ignored: {error}")
 
-    def forecast(self, noutput_items: int, ninputs: int) -> list[int]:
-        return [noutput_items] * ninputs
-
-    def general_work(self, input_items, output_items) -> int:
-        items, out = input_items[0], output_items[0]
-        count = min(len(items), len(out))
-        windows = messages.window_tags(self, count)
-        produced = 0
-        for index in range(count):
-            window = windows.get(self.nitems_read(0) + index)
-            try:
-                estimate = self._estimator.estimate(
-                    items[index].reshape(self._size, self._size), self._num_sources
-                )
-            except (ValueError, np.linalg.LinAlgError) as error:
-                self.failed_estimates += 1
-                first = window["sample_start"] if window else "?"
-                self.logger.warn(f"no estimate for the window starting at sample {first}: {error}")
-                continue
-            out[produced] = power_to_db(estimate.spectrum, np.max(estimate.spectrum))
-            if window is not None:
-                self.add_item_tag(
-                    0, self.nitems_written(0) + produced, pmt.intern(messages.WINDOW), messages.to_pmt(window)
-                )
-            # Refined peaks may rise above the grid's maximum: the strongest value is the 0 dB reference.
-            reference = max(np.max(estimate.spectrum), np.max(estimate.peak_values, initial=0.0))
-            peak_db = power_to_db(estimate.peak_values, reference)
-            message = messages.bearings_message(estimate.azimuth_deg, peak_db, self.method, window)
-            self.message_port_pub(pmt.intern(messages.BEARINGS_PORT), message)
-            if len(estimate.azimuth_deg):
-                self.message_port_pub(
-                    pmt.intern(messages.AZIMUTH_PORT), messages.azimuth_pair(estimate.azimuth_deg[0])
-                )
-            produced += 1
-        self.consume(0, count)
-        return produced
+    def map_item(self, item: np.ndarray, window: dict | None) -> np.ndarray:
+        estimate = self._estimator.estimate(item.reshape(self._size, self._size), self._num_sources)
+        # Refined peaks may rise above the grid's maximum: the strongest value is the 0 dB reference.
+        reference = max(np.max(estimate.spectrum), np.max(estimate.peak_values, initial=0.0))
+        peak_db = power_to_db(estimate.peak_values, reference)
+        self.publish_bearings(estimate.azimuth_deg, peak_db, self.method, window)
+        return power_to_db(estimate.spectrum, np.max(estimate.spectrum))

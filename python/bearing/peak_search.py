@@ -7,8 +7,8 @@ import pmt
 from gnuradio import gr
 
 from . import messages
-from .estimators import azimuth_grid
-from .peaks import find_peaks
+from .estimators import azimuth_grid, power_to_db
+from .peaks import check_num_sources, find_peaks
 
 
 class peak_search(gr.sync_block):
@@ -16,9 +16,12 @@ class peak_search(gr.sync_block):
 
     Input: float32 spectra on the grid ``grid_start_deg .. grid_stop_deg`` (step
     ``grid_step_deg``), in any monotonic scale (linear or dB). Output: a ``bearings`` message
-    per spectrum (see :mod:`messages`; ``method`` is ``"peak-search"``, ``peak_db`` the input
-    values at the peaks). Use it behind any block that outputs a spectrum, such as
-    the estimator or the later coarray and MoD-DNN blocks, to re-count or re-separate peaks.
+    per spectrum (see :mod:`messages`; ``method`` is the ``method`` argument, ``"peak-search"``
+    by default). ``peak_db`` holds the input values at the peaks for a dB spectrum, or, with
+    ``linear``, the peak powers in dB relative to the spectrum's maximum. Use it behind any
+    block that outputs a spectrum, such as the estimator (dB) or coarray DBF (linear;
+    ``bearing estimate --method coarray-dbf`` names its records ``"coarray-dbf"``), to
+    re-count or re-separate peaks.
     """
 
     def __init__(
@@ -28,19 +31,21 @@ class peak_search(gr.sync_block):
         grid_step_deg: float = 0.1,
         num_sources: int = 1,
         min_separation_deg: float = 2.0,
+        method: str = "peak-search",
+        linear: bool = False,
     ) -> None:
         self.grid_deg = azimuth_grid(grid_start_deg, grid_stop_deg, grid_step_deg)
         self.set_num_sources(num_sources)
         self._min_separation_deg = float(min_separation_deg)
+        self.method = str(method)
+        self._linear = bool(linear)
         gr.sync_block.__init__(
             self, name="Bearing Peak Search", in_sig=[(np.float32, len(self.grid_deg))], out_sig=None
         )
         self.message_port_register_out(pmt.intern(messages.BEARINGS_PORT))
 
     def set_num_sources(self, num_sources: int) -> None:
-        if int(num_sources) != num_sources or num_sources < 1:
-            raise ValueError(f"num_sources must be a positive integer, got {num_sources}")
-        self._num_sources = int(num_sources)
+        self._num_sources = check_num_sources(num_sources)
 
     def work(self, input_items, output_items) -> int:
         spectra = input_items[0]
@@ -55,8 +60,9 @@ class peak_search(gr.sync_block):
             except ValueError as error:
                 self.logger.warn(f"spectrum {first + index} skipped: {error}")
                 continue
+            peak_db = power_to_db(spectrum[peaks], np.max(spectrum)) if self._linear else spectrum[peaks]
             message = messages.bearings_message(
-                self.grid_deg[peaks], spectrum[peaks], "peak-search", windows.get(first + index)
+                self.grid_deg[peaks], peak_db, self.method, windows.get(first + index)
             )
             self.message_port_pub(pmt.intern(messages.BEARINGS_PORT), message)
         return len(spectra)

@@ -31,19 +31,9 @@ def find_peaks(
     Returns:
         indices into ``spectrum``, shape ``(<= num_sources,)``, by decreasing value.
     """
-    values = np.asarray(spectrum, dtype=np.float64)
-    grid = np.asarray(grid_deg, dtype=np.float64)
-    if values.ndim != 1 or grid.shape != values.shape:
-        raise ValueError(
-            "spectrum and grid_deg must be 1-D of the same length, "
-            f"got shapes {values.shape} and {grid.shape}"
-        )
-    if not (np.all(np.isfinite(values)) and np.all(np.isfinite(grid))):
-        raise ValueError("spectrum or grid_deg contains NaN or infinite values")
-    if int(num_sources) != num_sources or num_sources < 1:
-        raise ValueError(f"num_sources must be a positive integer, got {num_sources!r}")
-    if not min_separation_deg >= 0:
-        raise ValueError(f"min_separation_deg must be >= 0, got {min_separation_deg!r}")
+    values, grid = _check_spectrum(spectrum, grid_deg)
+    check_num_sources(num_sources)
+    check_min_separation(min_separation_deg)
 
     candidates = _local_maxima(values, circular=is_full_circle(grid))
     candidates = candidates[np.argsort(values[candidates], kind="stable")[::-1]]
@@ -54,6 +44,62 @@ def find_peaks(
             if len(selected) == num_sources:
                 break
     return np.asarray(selected, dtype=np.intp)
+
+
+def check_num_sources(num_sources: int) -> int:
+    """``num_sources`` as an int; ``ValueError`` unless it is a positive integer."""
+    if int(num_sources) != num_sources or num_sources < 1:
+        raise ValueError(f"num_sources must be a positive integer, got {num_sources!r}")
+    return int(num_sources)
+
+
+def check_min_separation(min_separation_deg: float) -> float:
+    """``min_separation_deg`` as a float; ``ValueError`` unless it is ``>= 0`` degrees."""
+    if not min_separation_deg >= 0:
+        raise ValueError(f"min_separation_deg must be >= 0, got {min_separation_deg!r}")
+    return float(min_separation_deg)
+
+
+def support_centroids(
+    spectrum: ArrayLike, grid_deg: ArrayLike, peak_indices: ArrayLike
+) -> NDArray[np.float64]:
+    """Sub-grid bearings of the peaks of a sparse spectrum: the centroid of each peak's support.
+
+    A sparse spectrum (SCG) puts a source's power on one grid point, or on a few adjacent
+    ones when the source lies between them. For each peak this takes the contiguous run of
+    positive values around it that does not rise again (it stops at a zero or negative
+    value, at a grid end, or at the valley between two peaks) and returns the
+    power-weighted mean azimuth ``sum(p_i theta_i) / sum(p_i)`` over that run. On a grid
+    covering the full circle (:func:`is_full_circle`) runs continue across the ends and the
+    result lies in ``[grid_deg[0], grid_deg[0] + 360)``.
+
+    Args:
+        spectrum: shape ``(N,)``, real, linear power (the weights).
+        grid_deg: shape ``(N,)``, the azimuths of ``spectrum`` in degrees, increasing.
+        peak_indices: indices into ``spectrum`` (from :func:`find_peaks`), each with a
+            positive value.
+
+    Returns:
+        azimuths in degrees, shape ``(len(peak_indices),)``, in the order of ``peak_indices``.
+    """
+    values, grid = _check_spectrum(spectrum, grid_deg)
+    peaks = np.asarray(peak_indices, dtype=np.intp).reshape(-1)
+    if np.any((peaks < 0) | (peaks >= values.size)):
+        raise ValueError(f"peak_indices must lie in [0, {values.size}), got {peaks.tolist()}")
+    if np.any(values[peaks] <= 0):
+        raise ValueError("every peak must have a positive spectrum value")
+    circular = is_full_circle(grid)
+    centroids = np.empty(peaks.size)
+    for number, peak in enumerate(peaks):
+        run = _support(values, int(peak), circular)
+        offsets = grid[run] - grid[peak]
+        if circular:
+            offsets = wrap_deg(offsets)
+        centroid = grid[peak] + float(values[run] @ offsets / values[run].sum())
+        if circular:
+            centroid = grid[0] + (centroid - grid[0]) % FULL_CIRCLE_DEG
+        centroids[number] = centroid
+    return centroids
 
 
 def is_full_circle(grid_deg: NDArray[np.float64]) -> bool:
@@ -69,6 +115,39 @@ def is_full_circle(grid_deg: NDArray[np.float64]) -> bool:
 def angular_distance_deg(a_deg: ArrayLike, b_deg: ArrayLike) -> NDArray[np.float64]:
     """Absolute angle between azimuths, modulo 360, in ``[0, 180]`` degrees."""
     return np.abs(wrap_deg(np.asarray(a_deg, dtype=np.float64) - b_deg))
+
+
+def _support(values: NDArray[np.float64], peak: int, circular: bool) -> list[int]:
+    """Indices of the run of positive values around ``peak`` that never rises going outwards."""
+    run = [peak]
+    for step in (-1, 1):
+        current = peak
+        while len(run) < values.size:
+            following = current + step
+            if circular:
+                following %= values.size
+            elif not 0 <= following < values.size:
+                break
+            if not 0 < values[following] <= values[current]:
+                break
+            run.append(following)
+            current = following
+    return run
+
+
+def _check_spectrum(
+    spectrum: ArrayLike, grid_deg: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    values = np.asarray(spectrum, dtype=np.float64)
+    grid = np.asarray(grid_deg, dtype=np.float64)
+    if values.ndim != 1 or grid.shape != values.shape:
+        raise ValueError(
+            "spectrum and grid_deg must be 1-D of the same length, "
+            f"got shapes {values.shape} and {grid.shape}"
+        )
+    if not (np.all(np.isfinite(values)) and np.all(np.isfinite(grid))):
+        raise ValueError("spectrum or grid_deg contains NaN or infinite values")
+    return values, grid
 
 
 def _local_maxima(values: NDArray[np.float64], circular: bool) -> NDArray[np.intp]:

@@ -81,7 +81,7 @@ class ScgOptions:
     max_iter: int = 30
     cg_tol: float = 1e-10
     cg_iter: int = 32
-    prune: float = 1e-4
+    prune: float = 1e-3
 
     def __post_init__(self) -> None:
         checks = {
@@ -119,8 +119,10 @@ def solve(
 ) -> tuple[NDArray[np.floating], NDArray[np.int64]]:
     """SCG with the C++ kernel: ``(P + lambda I) eta = b`` plus the sparsity step.
 
-    float32 ``b`` is solved in float32, anything else in float64. C-contiguous inputs of
-    that type are passed to the kernel without a copy; the GIL is released while it runs.
+    float32 ``b`` gives a float32 ``eta``, anything else float64; the kernel's arithmetic is
+    float64 either way (the reweighted systems are too ill-conditioned for float32).
+    C-contiguous float64 inputs are passed to the kernel without a copy; the GIL is released
+    while it runs.
 
     Args:
         b: right-hand sides, shape ``(L,)`` or ``(batch, L)``.

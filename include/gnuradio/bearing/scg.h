@@ -27,7 +27,7 @@ struct BEARING_API scg_options {
     int max_iter = 30;       //!< cap on outer iterations, >= 1
     double cg_tol = 1e-10;   //!< relative residual tolerance of each CG solve, >= 0
     int cg_iter = 32;        //!< cap on the steps of each CG solve, >= 1
-    double prune = 1e-4;     //!< entries <= prune * peak leave the problem, in [0, 1)
+    double prune = 1e-3;     //!< entries <= prune * peak leave the problem, in [0, 1)
 
     /*! Throws std::invalid_argument naming the first bad field. */
     void validate() const;
@@ -47,7 +47,8 @@ struct scg_matrix {
  *  iterations (batch entries) receives the outer iteration count of each solve.
  *  Checks every input first and throws std::invalid_argument with a message naming
  *  the problem (shape, NaN or infinity in b or P, bad option); nothing is written then.
- *  Right-hand sides are spread over up to `threads` threads (0: hardware concurrency). */
+ *  Right-hand sides are spread over up to `threads` threads (0: hardware concurrency).
+ *  The arithmetic is float64 for both T = float and T = double (float data is widened). */
 template <typename T>
 BEARING_API void scg_solve(const scg_matrix<T>& matrix,
                            const T* b,

@@ -87,6 +87,6 @@ PYBIND11_MODULE(bearing_python, m)
         py::arg("options"),
         py::arg("threads") = 0,
         "SCG on (P + lambda I) eta = b. matrix is P (L, L) or, with factored=True, G (r, L) with "
-        "P = G^T G. b is (L,) or (batch, L); float32 b solves in float32, anything else in float64. "
+        "P = G^T G. b is (L,) or (batch, L); float32 b gives float32 eta, anything else float64 (the arithmetic is float64). "
         "Returns (eta shaped like b, outer iterations per right-hand side). Raises ValueError on bad input.");
 }

@@ -1,0 +1,70 @@
+"""Base class of the blocks that turn each windowed item into one output item, or drop it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pmt
+from gnuradio import gr
+from numpy.typing import ArrayLike
+
+from . import messages
+
+
+class WindowMapBlock(gr.basic_block):
+    """One output item per input item (covariance -> spectrum, spectrum -> sparse spectrum).
+
+    Subclasses implement :meth:`map_item`, which returns the output item and may publish
+    messages. Each output item carries the ``window`` tag of its input item (see
+    :mod:`messages`); other tags are not propagated. An item :meth:`map_item` cannot use
+    (it raises ``ValueError``, which includes numpy's ``LinAlgError`` and the C++ kernel's
+    invalid-argument errors, or ``RuntimeError``) produces no output: it is logged and
+    counted in :attr:`failed_estimates`, and the flowgraph goes on.
+    """
+
+    def __init__(self, name: str, in_sig: list, out_sig: list) -> None:
+        gr.basic_block.__init__(self, name=name, in_sig=in_sig, out_sig=out_sig)
+        self.set_tag_propagation_policy(gr.TPP_DONT)
+        self.failed_estimates = 0
+
+    def map_item(self, item: np.ndarray, window: dict | None) -> ArrayLike:
+        """The output item for one input item; ``window`` is its ``window`` tag, if any."""
+        raise NotImplementedError
+
+    def register_bearings_ports(self) -> None:
+        """Adds the ``bearings`` and ``azimuth`` message outputs (see :meth:`publish_bearings`)."""
+        self.message_port_register_out(pmt.intern(messages.BEARINGS_PORT))
+        self.message_port_register_out(pmt.intern(messages.AZIMUTH_PORT))
+
+    def publish_bearings(
+        self, azimuth_deg: ArrayLike, peak_db: ArrayLike, method: str, window: dict | None
+    ) -> None:
+        """Publishes the ``bearings`` message and, if there are bearings, the ``azimuth`` of the first."""
+        message = messages.bearings_message(azimuth_deg, peak_db, method, window)
+        self.message_port_pub(pmt.intern(messages.BEARINGS_PORT), message)
+        if len(azimuth_deg):
+            self.message_port_pub(pmt.intern(messages.AZIMUTH_PORT), messages.azimuth_pair(azimuth_deg[0]))
+
+    def forecast(self, noutput_items: int, ninputs: int) -> list[int]:
+        return [noutput_items] * ninputs
+
+    def general_work(self, input_items, output_items) -> int:
+        items, out = input_items[0], output_items[0]
+        count = min(len(items), len(out))
+        windows = messages.window_tags(self, count)
+        produced = 0
+        for index in range(count):
+            window = windows.get(self.nitems_read(0) + index)
+            try:
+                out[produced] = self.map_item(items[index], window)
+            except (ValueError, RuntimeError) as error:
+                self.failed_estimates += 1
+                first = window["sample_start"] if window else "?"
+                self.logger.warn(f"no estimate for the window starting at sample {first}: {error}")
+                continue
+            if window is not None:
+                self.add_item_tag(
+                    0, self.nitems_written(0) + produced, pmt.intern(messages.WINDOW), messages.to_pmt(window)
+                )
+            produced += 1
+        self.consume(0, count)
+        return produced
