@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -39,7 +40,7 @@ template <typename T>
 class solver
 {
 public:
-    solver(const scg_matrix<T>& matrix, const scg_options& options)
+    solver(const scg_matrix& matrix, const scg_options& options)
         : d_m(matrix), d_o(options), d_size(matrix.cols)
     {
     }
@@ -203,7 +204,7 @@ private:
         }
     }
 
-    const scg_matrix<T>& d_m;
+    const scg_matrix& d_m;
     const scg_options& d_o;
     const std::size_t d_size;
     std::size_t d_n = 0;
@@ -246,13 +247,13 @@ void scg_options::validate() const
     require(cg_tol >= 0.0, "cg_tol", ">= 0", cg_tol);
     require(max_iter >= 1, "max_iter", "an integer >= 1", max_iter);
     require(cg_iter >= 1, "cg_iter", "an integer >= 1", cg_iter);
-    require(prune >= 0.0 && prune < 1.0, "prune", "in [0, 1)", prune);
+    require(prune > 0.0 && prune < 1.0, "prune", "in (0, 1)", prune);
 }
 
 namespace {
 
 // Spreads the right-hand sides over `threads` workers, each with its own work arrays.
-void solve_batch(const scg_matrix<double>& matrix,
+void solve_batch(const scg_matrix& matrix,
                  const double* b,
                  double* eta,
                  std::int64_t* iterations,
@@ -261,33 +262,46 @@ void solve_batch(const scg_matrix<double>& matrix,
                  unsigned threads)
 {
     const std::size_t size = matrix.cols;
-    unsigned workers = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
-    workers = static_cast<unsigned>(std::min<std::size_t>(workers, batch));
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    const unsigned wanted = threads && threads < cores ? threads : cores;
+    const auto workers = static_cast<unsigned>(std::min<std::size_t>(wanted, batch));
+    // A worker's exception (e.g. std::bad_alloc) is kept and rethrown after every thread
+    // has joined: an exception escaping a std::thread, or a joinable thread destroyed
+    // while unwinding, would terminate the process.
+    std::vector<std::exception_ptr> errors(std::max(1u, workers));
     auto run = [&](unsigned first) {
-        solver<double> work(matrix, options);
-        for (std::size_t row = first; row < batch; row += workers)
-            iterations[row] = work.solve(b + row * size, eta + row * size);
+        try {
+            solver<double> work(matrix, options);
+            for (std::size_t row = first; row < batch; row += workers)
+                iterations[row] = work.solve(b + row * size, eta + row * size);
+        } catch (...) {
+            errors[first] = std::current_exception();
+        }
     };
-    if (workers <= 1) {
-        run(0);
-        return;
-    }
     std::vector<std::thread> pool;
-    for (unsigned w = 1; w < workers; ++w)
-        pool.emplace_back(run, w);
-    run(0);
+    try {
+        for (unsigned w = 1; w < workers; ++w)
+            pool.emplace_back(run, w);
+    } catch (...) {
+        errors[0] = std::current_exception(); // could not start a thread: do no work
+    }
+    if (!errors[0])
+        run(0);
     for (auto& thread : pool)
         thread.join();
+    for (const auto& error : errors)
+        if (error)
+            std::rethrow_exception(error);
 }
 
 } // namespace
 
-// The arithmetic is float64 for either input type: the reweighted systems get
+// The arithmetic is float64 for either type of b: the reweighted systems get
 // ill-conditioned as the spectrum sharpens, and in float32 the result would depend on
-// rounding (measured: half of the peaks moved). float32 arrays are widened on the way in
-// and narrowed on the way out.
+// rounding (measured: half of the peaks moved). A float b is widened on the way in and
+// eta narrowed on the way out; the matrix is float64 always.
 template <typename T>
-void scg_solve(const scg_matrix<T>& matrix,
+void scg_solve(const scg_matrix& matrix,
                const T* b,
                T* eta,
                std::int64_t* iterations,
@@ -312,23 +326,21 @@ void scg_solve(const scg_matrix<T>& matrix,
         solve_batch(matrix, b, eta, iterations, batch, options, threads);
     } else {
         const std::size_t values = batch * matrix.cols;
-        const std::vector<double> wide_matrix(matrix.data, matrix.data + matrix.rows * matrix.cols);
         const std::vector<double> wide_b(b, b + values);
         std::vector<double> wide_eta(values);
-        const scg_matrix<double> system{ wide_matrix.data(), matrix.rows, matrix.cols, matrix.factored };
-        solve_batch(system, wide_b.data(), wide_eta.data(), iterations, batch, options, threads);
+        solve_batch(matrix, wide_b.data(), wide_eta.data(), iterations, batch, options, threads);
         std::transform(wide_eta.begin(), wide_eta.end(), eta, [](double v) { return static_cast<T>(v); });
     }
 }
 
-template BEARING_API void scg_solve<float>(const scg_matrix<float>&,
+template BEARING_API void scg_solve<float>(const scg_matrix&,
                                            const float*,
                                            float*,
                                            std::int64_t*,
                                            std::size_t,
                                            const scg_options&,
                                            unsigned);
-template BEARING_API void scg_solve<double>(const scg_matrix<double>&,
+template BEARING_API void scg_solve<double>(const scg_matrix&,
                                             const double*,
                                             double*,
                                             std::int64_t*,

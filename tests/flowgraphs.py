@@ -12,15 +12,21 @@ from gnuradio.bearing import messages
 def run_within(top: gr.top_block, seconds: float = 30.0) -> None:
     """``top.run()``, failing the test instead of hanging when it does not finish in ``seconds``."""
     finished = threading.Event()
+    errors: list[BaseException] = []
 
     def run() -> None:
-        top.run()
+        try:
+            top.run()
+        except BaseException as error:  # reported in the test's thread below
+            errors.append(error)
         finished.set()
 
     threading.Thread(target=run, daemon=True).start()
     if not finished.wait(seconds):
         top.stop()
         raise AssertionError(f"the flowgraph did not finish within {seconds} s (a block hangs)")
+    if errors:
+        raise errors[0]
 
 
 def window_tags(count: int, sample_count: int = 200, truth_azimuth_deg=(12.0,)) -> list[gr.tag_t]:

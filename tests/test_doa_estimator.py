@@ -71,6 +71,14 @@ def test_a_bad_covariance_is_skipped_and_the_flowgraph_goes_on():
     assert all(abs(r["azimuth_deg"][0] - 10.0) < 0.5 for r in records)
 
 
+def test_a_singular_covariance_is_skipped_not_hung():
+    """ESPRIT inverts a matrix that is singular for R = I: numpy's LinAlgError is logged and counted."""
+    matrices = np.concatenate([np.eye(6, dtype=complex)[None], _covariances([10.0])[:1]])
+    estimator, _, records, _ = _estimate(matrices, method="esprit")
+    assert estimator.failed_estimates == 1
+    assert len(records) == 1 and abs(records[0]["azimuth_deg"][0] - 10.0) < 0.5
+
+
 def test_bad_parameters_are_named():
     positions = GEOMETRY.positions_m.tolist()
     with pytest.raises(ValueError, match="num_sources"):

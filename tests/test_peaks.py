@@ -125,3 +125,11 @@ def test_support_centroids_rejects_bad_inputs() -> None:
     with pytest.raises(ValueError, match="positive"):
         support_centroids(spectrum, FINE_GRID_DEG, [3])
     assert support_centroids(spectrum, FINE_GRID_DEG, []).shape == (0,)
+
+
+def test_grid_ends_count_as_peaks_only_when_asked():
+    grid = np.arange(-60.0, 60.1, 1.0)
+    spectrum = np.zeros(grid.size)
+    spectrum[0], spectrum[60] = 1.0, 0.5
+    assert list(find_peaks(spectrum, grid, 2, 2.0)) == [60]
+    assert list(find_peaks(spectrum, grid, 2, 2.0, include_ends=True)) == [0, 60]

@@ -153,6 +153,35 @@ def test_batch_and_threads_give_the_same_rows():
         assert iterations.shape == (len(b),) and np.all(iterations >= 1)
 
 
+def test_any_array_layout_or_real_type_gives_the_same_result():
+    factor, b = random_spd(40, 6, seed=11)
+    expected, _ = solve(b, factor=factor)
+    variants = [
+        (np.asfortranarray(b), np.asfortranarray(factor)),
+        (np.ascontiguousarray(np.tile(b, (1, 2))[:, ::2]) * 0 + b, factor[:, :]),
+        (b[:, ::1], np.tile(factor, (1, 2))[:, ::2] * 0 + factor),
+        (b.tolist(), factor.tolist()),
+    ]
+    for rhs, matrix in variants:
+        np.testing.assert_array_equal(solve(rhs, factor=matrix)[0], expected)
+    integers = np.arange(40)[None] % 3
+    np.testing.assert_allclose(solve(integers, factor=factor)[0], solve(integers * 1.0, factor=factor)[0])
+
+
+def test_signed_sparse_scg_matches_the_reference():
+    options = ScgOptions(nonnegative=False)
+    b = np.array([coarray_spectrum([az], snr_db=5, seed=i) for i, az in enumerate((-20.0, 33.0))])
+    eta, _ = solve(b, factor=MODEL.factor, options=options)
+    assert np.all(relative_error(eta, scg_reference(b, factor=MODEL.factor, options=options)[0]) < 1e-6)
+
+
+def test_more_threads_than_cores_are_capped():
+    b = np.tile(coarray_spectrum([10.0]), (8, 1))
+    np.testing.assert_array_equal(
+        solve(b, factor=MODEL.factor, threads=10_000)[0], solve(b, factor=MODEL.factor)[0]
+    )
+
+
 def test_mu_zero_is_one_plain_cg_solve():
     _, iterations = solve(coarray_spectrum([10.0]), factor=MODEL.factor, options=EXACT)
     assert iterations == 1
@@ -200,7 +229,9 @@ def native_options(**fields) -> bearing_python.scg_options:
         (np.ones(5), np.ones((2, 5)), True, {"lam": -1.0}, "lam must be > 0"),
         (np.ones(5), np.ones((2, 5)), True, {"mu": -1.0}, "mu must be >= 0"),
         (np.ones(5), np.ones((2, 5)), True, {"max_iter": 0}, "max_iter must be an integer >= 1"),
-        (np.ones(5), np.ones((2, 5)), True, {"prune": 1.0}, r"prune must be in \[0, 1\)"),
+        (np.ones(5), np.ones((2, 5)), True, {"prune": 1.0}, r"prune must be in \(0, 1\)"),
+        (np.ones(5), np.ones((2, 5)), True, {"prune": 0.0}, r"prune must be in \(0, 1\)"),
+        (np.ones(5, dtype=complex), np.ones((2, 5)), True, {}, "real, not complex"),
         (np.array(["a"] * 5), np.ones((2, 5)), True, {}, "could not convert|numeric"),
     ],
 )
@@ -212,6 +243,13 @@ def test_kernel_rejects_bad_input_with_a_clear_message(b, matrix, factored, opti
 def test_options_and_arguments_are_checked_in_python_too():
     with pytest.raises(ValueError, match="lam must be > 0"):
         ScgOptions(lam=0.0)
+    with pytest.raises(ValueError, match=r"max_iter must be an integer in \[1, 2147483647\]"):
+        ScgOptions(max_iter=2**40)
+    assert type(ScgOptions(max_iter=30.0, cg_iter=32.0).max_iter) is int
+    with pytest.raises(ValueError, match="threads must be an integer >= 0"):
+        solve(np.ones(3), projection=np.eye(3), threads=-1)
+    with pytest.raises(ValueError, match="real, not complex"):
+        solve(np.ones(3) + 1j, projection=np.eye(3))
     with pytest.raises(ValueError, match="exactly one"):
         solve(np.ones(3))
     with pytest.raises(ValueError, match="exactly one"):

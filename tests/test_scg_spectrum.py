@@ -56,6 +56,15 @@ def test_support_centroid_gives_sub_grid_bearings_when_scg_spreads_the_power():
     assert records[0]["azimuth_deg"][0] == pytest.approx(12.34, abs=0.01)
 
 
+@pytest.mark.parametrize("truth_deg", [-60.0, -59.6, 59.8, 60.0])
+def test_a_source_at_the_edge_of_the_grid_is_reported(truth_deg):
+    """SCG puts a source at the edge of its grid on the end point: that is a peak too."""
+    _, (record,), _ = run_chain(noise_free_covariance([truth_deg])[None])
+    assert record["azimuth_deg"][0] == pytest.approx(truth_deg, abs=1.0)
+    _, (pair,), _ = run_chain(noise_free_covariance([-60.0, -40.0])[None], num_sources=2)
+    assert len(pair["azimuth_deg"]) == 2
+
+
 def test_two_sources_twenty_degrees_apart_are_both_found():
     spectra, records, _ = run_chain(noise_free_covariance([-10.0, 10.0])[None], num_sources=2)
     (record,) = records

@@ -12,13 +12,19 @@ FULL_CIRCLE_DEG = 360.0
 
 
 def find_peaks(
-    spectrum: ArrayLike, grid_deg: ArrayLike, num_sources: int, min_separation_deg: float
+    spectrum: ArrayLike,
+    grid_deg: ArrayLike,
+    num_sources: int,
+    min_separation_deg: float,
+    include_ends: bool = False,
 ) -> NDArray[np.intp]:
     """Indices of up to ``num_sources`` local maxima of a spectrum, strongest first.
 
-    Local maxima come from :func:`scipy.signal.find_peaks` (the grid ends are not maxima
-    unless the grid covers the full circle, see :func:`is_full_circle`, in which case it
-    wraps around). They are then taken greedily, strongest first, skipping any peak closer
+    Local maxima come from :func:`scipy.signal.find_peaks`. A grid that covers the full
+    circle (:func:`is_full_circle`) wraps around. Otherwise the grid ends are not maxima (a
+    smooth spectrum still rising at the edge of its grid has its peak beyond it), unless
+    ``include_ends``: a sparse spectrum (SCG) puts a source at the edge on the end point
+    itself. They are then taken greedily, strongest first, skipping any peak closer
     than ``min_separation_deg`` (angular distance, modulo 360 degrees) to one already taken.
     Fewer than ``num_sources`` indices are returned when there are fewer such peaks.
 
@@ -27,6 +33,8 @@ def find_peaks(
         grid_deg: shape ``(N,)``, the azimuths of ``spectrum`` in degrees, increasing.
         num_sources: maximum number of peaks, ``>= 1``.
         min_separation_deg: minimum angular distance between returned peaks, ``>= 0``.
+        include_ends: let the first and last grid points count as maxima of a grid that
+            does not cover the full circle.
 
     Returns:
         indices into ``spectrum``, shape ``(<= num_sources,)``, by decreasing value.
@@ -35,7 +43,7 @@ def find_peaks(
     check_num_sources(num_sources)
     check_min_separation(min_separation_deg)
 
-    candidates = _local_maxima(values, circular=is_full_circle(grid))
+    candidates = _local_maxima(values, circular=is_full_circle(grid), include_ends=include_ends)
     candidates = candidates[np.argsort(values[candidates], kind="stable")[::-1]]
     selected: list[int] = []
     for index in candidates:
@@ -150,8 +158,11 @@ def _check_spectrum(
     return values, grid
 
 
-def _local_maxima(values: NDArray[np.float64], circular: bool) -> NDArray[np.intp]:
-    if not circular:
+def _local_maxima(values: NDArray[np.float64], circular: bool, include_ends: bool) -> NDArray[np.intp]:
+    if circular:
+        padded = np.concatenate([values[-1:], values, values[:1]])
+    elif include_ends:
+        padded = np.concatenate([[-np.inf], values, [-np.inf]])
+    else:
         return scipy.signal.find_peaks(values)[0]
-    padded = np.concatenate([values[-1:], values, values[:1]])
     return scipy.signal.find_peaks(padded)[0] - 1

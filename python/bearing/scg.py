@@ -55,10 +55,16 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+MAX_ITERATIONS = 2**31 - 1
+"""Upper bound of the iteration caps (the kernel's ``int``)."""
+
 
 @dataclass(frozen=True)
 class ScgOptions:
-    """Parameters of SCG; defaults follow the paper where it gives them.
+    """Parameters of SCG: lambda is the paper's 0.1; the paper gives no mu, and its
+    epsilon = 0.5 belongs to its global attractor, not to this peak-relative one, so mu, eps
+    and the stopping parameters are this module's choices (docs/scg.md). Iteration counts
+    are stored as ``int`` (``30.0`` is accepted).
 
     Attributes:
         lam: ``lambda`` of eq. (21), ``> 0`` (paper: 0.1). In the units of ``P``.
@@ -70,7 +76,7 @@ class ScgOptions:
         cg_tol: relative residual tolerance of each inner CG solve, ``>= 0``.
         cg_iter: cap on the steps of each inner CG solve, ``>= 1``.
         prune: entries at or below this fraction of the peak are set to zero and leave the
-            problem, ``0 <= prune < 1``.
+            problem, ``0 < prune < 1`` (0 would leave infinite weights on vanishing entries).
     """
 
     lam: float = 0.1
@@ -90,20 +96,22 @@ class ScgOptions:
             "eps": self.eps >= 0,
             "tol": self.tol >= 0,
             "cg_tol": self.cg_tol >= 0,
-            "prune": 0 <= self.prune < 1,
-            "max_iter": int(self.max_iter) == self.max_iter and self.max_iter >= 1,
-            "cg_iter": int(self.cg_iter) == self.cg_iter and self.cg_iter >= 1,
+            "prune": 0 < self.prune < 1,
+            "max_iter": int(self.max_iter) == self.max_iter and 1 <= self.max_iter <= MAX_ITERATIONS,
+            "cg_iter": int(self.cg_iter) == self.cg_iter and 1 <= self.cg_iter <= MAX_ITERATIONS,
         }
         for name, ok in checks.items():
             value = getattr(self, name)
             if not (ok and np.isfinite(value)):
                 bound = {
                     "lam": "> 0",
-                    "prune": "in [0, 1)",
-                    "max_iter": "an integer >= 1",
-                    "cg_iter": "an integer >= 1",
+                    "prune": "in (0, 1)",
+                    "max_iter": f"an integer in [1, {MAX_ITERATIONS}]",
+                    "cg_iter": f"an integer in [1, {MAX_ITERATIONS}]",
                 }
                 raise ValueError(f"SCG option {name} must be {bound.get(name, '>= 0')}, got {value!r}")
+        for name in ("max_iter", "cg_iter"):
+            object.__setattr__(self, name, int(getattr(self, name)))
 
 
 DEFAULT_OPTIONS = ScgOptions()
@@ -119,17 +127,18 @@ def solve(
 ) -> tuple[NDArray[np.floating], NDArray[np.int64]]:
     """SCG with the C++ kernel: ``(P + lambda I) eta = b`` plus the sparsity step.
 
-    float32 ``b`` gives a float32 ``eta``, anything else float64; the kernel's arithmetic is
-    float64 either way (the reweighted systems are too ill-conditioned for float32).
-    C-contiguous float64 inputs are passed to the kernel without a copy; the GIL is released
-    while it runs.
+    float32 ``b`` gives a float32 ``eta``, anything else float64; the matrix is used in
+    float64 and the kernel's arithmetic is float64 either way (the reweighted systems are too
+    ill-conditioned for float32). C-contiguous float64 inputs are passed to the kernel
+    without a copy; the GIL is released while it runs.
 
     Args:
         b: right-hand sides, shape ``(L,)`` or ``(batch, L)``.
         projection: dense ``P``, shape ``(L, L)``.
         factor: ``G`` with ``P = G^T G``, shape ``(r, L)``. Give exactly one of the two.
         options: SCG parameters.
-        threads: threads over the right-hand sides of a batch (0: one per core).
+        threads: threads over the right-hand sides of a batch (0, or more than there are
+            cores: one per core).
 
     Returns:
         ``eta`` shaped like ``b``, and the outer iterations per right-hand side.
@@ -141,12 +150,15 @@ def solve(
 
     if (projection is None) == (factor is None):
         raise ValueError("give exactly one of projection (P, shape (L, L)) and factor (G, shape (r, L))")
+    if int(threads) != threads or threads < 0:
+        raise ValueError(f"threads must be an integer >= 0, got {threads!r}")
     rhs = np.asarray(b)
+    matrix = np.asarray(projection if factor is None else factor)
+    if np.iscomplexobj(rhs) or np.iscomplexobj(matrix):
+        raise ValueError("b and the system matrix must be real, not complex")
     if rhs.dtype != np.float32:
         rhs = np.asarray(rhs, dtype=np.float64)
-    eta, iterations = kernel(
-        rhs, projection if factor is None else factor, factor is not None, _kernel_options(options), threads
-    )
+    eta, iterations = kernel(rhs, matrix, factor is not None, _kernel_options(options), int(threads))
     return eta, iterations.reshape(rhs.shape[:-1])
 
 
@@ -192,7 +204,9 @@ def algorithm1_reference(
     """Algorithm 1 of the paper as printed, for comparison only (``bearing`` does not use it).
 
     One CG step (eqs. 22a-22d, Polak-Ribiere ``beta``) with the attractor subtracted from
-    each update (eq. 27), step 4's typo fixed (the gradient at ``eta(n + 1)``), the
+    each update (eq. 27), step 4's typo fixed (the gradient at ``eta(n + 1)``), the step
+    size's denominator ``c^T (P + lambda I) c`` of the system solved (step 2 prints
+    ``c^T P c``), the
     attractor elementwise and relative to the peak as in :func:`solve`, the same projection
     onto ``eta >= 0`` and step-size stop; ``iterations`` caps the steps. It is a subgradient
     method, and it narrows the beam far more slowly than the lagged reweighting of

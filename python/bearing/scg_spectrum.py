@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from .coarray import DEFAULT_FIELD_OF_VIEW_DEG, coarray_model
@@ -63,10 +61,9 @@ class scg_spectrum(WindowMapBlock):
         self.grid_deg = self.model.grid_deg
         self.set_num_sources(num_sources)
         self._min_separation_deg = check_min_separation(min_separation_deg)
-        options = ScgOptions(
+        self.options = ScgOptions(
             lam=float(lam), mu=float(mu), eps=float(eps), nonnegative=bool(nonnegative), max_iter=max_iter
         )
-        self.options = dataclasses.replace(options, max_iter=int(max_iter))
         WindowMapBlock.__init__(
             self,
             name="Bearing SCG Spectrum",
@@ -81,7 +78,7 @@ class scg_spectrum(WindowMapBlock):
     def map_item(self, item: np.ndarray, window: dict | None) -> np.ndarray:
         right_hand_side = self.model.project_onto_range(item)  # float64
         eta = self.model.sparse_spectrum(right_hand_side, self.options)
-        peaks = find_peaks(eta, self.grid_deg, self._num_sources, self._min_separation_deg)
+        peaks = find_peaks(eta, self.grid_deg, self._num_sources, self._min_separation_deg, include_ends=True)
         peaks = peaks[eta[peaks] > 0]  # a peak at or below zero power is no source
         azimuth_deg = support_centroids(eta, self.grid_deg, peaks)
         self.publish_bearings(azimuth_deg, power_to_db(eta[peaks], np.max(eta)), METHOD, window)

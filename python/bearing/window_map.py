@@ -16,9 +16,9 @@ class WindowMapBlock(gr.basic_block):
     Subclasses implement :meth:`map_item`, which returns the output item and may publish
     messages. Each output item carries the ``window`` tag of its input item (see
     :mod:`messages`); other tags are not propagated. An item :meth:`map_item` cannot use
-    (it raises ``ValueError``, which includes numpy's ``LinAlgError`` and the C++ kernel's
-    invalid-argument errors, or ``RuntimeError``) produces no output: it is logged and
-    counted in :attr:`failed_estimates`, and the flowgraph goes on.
+    (it raises any exception: ``ValueError``, numpy's ``LinAlgError``, the C++ kernel's
+    errors) produces no output: it is logged and counted in :attr:`failed_estimates`, and
+    the flowgraph goes on (an exception escaping ``general_work`` would hang it).
     """
 
     def __init__(self, name: str, in_sig: list, out_sig: list) -> None:
@@ -56,10 +56,12 @@ class WindowMapBlock(gr.basic_block):
             window = windows.get(self.nitems_read(0) + index)
             try:
                 out[produced] = self.map_item(items[index], window)
-            except (ValueError, RuntimeError) as error:
+            except Exception as error:  # any exception escaping general_work hangs the flowgraph
                 self.failed_estimates += 1
                 first = window["sample_start"] if window else "?"
-                self.logger.warn(f"no estimate for the window starting at sample {first}: {error}")
+                self.logger.warn(
+                    f"no estimate for the window starting at sample {first}: {type(error).__name__}: {error}"
+                )
                 continue
             if window is not None:
                 self.add_item_tag(

@@ -260,7 +260,7 @@ def main() -> None:
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     model = full_model()
-    models = {"[-30, 0) deg": model.subregion(-30.0, 0.0), "[-60, 60] deg": model}
+    models = {"[30, 60] deg": model.subregion(30.0, 60.0), "[-60, 60] deg": model}
     print(
         f"SCG with the default options {scg.DEFAULT_OPTIONS}; 4-element ULA, d = lambda/2, "
         f"{CARRIER_HZ / 1e9:g} GHz, rank(P) = {model.rank}; torch {torch.__version__} with "

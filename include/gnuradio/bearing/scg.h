@@ -27,30 +27,29 @@ struct BEARING_API scg_options {
     int max_iter = 30;       //!< cap on outer iterations, >= 1
     double cg_tol = 1e-10;   //!< relative residual tolerance of each CG solve, >= 0
     int cg_iter = 32;        //!< cap on the steps of each CG solve, >= 1
-    double prune = 1e-3;     //!< entries <= prune * peak leave the problem, in [0, 1)
+    double prune = 1e-3;     //!< entries <= prune * peak leave the problem, in (0, 1)
 
     /*! Throws std::invalid_argument naming the first bad field. */
     void validate() const;
 };
 
 /*! The system matrix P: dense (rows == cols == L) or factored P = G^T G (G: rows x L).
- *  Row-major, not owned; must outlive the solve. */
-template <typename T>
+ *  Row-major float64, not owned; must outlive the solve. */
 struct scg_matrix {
-    const T* data;
+    const double* data;
     std::size_t rows;
     std::size_t cols; //!< L
     bool factored;
 };
 
-/*! Solves for `batch` right-hand sides b (batch x L, row-major) into eta (batch x L).
+/*! Solves for `batch` right-hand sides b (batch x L, row-major, float or double) into eta.
  *  iterations (batch entries) receives the outer iteration count of each solve.
  *  Checks every input first and throws std::invalid_argument with a message naming
  *  the problem (shape, NaN or infinity in b or P, bad option); nothing is written then.
- *  Right-hand sides are spread over up to `threads` threads (0: hardware concurrency).
- *  The arithmetic is float64 for both T = float and T = double (float data is widened). */
+ *  Right-hand sides are spread over up to `threads` threads (0, or more than the hardware
+ *  has: one per core). The arithmetic is float64 for T = float too (b is widened). */
 template <typename T>
-BEARING_API void scg_solve(const scg_matrix<T>& matrix,
+BEARING_API void scg_solve(const scg_matrix& matrix,
                            const T* b,
                            T* eta,
                            std::int64_t* iterations,

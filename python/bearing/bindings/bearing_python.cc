@@ -15,12 +15,16 @@ using gr::bearing::scg_options;
 
 namespace {
 
+// b keeps its float type (float32 or float64); the matrix is always float64.
 template <typename T>
-py::tuple scg(py::array b_in, py::array matrix_in, bool factored, const scg_options& options, unsigned threads)
+py::tuple scg(py::array b_in, py::array matrix_in, bool factored, scg_options options, unsigned threads)
 {
     using array = py::array_t<T, py::array::c_style | py::array::forcecast>;
+    using matrix_array = py::array_t<double, py::array::c_style | py::array::forcecast>;
+    if (b_in.dtype().kind() == 'c' || matrix_in.dtype().kind() == 'c')
+        throw std::invalid_argument("b and the system matrix must be real, not complex");
     array b = array::ensure(b_in);
-    array matrix = array::ensure(matrix_in);
+    matrix_array matrix = matrix_array::ensure(matrix_in);
     if (!b || !matrix)
         throw std::invalid_argument("b and the system matrix must be real numeric arrays");
     if (matrix.ndim() != 2 || (!factored && matrix.shape(0) != matrix.shape(1))) {
@@ -44,7 +48,7 @@ py::tuple scg(py::array b_in, py::array matrix_in, bool factored, const scg_opti
     const std::size_t batch = b.ndim() == 2 ? static_cast<std::size_t>(b.shape(0)) : 1;
     array eta(std::vector<py::ssize_t>(b.shape(), b.shape() + b.ndim()));
     py::array_t<std::int64_t> iterations(static_cast<py::ssize_t>(batch));
-    const gr::bearing::scg_matrix<T> system{
+    const gr::bearing::scg_matrix system{
         matrix.data(), static_cast<std::size_t>(matrix.shape(0)), size, factored
     };
     {
@@ -76,7 +80,8 @@ PYBIND11_MODULE(bearing_python, m)
 
     m.def(
         "scg",
-        [](py::array b, py::array matrix, bool factored, const scg_options& options, unsigned threads) {
+        // options is taken by value: the kernel reads its own copy while the GIL is released.
+        [](py::array b, py::array matrix, bool factored, scg_options options, unsigned threads) {
             if (py::dtype::of<float>().is(b.dtype()))
                 return scg<float>(b, matrix, factored, options, threads);
             return scg<double>(b, matrix, factored, options, threads);
