@@ -17,26 +17,24 @@ namespace bearing {
 
 namespace {
 
-// Accumulates in double. The pragma lets the compiler reorder the sum into SIMD lanes
-// (built with -fopenmp-simd; no OpenMP runtime is involved).
-template <typename T>
-double dot(const T* a, const T* b, std::size_t n)
+// The pragma lets the compiler reorder the sum into SIMD lanes (built with
+// -fopenmp-simd; no OpenMP runtime is involved).
+double dot(const double* a, const double* b, std::size_t n)
 {
     double sum = 0.0;
 #pragma omp simd reduction(+ : sum)
     for (std::size_t i = 0; i < n; ++i)
-        sum += static_cast<double>(a[i]) * static_cast<double>(b[i]);
+        sum += a[i] * b[i];
     return sum;
 }
 
-template <typename T>
-double norm(const T* a, std::size_t n)
+double norm(const double* a, std::size_t n)
 {
     return std::sqrt(dot(a, a, n));
 }
 
-// Solves one right-hand side at a time; owns the work arrays so a thread reuses them.
-template <typename T>
+// Solves one right-hand side at a time, in float64; owns the work arrays so a thread
+// reuses them.
 class solver
 {
 public:
@@ -47,14 +45,14 @@ public:
 
     // Works on the active entries only (the others are zero and stay zero) and writes
     // eta once at the end.
-    std::int64_t solve(const T* b, T* eta)
+    std::int64_t solve(const double* b, double* eta)
     {
         const std::size_t size = d_size;
         d_active.resize(size);
         for (std::size_t i = 0; i < size; ++i)
             d_active[i] = i;
-        d_weights.assign(size, static_cast<T>(d_o.lambda));
-        d_x.assign(size, T(0));
+        d_weights.assign(size, d_o.lambda);
+        d_x.assign(size, 0.0);
         d_compacted = false;
 
         std::int64_t iteration = 0;
@@ -64,18 +62,18 @@ public:
             pcg();
             if (d_o.nonnegative)
                 for (auto& value : d_x)
-                    value = std::max(value, T(0));
+                    value = std::max(value, 0.0);
             if (d_o.mu == 0.0)
                 break;
             double peak = 0.0;
             for (const auto value : d_x)
-                peak = std::max(peak, std::abs(static_cast<double>(value)));
+                peak = std::max(peak, std::abs(value));
             if (peak == 0.0)
                 break;
             if (reweight(peak))
                 break;
         }
-        std::fill(eta, eta + size, T(0));
+        std::fill(eta, eta + size, 0.0);
         for (std::size_t i = 0; i < d_x.size(); ++i)
             eta[d_active[i]] = d_x[i];
         return std::min<std::int64_t>(iteration, d_o.max_iter);
@@ -91,16 +89,16 @@ private:
         double step = 0.0, length = 0.0;
         for (std::size_t i = 0; i < d_n; ++i) {
             const std::size_t l = d_active[i];
-            const double magnitude = std::abs(static_cast<double>(d_x[i]));
+            const double magnitude = std::abs(d_x[i]);
             double value = 0.0;
             if (magnitude > d_o.prune * peak) {
                 value = d_x[i];
-                d_weights[l] = static_cast<T>(
-                    d_o.lambda + d_o.mu * peak / (magnitude * (1.0 + d_o.eps * magnitude / peak)));
+                d_weights[l] =
+                    d_o.lambda + d_o.mu * peak / (magnitude * (1.0 + d_o.eps * magnitude / peak));
                 d_active[kept] = l;
-                d_x[kept++] = static_cast<T>(value);
+                d_x[kept++] = value;
             }
-            const double diff = value - static_cast<double>(d_previous[i]);
+            const double diff = value - d_previous[i];
             step += diff * diff;
             length += value * value;
         }
@@ -113,7 +111,7 @@ private:
 
     // Gathers b, the diagonal weights and (when the active set changed) the matrix block of
     // the active entries; d_x already holds their values.
-    void compact(const T* b)
+    void compact(const double* b)
     {
         const std::size_t n = d_active.size();
         d_n = n;
@@ -142,25 +140,25 @@ private:
     }
 
     // out = (P_AA + diag(d)) v on the compacted block.
-    void apply(const std::vector<T>& v, std::vector<T>& out)
+    void apply(const std::vector<double>& v, std::vector<double>& out)
     {
         const std::size_t n = d_n;
         if (d_m.factored) {
             const std::size_t rows = d_m.rows;
             d_t.resize(rows);
             for (std::size_t k = 0; k < rows; ++k)
-                d_t[k] = static_cast<T>(dot(d_mat + k * n, v.data(), n));
+                d_t[k] = dot(d_mat + k * n, v.data(), n);
             for (std::size_t i = 0; i < n; ++i)
                 out[i] = d_d[i] * v[i];
             for (std::size_t k = 0; k < rows; ++k) {
-                const T scale = d_t[k];
-                const T* row = d_mat + k * n;
+                const double scale = d_t[k];
+                const double* row = d_mat + k * n;
                 for (std::size_t i = 0; i < n; ++i)
                     out[i] += scale * row[i];
             }
         } else {
             for (std::size_t i = 0; i < n; ++i)
-                out[i] = static_cast<T>(dot(d_mat + i * n, v.data(), n)) + d_d[i] * v[i];
+                out[i] = dot(d_mat + i * n, v.data(), n) + d_d[i] * v[i];
         }
     }
 
@@ -177,7 +175,7 @@ private:
         apply(d_x, d_q);
         for (std::size_t i = 0; i < n; ++i) {
             d_r[i] = d_b[i] - d_q[i];
-            d_prec[i] = T(1) / d_d[i];
+            d_prec[i] = 1.0 / d_d[i];
             d_z[i] = d_prec[i] * d_r[i];
             d_p[i] = d_z[i];
         }
@@ -190,14 +188,14 @@ private:
             const double curvature = dot(d_p.data(), d_q.data(), n);
             if (!(curvature > 0.0))
                 break;
-            const T alpha = static_cast<T>(rz / curvature);
+            const double alpha = rz / curvature;
             for (std::size_t i = 0; i < n; ++i) {
                 d_x[i] += alpha * d_p[i];
                 d_r[i] -= alpha * d_q[i];
                 d_z[i] = d_prec[i] * d_r[i];
             }
             const double rz_next = dot(d_r.data(), d_z.data(), n);
-            const T beta = static_cast<T>(rz_next / rz);
+            const double beta = rz_next / rz;
             for (std::size_t i = 0; i < n; ++i)
                 d_p[i] = d_z[i] + beta * d_p[i];
             rz = rz_next;
@@ -209,9 +207,9 @@ private:
     const std::size_t d_size;
     std::size_t d_n = 0;
     bool d_compacted = false;
-    const T* d_mat = nullptr;
+    const double* d_mat = nullptr;
     std::vector<std::size_t> d_active;
-    std::vector<T> d_weights, d_block, d_x, d_previous, d_b, d_d, d_r, d_z, d_p, d_q, d_prec, d_t;
+    std::vector<double> d_weights, d_block, d_x, d_previous, d_b, d_d, d_r, d_z, d_p, d_q, d_prec, d_t;
 };
 
 template <typename T>
@@ -271,7 +269,7 @@ void solve_batch(const scg_matrix& matrix,
     std::vector<std::exception_ptr> errors(std::max(1u, workers));
     auto run = [&](unsigned first) {
         try {
-            solver<double> work(matrix, options);
+            solver work(matrix, options);
             for (std::size_t row = first; row < batch; row += workers)
                 iterations[row] = work.solve(b + row * size, eta + row * size);
         } catch (...) {

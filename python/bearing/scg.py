@@ -148,17 +148,15 @@ def solve(
     """
     from .bearing_python import scg as kernel
 
-    if (projection is None) == (factor is None):
-        raise ValueError("give exactly one of projection (P, shape (L, L)) and factor (G, shape (r, L))")
+    matrix, factored = _system_matrix(projection, factor)
     if int(threads) != threads or threads < 0:
         raise ValueError(f"threads must be an integer >= 0, got {threads!r}")
     rhs = np.asarray(b)
-    matrix = np.asarray(projection if factor is None else factor)
     if np.iscomplexobj(rhs) or np.iscomplexobj(matrix):
         raise ValueError("b and the system matrix must be real, not complex")
     if rhs.dtype != np.float32:
         rhs = np.asarray(rhs, dtype=np.float64)
-    eta, iterations = kernel(rhs, matrix, factor is not None, _kernel_options(options), int(threads))
+    eta, iterations = kernel(rhs, matrix, factored, _kernel_options(options), int(threads))
     return eta, iterations.reshape(rhs.shape[:-1])
 
 
@@ -323,13 +321,19 @@ def _pcg(
     return x
 
 
+def _system_matrix(projection: ArrayLike | None, factor: ArrayLike | None) -> tuple[NDArray, bool]:
+    """The one matrix given, as an array, and whether it is the factor ``G``."""
+    if (projection is None) == (factor is None):
+        raise ValueError("give exactly one of projection (P, shape (L, L)) and factor (G, shape (r, L))")
+    return np.asarray(projection if factor is None else factor), factor is not None
+
+
 def _check_problem(
     b: ArrayLike, projection: ArrayLike | None, factor: ArrayLike | None
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], bool]:
-    if (projection is None) == (factor is None):
-        raise ValueError("give exactly one of projection (P, shape (L, L)) and factor (G, shape (r, L))")
-    dense = projection is not None
-    matrix = np.asarray(projection if dense else factor, dtype=np.float64)
+    values, factored = _system_matrix(projection, factor)
+    dense = not factored
+    matrix = np.asarray(values, dtype=np.float64)
     if matrix.ndim != 2 or (dense and matrix.shape[0] != matrix.shape[1]):
         name = "projection P must be square (L, L)" if dense else "factor G must be 2-D (r, L)"
         raise ValueError(f"{name}, got shape {matrix.shape}")

@@ -9,11 +9,23 @@
 
 #include <sstream>
 #include <stdexcept>
+#include <string>
 
 namespace py = pybind11;
 using gr::bearing::scg_options;
 
 namespace {
+
+// "(5, 4)", "(5,)": an array's shape as numpy prints it.
+std::string shape_text(const py::array& values)
+{
+    std::ostringstream text;
+    text << "(";
+    for (py::ssize_t i = 0; i < values.ndim(); ++i)
+        text << (i ? ", " : "") << values.shape(i);
+    text << (values.ndim() == 1 ? ",)" : ")");
+    return text.str();
+}
 
 // b keeps its float type (float32 or float64); the matrix is always float64.
 template <typename T>
@@ -28,22 +40,14 @@ py::tuple scg(py::array b_in, py::array matrix_in, bool factored, scg_options op
     if (!b || !matrix)
         throw std::invalid_argument("b and the system matrix must be real numeric arrays");
     if (matrix.ndim() != 2 || (!factored && matrix.shape(0) != matrix.shape(1))) {
-        std::ostringstream message;
-        message << (factored ? "factor G must be 2-D (r, L)" : "projection P must be square (L, L)")
-                << ", got shape (";
-        for (py::ssize_t i = 0; i < matrix.ndim(); ++i)
-            message << (i ? ", " : "") << matrix.shape(i);
-        message << (matrix.ndim() == 1 ? ",)" : ")");
-        throw std::invalid_argument(message.str());
+        throw std::invalid_argument(
+            std::string(factored ? "factor G must be 2-D (r, L)" : "projection P must be square (L, L)") +
+            ", got shape " + shape_text(matrix));
     }
     const auto size = static_cast<std::size_t>(matrix.shape(1));
     if ((b.ndim() != 1 && b.ndim() != 2) || static_cast<std::size_t>(b.shape(b.ndim() - 1)) != size) {
-        std::ostringstream message;
-        message << "b must have shape (L,) or (batch, L) with L = " << size << " (the system's size), got (";
-        for (py::ssize_t i = 0; i < b.ndim(); ++i)
-            message << (i ? ", " : "") << b.shape(i);
-        message << (b.ndim() == 1 ? ",)" : ")");
-        throw std::invalid_argument(message.str());
+        throw std::invalid_argument("b must have shape (L,) or (batch, L) with L = " + std::to_string(size) +
+                                    " (the system's size), got " + shape_text(b));
     }
     const std::size_t batch = b.ndim() == 2 ? static_cast<std::size_t>(b.shape(0)) : 1;
     array eta(std::vector<py::ssize_t>(b.shape(), b.shape() + b.ndim()));
