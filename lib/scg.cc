@@ -296,8 +296,8 @@ void solve_batch(const scg_matrix& matrix,
 
 // The arithmetic is float64 for either type of b: the reweighted systems get
 // ill-conditioned as the spectrum sharpens, and in float32 the result would depend on
-// rounding (measured: half of the peaks moved). A float b is widened on the way in and
-// eta narrowed on the way out; the matrix is float64 always.
+// rounding (a float32 version moved peaks by a grid step or more). A float b is widened
+// on the way in and eta narrowed on the way out; the matrix is float64 always.
 template <typename T>
 void scg_solve(const scg_matrix& matrix,
                const T* b,

@@ -23,6 +23,10 @@ Prints markdown tables (docs/scg.md records the latest run), all on the paper's 
 4. Two sources 20 deg apart: are both found (two strongest peaks, each within 1 deg)?
 5. The paper's Algorithm 1 as printed (``scg.algorithm1_reference``) against SCG on the
    noise-free sources of table 3: peak error, beam width, time per solve.
+6. Noise-free SCG peak errors over the whole field of view (one source at every grid
+   angle; pairs 20 deg apart every 0.5 deg).
+7. Agreement of the kernel with the numpy reference: coarray problems and a random
+   full-rank SPD system, default options and with every inner CG solve converged.
 """
 
 from __future__ import annotations
@@ -252,6 +256,57 @@ def algorithm1_table(model: CoarrayModel) -> list[str]:
     return rows
 
 
+def field_of_view_table(model: CoarrayModel) -> list[str]:
+    """Noise-free SCG peak errors over the whole grid: one source at every grid angle, pairs 20 deg apart."""
+    grid = model.grid_deg
+    single = scg.solve(
+        np.array([model.spectrum(noisefree_covariance([a])) for a in grid]), factor=model.factor
+    )[0]
+    single_error = np.abs(grid[single.argmax(axis=1)] - grid)
+    firsts = np.arange(grid[0], grid[-1] - 20.0 + 1e-9, 0.5)
+    pairs = np.column_stack([firsts, firsts + 20.0])
+    sparse = scg.solve(
+        np.array([model.spectrum(noisefree_covariance(p)) for p in pairs]), factor=model.factor
+    )[0]
+    pair_error = np.array(
+        [
+            np.max(evaluation.matched_errors_deg(grid[find_peaks(e, grid, 2, 2.0, include_ends=True)], p)[0])
+            for e, p in zip(sparse, pairs, strict=True)
+        ]
+    )
+    rows = ["| sources | within (deg) | max peak error (deg) |", "|---|---|---|"]
+    for limit in (45.0, 58.0, 60.0):
+        inside = np.abs(grid) <= limit + 1e-9
+        rows.append(f"| one, every grid angle | +-{limit:g} | {single_error[inside].max():.2f} |")
+    for limit in (45.0, 55.0, 60.0):
+        inside = np.all(np.abs(pairs) <= limit + 1e-9, axis=1)
+        rows.append(f"| two 20 deg apart, every 0.5 deg | +-{limit:g} | {pair_error[inside].max():.2f} |")
+    return rows
+
+
+def agreement_table(model: CoarrayModel, rng: np.random.Generator) -> list[str]:
+    """Largest relative difference ||eta_kernel - eta_numpy|| / ||eta_numpy|| over a set of problems."""
+    rows = ["| problems | options | max relative difference, kernel vs numpy |", "|---|---|---|"]
+    spectra = random_spectra(model, rng, BATCH)
+    spd = np.random.default_rng(120)  # the 60 x 60 system of tests/test_scg.py
+    factor = spd.standard_normal((60, 60))
+    systems = {
+        f"{BATCH} coarray DBF spectra at {SNR_DB:g} dB": ({"factor": model.factor}, spectra),
+        "random full-rank 60 x 60 P (seed 120), 3 right-hand sides": (
+            {"projection": factor.T @ factor},
+            spd.standard_normal((3, 60)),
+        ),
+    }
+    converged = scg.ScgOptions(cg_tol=1e-13, cg_iter=400)
+    for label, (matrix, b) in systems.items():
+        for name, options in (("default", scg.DEFAULT_OPTIONS), ("inner CG converged", converged)):
+            kernel = scg.solve(b, options=options, **matrix)[0]
+            reference = scg.scg_reference(b, options=options, **matrix)[0]
+            difference = np.linalg.norm(kernel - reference, axis=-1) / np.linalg.norm(reference, axis=-1)
+            rows.append(f"| {label} | {name} | {difference.max():.1e} |")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -275,6 +330,10 @@ def main() -> None:
     print("\n".join(pair_table(model, rng)))
     print()
     print("\n".join(algorithm1_table(model)))
+    print()
+    print("\n".join(field_of_view_table(model)))
+    print()
+    print("\n".join(agreement_table(model, rng)))
 
 
 if __name__ == "__main__":
