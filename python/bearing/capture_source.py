@@ -22,15 +22,22 @@ class capture_source(gr.sync_block):
         repeat: start again from the first sample at the end (for live demos).
         num_elements: the vector length the flowgraph expects (GRC needs it to draw the
             port); 0 takes it from the capture. A capture with another channel count is refused.
+        segment_length: replay only the segments of exactly this many samples, back to back
+            (a segmented SRS capture holds one SRS window per segment: a shorter segment was cut
+            and is skipped with a log line); 0 replays every sample.
     """
 
-    def __init__(self, path: str, repeat: bool = False, num_elements: int = 0) -> None:
+    def __init__(
+        self, path: str, repeat: bool = False, num_elements: int = 0, segment_length: int = 0
+    ) -> None:
         self.capture: Capture = read_capture(path)
         if num_elements and int(num_elements) != self.capture.num_channels:
             raise ValueError(
                 f"{path}: the capture has {self.capture.num_channels} channels but the block's "
                 f"num_elements is {num_elements}"
             )
+        if segment_length < 0:
+            raise ValueError(f"segment_length: must be 0 (every sample) or positive, got {segment_length}")
         gr.sync_block.__init__(
             self,
             name="Bearing Capture Source",
@@ -38,7 +45,9 @@ class capture_source(gr.sync_block):
             out_sig=[(np.complex64, self.capture.num_channels)],
         )
         self._repeat = bool(repeat)
-        self._next_sample = 0
+        self._ranges = self._replayed_ranges(int(segment_length))
+        self._range = 0  # index into self._ranges
+        self._next_sample = self._ranges[0][0] if self._ranges else 0
         # Segments and truths are sorted by their first sample (see capture.read_capture).
         self._segment_starts = np.array([s.sample_start for s in self.capture.segments], dtype=np.int64)
         self._truth_starts = np.array([t.sample_start for t in self.capture.truths], dtype=np.int64)
@@ -47,13 +56,29 @@ class capture_source(gr.sync_block):
     def num_elements(self) -> int:
         return self.capture.num_channels
 
+    def _replayed_ranges(self, segment_length: int) -> list[tuple[int, int]]:
+        """``[start, stop)`` sample ranges to replay, in order."""
+        if not segment_length:
+            return [(0, self.capture.num_samples)] if self.capture.num_samples else []
+        ranges = []
+        for index, segment in enumerate(self.capture.segments):
+            if segment.sample_count == segment_length:
+                ranges.append((segment.sample_start, segment.sample_start + segment.sample_count))
+            else:
+                self.logger.warn(
+                    f"{self.capture.meta_path}: segment {index} holds {segment.sample_count} samples, not "
+                    f"{segment_length}: skipped"
+                )
+        return ranges
+
     def work(self, input_items, output_items) -> int:
         out = output_items[0]
-        if self._next_sample >= self.capture.num_samples:
-            if not self._repeat or self.capture.num_samples == 0:
+        if self._range >= len(self._ranges):
+            if not self._repeat or not self._ranges:
                 return -1  # WORK_DONE
-            self._next_sample = 0
-        count = min(len(out), self.capture.num_samples - self._next_sample)
+            self._range, self._next_sample = 0, self._ranges[0][0]
+        stop = self._ranges[self._range][1]
+        count = min(len(out), stop - self._next_sample)
         try:
             out[:count] = self.capture.read(self._next_sample, count)
         except OSError as error:  # the file changed or vanished since it was opened
@@ -63,6 +88,10 @@ class capture_source(gr.sync_block):
             return -1  # WORK_DONE
         self._tag_range(self._next_sample, count)
         self._next_sample += count
+        if self._next_sample >= stop:
+            self._range += 1
+            if self._range < len(self._ranges):
+                self._next_sample = self._ranges[self._range][0]
         return count
 
     def _tag_range(self, first: int, count: int) -> None:

@@ -15,10 +15,11 @@ from pathlib import Path
 
 from gnuradio import gr
 
-from . import evaluation
+from . import evaluation, nr_metadata, srs_simulator
 from .capture import CaptureError, read_capture
 from .replay import METHODS, ReplayFlowgraph, ReplaySettings
 from .simulator import PRESETS, Scenario, simulate, write
+from .srs_simulator import SRS_PRESETS, SrsScenario
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -49,12 +50,19 @@ def _parser() -> argparse.ArgumentParser:
 
     simulation = commands.add_parser("simulate", help="write a SigMF capture from a scenario")
     source = simulation.add_mutually_exclusive_group(required=True)
-    source.add_argument("--preset", choices=sorted(PRESETS), help="a named scenario")
-    source.add_argument("--scenario", metavar="FILE.json", help="a scenario file (docs/simulator.md)")
+    source.add_argument("--preset", choices=sorted(PRESETS | SRS_PRESETS), help="a named scenario")
+    source.add_argument(
+        "--scenario", metavar="FILE.json", help='a scenario file (docs/simulator.md; with "ues": docs/srs.md)'
+    )
     simulation.add_argument("--out", required=True, help="capture path (.sigmf-meta/.sigmf-data are added)")
     simulation.add_argument("--seed", type=int, help="override the scenario's master seed")
     simulation.add_argument("--rho", type=float, help="override the impairment degree (0 = ideal array)")
-    simulation.add_argument("--snr-db", type=float, help="override the SNR of every emitter, dB")
+    simulation.add_argument("--snr-db", type=float, help="override the SNR of every emitter (or UE), dB")
+    simulation.add_argument(
+        "--continuous",
+        action="store_true",
+        help="SRS scenarios: store every sample, not only the SRS windows",
+    )
     simulation.set_defaults(run=_simulate)
 
     info = commands.add_parser("info", help="describe a SigMF capture")
@@ -67,8 +75,15 @@ def _parser() -> argparse.ArgumentParser:
     estimation.add_argument(
         "--average",
         type=int,
-        default=1024,
-        help="snapshots per estimate, windows back to back (default 1024)",
+        help="snapshots per estimate, windows back to back (default 1024); "
+        "SRS occasions for an SRS capture (default 1)",
+    )
+    estimation.add_argument(
+        "--subcarriers",
+        type=int,
+        default=16,
+        metavar="K",
+        help="SRS captures: subcarriers per occasion, spread over the band; 0 takes all (default 16)",
     )
     estimation.add_argument("--overlap", type=int, default=0, help="snapshots shared by consecutive windows")
     estimation.add_argument("--forward-backward", action="store_true", help="forward-backward averaging")
@@ -108,12 +123,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(args: argparse.Namespace, method: str) -> ReplaySettings:
+def _settings(args: argparse.Namespace, method: str, capture: str) -> ReplaySettings:
     start, stop, step = args.grid
+    average = args.average
+    if average is None:
+        average = 1 if nr_metadata.CARRIER_KEY in read_capture(capture).global_info else 1024
     return ReplaySettings(
         method=method,
         num_sources=args.sources,
-        average=args.average,
+        average=average,
+        num_subcarriers=args.subcarriers,
         overlap=args.overlap,
         forward_backward=args.forward_backward,
         subarray_length=args.subarray,
@@ -129,12 +148,20 @@ def _replay(capture: str, settings: ReplaySettings, json_path: str = "", keep_sp
     flowgraph = ReplayFlowgraph(capture, settings, json_path=json_path, keep_spectra=keep_spectra)
     flowgraph.run()
     skipped = (
-        (flowgraph.covariance.dropped_windows, "windows dropped: NaN or infinite samples"),
+        (flowgraph.dropped_windows, "windows dropped: NaN or infinite samples"),
         (flowgraph.failed_estimates, f"windows without a {settings.method} estimate"),
     )
     for count, what in skipped:
         if count:
             print(f"bearing: warning: {capture}: {count} {what} (details with --verbose)", file=sys.stderr)
+    if flowgraph.extractor is not None:
+        if not flowgraph.records:
+            print(
+                f"bearing: warning: {capture}: no UE has {settings.average} SRS occasions for one estimate "
+                f"({flowgraph.extractor.estimator.occasions} occasions in all); lower --average",
+                file=sys.stderr,
+            )
+        return flowgraph
     longest = max(segment.sample_count for segment in flowgraph.source.capture.segments)
     if longest < settings.average:
         print(
@@ -147,20 +174,31 @@ def _replay(capture: str, settings: ReplaySettings, json_path: str = "", keep_sp
 
 def _simulate(args: argparse.Namespace) -> int:
     if args.preset:
-        scenario = PRESETS[args.preset]()
+        scenario = (PRESETS | SRS_PRESETS)[args.preset]()
     else:
         try:
-            scenario = Scenario.from_json(Path(args.scenario).read_text())
+            data = json.loads(Path(args.scenario).read_text())
         except json.JSONDecodeError as error:
             raise ValueError(f"{args.scenario}: not valid JSON ({error})") from None
+        is_srs = isinstance(data, dict) and "ues" in data
+        scenario = SrsScenario.from_dict(data) if is_srs else Scenario.from_dict(data)
     scenario = _override(scenario, seed=args.seed, rho=args.rho, snr_db=args.snr_db)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    print(write(simulate(scenario), out))
+    if isinstance(scenario, SrsScenario):
+        if args.continuous:
+            scenario = dataclasses.replace(scenario, continuous=True)
+        print(srs_simulator.write(srs_simulator.simulate(scenario), out))
+    elif args.continuous:
+        raise ValueError("--continuous: only for SRS scenarios; narrowband scenarios store every sample")
+    else:
+        print(write(simulate(scenario), out))
     return 0
 
 
-def _override(scenario: Scenario, seed: int | None, rho: float | None, snr_db: float | None) -> Scenario:
+def _override(
+    scenario: Scenario | SrsScenario, seed: int | None, rho: float | None, snr_db: float | None
+) -> Scenario | SrsScenario:
     """The scenario with the command line's overrides applied (None keeps the scenario's value)."""
     changes: dict = {}
     if seed is not None:
@@ -168,7 +206,8 @@ def _override(scenario: Scenario, seed: int | None, rho: float | None, snr_db: f
     if rho is not None:
         changes["impairments"] = dataclasses.replace(scenario.impairments, rho=rho)
     if snr_db is not None:
-        changes["emitters"] = tuple(dataclasses.replace(e, snr_db=snr_db) for e in scenario.emitters)
+        name = "ues" if isinstance(scenario, SrsScenario) else "emitters"
+        changes[name] = tuple(dataclasses.replace(e, snr_db=snr_db) for e in getattr(scenario, name))
     return dataclasses.replace(scenario, **changes)
 
 
@@ -197,7 +236,7 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _estimate(args: argparse.Namespace) -> int:
-    settings = _settings(args, args.method)
+    settings = _settings(args, args.method, args.capture)
     flowgraph = _replay(
         args.capture, settings, json_path="-" if args.json else "", keep_spectra=bool(args.plot)
     )
@@ -206,7 +245,7 @@ def _estimate(args: argparse.Namespace) -> int:
     if args.plot:
         from .plotting import plot_spectrum_history
 
-        title = f"{Path(args.capture).name}: {args.method}, {args.average} snapshots per estimate"
+        title = f"{Path(args.capture).name}: {args.method}, {settings.average} snapshots per estimate"
         path = plot_spectrum_history(
             flowgraph.spectra, flowgraph.grid_deg, flowgraph.records, args.plot, title
         )
@@ -215,11 +254,17 @@ def _estimate(args: argparse.Namespace) -> int:
 
 
 def _print_estimates(records: list[dict]) -> None:
-    print(f"{'sample_start':>12} {'samples':>8}  {'azimuth_deg':<20} {'truth_deg':<20} {'error_deg':<12}")
+    """One line per estimate; a ``ue`` column first when the capture is an SRS capture."""
+    with_ue = any("ue" in record for record in records)
+    print(
+        ("   ue " if with_ue else "")
+        + f"{'sample_start':>12} {'samples':>8}  {'azimuth_deg':<20} {'truth_deg':<20} {'error_deg':<12}"
+    )
     for record in records:
         errors, _ = evaluation.matched_errors_deg(record["azimuth_deg"], record["truth_azimuth_deg"])
         print(
-            f"{record['sample_start']:>12} {record['sample_count']:>8}  "
+            (f"{record.get('ue', '-'):>5} " if with_ue else "")
+            + f"{record['sample_start']:>12} {record['sample_count']:>8}  "
             f"{_angles(record['azimuth_deg']):<20} {_angles(record['truth_azimuth_deg']):<20} "
             f"{_angles(errors, precision=3):<12}"
         )
@@ -239,7 +284,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         if not read_capture(capture).truths:
             raise ValueError(f"{capture}: the capture has no ground-truth annotations to evaluate against")
         for method in methods:
-            flowgraph = _replay(capture, _settings(args, method))
+            flowgraph = _replay(capture, _settings(args, method, capture))
             statistics = evaluation.error_statistics(flowgraph.records)
             row = {"capture": Path(capture).name, "method": method, "skipped": flowgraph.skipped_windows}
             rows.append(row | statistics)

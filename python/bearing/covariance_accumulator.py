@@ -28,7 +28,9 @@ class covariance_accumulator(gr.basic_block):
     row-major order, tagged ``window``; the same matrix as a ``covariance`` message
     ``{matrix: c32 vector, size: L, sample_start, sample_count}``.
 
-    Windows restart at every ``segment_start`` tag, so that no estimate straddles a gap in a
+    With SRS channel items (``srs_occasion`` tags, from the SRS extractor) the ``window`` tag
+    counts samples of the recording from the first occasion to the end of the last and names
+    the ``ue``. Windows restart at every ``segment_start`` tag, so that no estimate straddles a gap in a
     recording. A window holding NaN or infinite samples is dropped with a log line and
     counted in :attr:`dropped_windows`.
     """
@@ -64,6 +66,7 @@ class covariance_accumulator(gr.basic_block):
         self._index_origin = 0  # sample index minus absolute input offset (moves at segment starts)
         self._recursive: np.ndarray | None = None
         self._truths: list[tuple[int, int, float]] = []  # (first sample, end sample, azimuth_deg)
+        self._occasions: dict[int, dict] = {}  # input offset -> srs_occasion tag value
         self.dropped_windows = 0
 
     @property
@@ -85,6 +88,8 @@ class covariance_accumulator(gr.basic_block):
             if key == messages.TRUTH:
                 end = tag.offset + int(value["sample_count"])
                 self._truths.append((tag.offset, end, float(value["azimuth_deg"])))
+            elif key == messages.SRS_OCCASION:
+                self._occasions[tag.offset] = value
             elif key == messages.SEGMENT_START:
                 produced = self._append(items[cursor - first : tag.offset - first], out, produced)
                 self._restart(tag.offset, int(value["sample_index"]))
@@ -140,13 +145,25 @@ class covariance_accumulator(gr.basic_block):
         stop = first + self._average
         self._truths = [t for t in self._truths if t[1] > first]
         truths = [azimuth for start, end, azimuth in self._truths if start < stop and end > first]
-        info = messages.window_info(first + self._index_origin, self._average, truths)
+        info = self._occasion_window(first, stop, truths)
+        if info is None:
+            info = messages.window_info(first + self._index_origin, self._average, truths)
         out[produced] = matrix.ravel()
         self.add_item_tag(
             0, self.nitems_written(0) + produced, pmt.intern(messages.WINDOW), messages.to_pmt(info)
         )
         message = dict(info, matrix=matrix.astype(np.complex64).ravel(), size=self._output_size)
         self.message_port_pub(pmt.intern(messages.COVARIANCE_PORT), messages.to_pmt(message))
+
+
+    def _occasion_window(self, first: int, stop: int, truths: list[float]) -> dict | None:
+        """The window info of items ``[first, stop)`` in recording samples, if they are SRS occasions."""
+        self._occasions = {offset: v for offset, v in self._occasions.items() if offset >= first}
+        head, tail = self._occasions.get(first), self._occasions.get(stop - 1)
+        if head is None or tail is None:
+            return None
+        end = tail["sample_index"] + tail["sample_count"]
+        return messages.window_info(head["sample_index"], end - head["sample_index"], truths, head["ue"])
 
 
 def _check_parameters(

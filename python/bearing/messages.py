@@ -7,9 +7,15 @@ Stream tags (values are PMT dicts):
   the index of that sample in the recording; blocks downstream count sample indices from it.
 * ``truth`` on the first sample of each ground-truth annotation:
   ``{azimuth_deg: float, sample_count: int}`` (plus ``elevation_deg``, ``label`` when known).
+* ``srs_occasion`` on each channel item of the SRS extractor: ``{sample_index: int,
+  sample_count: int, frame: int, slot: int, ue: int, port: int, timing_offset_s: float}`` (plus
+  ``cfo_hz`` when estimated or given): the occasion's first sample in the recording and the
+  samples of its SRS symbols, its slot, the UE and port, and the estimated impairments.
 * ``window`` on each covariance item, from the covariance accumulator:
   ``{sample_start: int, sample_count: int, truth_azimuth_deg: [float, ...]}``: the samples the
-  estimate rests on and the annotated bearings that overlap them.
+  estimate rests on and the annotated bearings that overlap them; with ``ue`` added when the
+  window's items are SRS channels (then the samples run from the first occasion's first
+  sample to the last occasion's last).
 
 Messages:
 
@@ -31,6 +37,7 @@ from numpy.typing import ArrayLike
 
 SEGMENT_START = "segment_start"
 TRUTH = "truth"
+SRS_OCCASION = "srs_occasion"
 WINDOW = "window"
 BEARINGS_PORT = "bearings"
 AZIMUTH_PORT = "azimuth"
@@ -47,13 +54,18 @@ def from_pmt(value: pmt.pmt_t) -> object:
     return _listify(pmt.to_python(value))
 
 
-def window_info(sample_start: int, sample_count: int, truth_azimuth_deg: ArrayLike) -> dict:
-    """The ``window`` tag value of a covariance item."""
-    return {
+def window_info(
+    sample_start: int, sample_count: int, truth_azimuth_deg: ArrayLike, ue: int | None = None
+) -> dict:
+    """The ``window`` tag value of a covariance item (``ue``: the UE of SRS channel items)."""
+    info = {
         "sample_start": int(sample_start),
         "sample_count": int(sample_count),
         "truth_azimuth_deg": np.asarray(truth_azimuth_deg, dtype=np.float64),
     }
+    if ue is not None:
+        info["ue"] = int(ue)
+    return info
 
 
 def window_tags(block: gr.basic_block, count: int) -> dict[int, dict]:
@@ -70,17 +82,18 @@ def bearings_message(
 ) -> pmt.pmt_t:
     """The ``bearings`` message for one estimate; ``window`` is the item's ``window`` tag, if any."""
     window = window or {}
-    return to_pmt(
-        {
-            "sample_start": window.get("sample_start", -1),
-            "sample_count": window.get("sample_count", 0),
-            "azimuth_deg": np.asarray(azimuth_deg, dtype=np.float64),
-            "peak_db": np.asarray(peak_db, dtype=np.float64),
-            "num_sources": len(np.atleast_1d(azimuth_deg)),
-            "method": method,
-            "truth_azimuth_deg": np.asarray(window.get("truth_azimuth_deg", ()), dtype=np.float64),
-        }
-    )
+    fields = {
+        "sample_start": window.get("sample_start", -1),
+        "sample_count": window.get("sample_count", 0),
+        "azimuth_deg": np.asarray(azimuth_deg, dtype=np.float64),
+        "peak_db": np.asarray(peak_db, dtype=np.float64),
+        "num_sources": len(np.atleast_1d(azimuth_deg)),
+        "method": method,
+        "truth_azimuth_deg": np.asarray(window.get("truth_azimuth_deg", ()), dtype=np.float64),
+    }
+    if "ue" in window:
+        fields["ue"] = window["ue"]
+    return to_pmt(fields)
 
 
 def azimuth_pair(azimuth_deg: float) -> pmt.pmt_t:
@@ -96,6 +109,7 @@ RECORD_KEYS = (
     "method",
     "peak_db",
     "truth_azimuth_deg",
+    "ue",
 )
 
 

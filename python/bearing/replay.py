@@ -7,11 +7,16 @@ The estimator is the classical one, or coarray DBF (with a peak search) or SCG b
 
 from __future__ import annotations
 
+import json
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from gnuradio import blocks, gr
 
+from . import nr_metadata
+from .capture import Capture, read_capture
 from .capture_source import capture_source
 from .coarray_dbf import coarray_dbf
 from .covariance_accumulator import covariance_accumulator
@@ -21,6 +26,7 @@ from .estimators import power_to_db
 from .json_sink import json_sink
 from .peak_search import peak_search
 from .scg_spectrum import scg_spectrum
+from .srs_extractor import srs_extractor
 
 COARRAY_METHODS = ("coarray-dbf", "scg")
 """Methods on the coarray DBF spectrum: its peaks, or SCG's sparse spectrum."""
@@ -31,7 +37,11 @@ METHODS = (*CLASSICAL_METHODS, *COARRAY_METHODS)
 
 @dataclass(frozen=True)
 class ReplaySettings:
-    """What `bearing estimate` exposes; defaults match its command line."""
+    """What `bearing estimate` exposes; defaults match its command line.
+
+    ``average`` counts snapshots, or SRS occasions for an SRS capture, whose items hold
+    ``num_subcarriers`` subcarriers each (0: all of the UE's pilots).
+    """
 
     method: str = "music"
     num_sources: int = 1
@@ -43,6 +53,7 @@ class ReplaySettings:
     grid_stop_deg: float = 90.0
     grid_step_deg: float = 0.1
     min_separation_deg: float = 2.0
+    num_subcarriers: int = 16
 
 
 class ReplayFlowgraph(gr.top_block):
@@ -53,6 +64,11 @@ class ReplayFlowgraph(gr.top_block):
     ``coarray_dbf -> scg_spectrum``, with the noise floor removed (docs/scg.md). With spatial
     smoothing the coarray blocks model the first ``subarray_length`` elements, as the
     classical estimator does.
+
+    An SRS capture (one with ``nr:carrier``, docs/srs.md) goes through the SRS extractor
+    first; each UE gets its own covariance and estimator chain, whose windows are
+    ``settings.average`` occasions of ``settings.num_subcarriers`` subcarriers, and its
+    records carry ``ue``.
 
     Args:
         capture_path: the SigMF recording.
@@ -67,30 +83,108 @@ class ReplayFlowgraph(gr.top_block):
         gr.top_block.__init__(self, "Bearing replay", catch_exceptions=False)
         if settings.method not in METHODS:
             raise ValueError(f"unknown method {settings.method!r}; choose one of {', '.join(METHODS)}")
-        self.source = capture_source(capture_path)
-        capture = self.source.capture
+        capture = read_capture(capture_path)
+        if nr_metadata.CARRIER_KEY in capture.global_info:
+            self.extractor = srs_extractor(capture_path, num_subcarriers=settings.num_subcarriers)
+            segment_length = self.extractor.window_samples if len(capture.segments) > 1 else 0
+            self.source = capture_source(capture_path, segment_length=segment_length)
+            self.connect(self.source, self.extractor)
+            # A message sink stops when its first publisher does: one sink per UE chain, and the
+            # records are merged and written after the run (:meth:`run`).
+            self._deferred_json = json_path
+            self.chains = [
+                _Chain(self, (self.extractor, output), capture, settings, size, keep_spectra, "")
+                for output, size in enumerate(self.extractor.output_sizes)
+            ]
+        else:
+            self.extractor, self._deferred_json = None, ""
+            self.source = capture_source(capture_path)
+            self.chains = [_Chain(self, self.source, capture, settings, 1, keep_spectra, json_path)]
+
+    def run(self, max_noutput_items: int = 100000000) -> None:
+        """Runs the flowgraph to the end; then writes the merged records of several UEs, if any."""
+        gr.top_block.run(self, max_noutput_items)
+        if self._deferred_json:
+            lines = "".join(json.dumps(record, allow_nan=False) + "\n" for record in self.records)
+            if self._deferred_json == "-":
+                sys.stdout.write(lines)
+                sys.stdout.flush()
+            else:
+                Path(self._deferred_json).write_text(lines)
+
+    @property
+    def grid_deg(self) -> np.ndarray:
+        """The azimuth grid of :attr:`spectra`, degrees."""
+        return self.chains[0].estimator.grid_deg
+
+    @property
+    def dropped_windows(self) -> int:
+        """Covariance windows dropped for NaN or infinite samples."""
+        return sum(chain.covariance.dropped_windows for chain in self.chains)
+
+    @property
+    def failed_estimates(self) -> int:
+        """Windows the estimator blocks (and SRS occasions the extractor) could not use."""
+        failed = sum(block.failed_estimates for chain in self.chains for block in chain.estimators)
+        return failed + (self.extractor.estimator.failed_estimates if self.extractor else 0)
+
+    @property
+    def skipped_windows(self) -> int:
+        """Windows without an estimate: dropped for NaN samples, or the method failed on them."""
+        return self.dropped_windows + self.failed_estimates
+
+    @property
+    def records(self) -> list[dict]:
+        """The estimates, one JSON-ready dict each (see docs/cli.md); by sample, then UE."""
+        if len(self.chains) == 1:
+            return self.chains[0].sink.records
+        records = [record for chain in self.chains for record in chain.sink.records]
+        return sorted(records, key=lambda record: (record["sample_start"], record.get("ue", 0)))
+
+    @property
+    def spectra(self) -> np.ndarray:
+        """Spectra of the first chain (UE), ``(num_estimates, grid)``, dB relative to each maximum."""
+        return self.chains[0].spectra()
+
+
+class _Chain:
+    """covariance_accumulator -> estimator(s) for one input stream, wired into ``flowgraph``."""
+
+    def __init__(
+        self,
+        flowgraph: ReplayFlowgraph,
+        upstream,
+        capture: Capture,
+        settings: ReplaySettings,
+        num_subcarriers: int,
+        keep_spectra: bool,
+        json_path: str,
+    ) -> None:
         self.covariance = covariance_accumulator(
             num_elements=capture.num_channels,
+            num_subcarriers=num_subcarriers,
             average=settings.average,
             overlap=settings.overlap,
             forward_backward=settings.forward_backward,
             subarray_length=settings.subarray_length,
         )
+        flowgraph.connect(upstream, self.covariance)
         if settings.method in COARRAY_METHODS:
-            self._build_coarray(settings)
+            self._build_coarray(flowgraph, capture, settings)
         else:
-            self._build_classical(settings)
+            self._build_classical(flowgraph, capture, settings)
         self.sink = json_sink(json_path)
-        self.msg_connect((self.bearings, "bearings"), (self.sink, "bearings"))
-        grid_size = len(self.grid_deg)
+        flowgraph.msg_connect((self.bearings, "bearings"), (self.sink, "bearings"))
+        grid_size = len(self.estimator.grid_deg)
         if keep_spectra:
             self.spectra_sink = blocks.vector_sink_f(grid_size)
         else:
             self.spectra_sink = blocks.null_sink(gr.sizeof_float * grid_size)
-        self.connect(self.estimator, self.spectra_sink)
+        flowgraph.connect(self.estimator, self.spectra_sink)
 
-    def _build_classical(self, settings: ReplaySettings) -> None:
-        capture = self.source.capture
+    def _build_classical(
+        self, flowgraph: ReplayFlowgraph, capture: Capture, settings: ReplaySettings
+    ) -> None:
         self.estimator = self.bearings = doa_estimator(
             positions_m=capture.geometry.positions_m.tolist(),
             frequency_hz=capture.frequency_hz,
@@ -104,10 +198,9 @@ class ReplayFlowgraph(gr.top_block):
         )
         self.estimators: tuple = (self.estimator,)
         self._linear_spectra = False  # dB relative to each maximum already
-        self.connect(self.source, self.covariance, self.estimator)
+        flowgraph.connect(self.covariance, self.estimator)
 
-    def _build_coarray(self, settings: ReplaySettings) -> None:
-        capture = self.source.capture
+    def _build_coarray(self, flowgraph: ReplayFlowgraph, capture: Capture, settings: ReplaySettings) -> None:
         grid = (settings.grid_start_deg, settings.grid_stop_deg, settings.grid_step_deg)
         geometry = capture.geometry.smoothing_subarray(settings.subarray_length or capture.num_channels)
         positions = geometry.positions_m.tolist()
@@ -122,39 +215,18 @@ class ReplayFlowgraph(gr.top_block):
                 min_separation_deg=settings.min_separation_deg,
             )
             self.estimators = (self.dbf, self.estimator)
-            self.connect(self.source, self.covariance, self.dbf, self.estimator)
+            flowgraph.connect(self.covariance, self.dbf, self.estimator)
         else:
             self.estimator, self.estimators = self.dbf, (self.dbf,)
             self.bearings = peak_search(
                 *grid, settings.num_sources, settings.min_separation_deg, method="coarray-dbf", linear=True
             )
-            self.connect(self.source, self.covariance, self.dbf, self.bearings)
+            flowgraph.connect(self.covariance, self.dbf, self.bearings)
         self._linear_spectra = True
 
-    @property
-    def grid_deg(self) -> np.ndarray:
-        """The azimuth grid of :attr:`spectra`, degrees."""
-        return self.estimator.grid_deg
-
-    @property
-    def failed_estimates(self) -> int:
-        """Covariance windows the estimator blocks could not use (NaN, zero power, singular)."""
-        return sum(block.failed_estimates for block in self.estimators)
-
-    @property
-    def skipped_windows(self) -> int:
-        """Windows without an estimate: dropped for NaN samples, or the method failed on them."""
-        return self.covariance.dropped_windows + self.failed_estimates
-
-    @property
-    def records(self) -> list[dict]:
-        """The estimates, one JSON-ready dict each (see docs/cli.md)."""
-        return self.sink.records
-
-    @property
     def spectra(self) -> np.ndarray:
         """Output spectra, shape ``(num_estimates, grid)``, dB relative to each maximum."""
-        grid_size = len(self.grid_deg)
+        grid_size = len(self.estimator.grid_deg)
         spectra = np.asarray(self.spectra_sink.data(), dtype=np.float32).reshape(-1, grid_size)
         if not self._linear_spectra:
             return spectra
