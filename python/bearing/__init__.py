@@ -16,6 +16,7 @@ from .json_sink import json_sink
 from .peak_search import peak_search
 from .resources import demo_capture_path
 from .scg_spectrum import scg_spectrum
+from .srs_extractor import srs_extractor, srs_window_samples
 
 __all__ = [
     "ArrayGeometry",
@@ -31,6 +32,8 @@ __all__ = [
     "peak_search",
     "read_capture",
     "scg_spectrum",
+    "srs_extractor",
+    "srs_window_samples",
     "steering_matrix",
     "uca",
     "ula",

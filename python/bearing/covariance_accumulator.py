@@ -155,7 +155,6 @@ class covariance_accumulator(gr.basic_block):
         message = dict(info, matrix=matrix.astype(np.complex64).ravel(), size=self._output_size)
         self.message_port_pub(pmt.intern(messages.COVARIANCE_PORT), messages.to_pmt(message))
 
-
     def _occasion_window(self, first: int, stop: int, truths: list[float]) -> dict | None:
         """The window info of items ``[first, stop)`` in recording samples, if they are SRS occasions."""
         self._occasions = {offset: v for offset, v in self._occasions.items() if offset >= first}

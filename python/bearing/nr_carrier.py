@@ -61,7 +61,11 @@ class Carrier:
     def __post_init__(self) -> None:
         if self.mu not in (0, 1) or isinstance(self.mu, bool):
             raise ValueError(f"mu: numerology must be 0 (15 kHz) or 1 (30 kHz), got {self.mu!r}")
-        if not isinstance(self.n_rb, int) or not 1 <= self.n_rb <= MAX_RB[self.mu]:
+        if (
+            not isinstance(self.n_rb, int)
+            or isinstance(self.n_rb, bool)
+            or not 1 <= self.n_rb <= MAX_RB[self.mu]
+        ):
             raise ValueError(f"n_rb: must be an integer in 1 .. {MAX_RB[self.mu]}, got {self.n_rb!r}")
         n_fft = self.n_fft
         if not isinstance(n_fft, int) or n_fft < 128 or n_fft & (n_fft - 1):

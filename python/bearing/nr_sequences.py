@@ -31,6 +31,8 @@ NC = 1600
 GROUPS = 30
 """Sequence groups ``u = 0 .. 29`` (38.211 5.2.2)."""
 
+# Tables 5.2.2.2-1 .. 5.2.2.2-4: phi(n) for M_ZC = 6, 12, 18, 24, one row per group u = 0 .. 29
+# (srsRAN Project phi_M_sc_6 .. phi_M_sc_24, see the module docstring).
 _PHI_TEXT = {
     6: """
         -3 -1  3  3 -1 -3
@@ -161,7 +163,6 @@ _PHI_TEXT = {
          3 -3 -1  1  3 -1 -1 -3 -1  3 -1 -3 -1 -3  3 -1  3  1  1 -3  3 -3 -3 -3
         """,
 }
-# Tables 5.2.2.2-1 .. 5.2.2.2-4: phi(n) for M_ZC = 6, 12, 18, 24, one row per group u = 0 .. 29.
 _PHI = {
     length: np.array([[int(value) for value in row.split()] for row in text.strip().splitlines()])
     for length, text in _PHI_TEXT.items()
@@ -285,6 +286,6 @@ def _integer(name: str, value: int, low: int, high: int | None, where: str = "")
     except TypeError:
         raise ValueError(f"{name}: must be an integer, got {value!r}") from None
     if value < low or (high is not None and value > high):
-        bound = f"{low} .. {high}" if high is not None else f">= {low}"
-        raise ValueError(f"{name}: must be in {bound}{where}, got {value}")
+        rule = f"in {low} .. {high}" if high is not None else f">= {low}"
+        raise ValueError(f"{name}: must be {rule}{where}, got {value}")
     return value

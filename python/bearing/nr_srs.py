@@ -45,6 +45,8 @@ _N_CS_MAX = {2: 8, 4: 12, 8: 6}
 _SFN_PERIOD = 1024
 """System frame numbers run over 0 .. 1023."""
 
+# Table 6.4.1.4.3-1 (srsRAN Project, see the module docstring), one row per C_SRS = 0 .. 63:
+# C_SRS, then (m_SRS,b, N_b) for B_SRS = 0 .. 3.
 _BANDWIDTH_TEXT = """
      0    4  1    4  1    4  1    4  1
      1    8  1    4  2    4  1    4  1
@@ -111,10 +113,8 @@ _BANDWIDTH_TEXT = """
     62  272  1   68  4    4 17    4  1
     63  272  1   16 17    8  2    4  2
 """
-# Table 6.4.1.4.3-1, one row per C_SRS = 0 .. 63: (m_SRS,b, N_b) for B_SRS = 0 .. 3.
-_BANDWIDTH = np.array([row.split()[1:] for row in _BANDWIDTH_TEXT.strip().splitlines()], dtype=int).reshape(
-    64, 4, 2
-)
+_BANDWIDTH = np.array(_BANDWIDTH_TEXT.split(), dtype=int).reshape(64, 9)[:, 1:].reshape(64, 4, 2)
+
 _RANGES = {
     "ue": (0, None),
     "c_srs": (0, 63),
@@ -340,6 +340,7 @@ def check_fits(config: SrsConfig, carrier: Carrier) -> None:
     ``n_b`` that do not hop (38.211 6.4.1.4.3).
     """
     level = min(config.b_hop, config.b_srs)
+    # Levels 0 .. level do not hop, so n_b there does not depend on n_SRS (0 here).
     start_rb = config.n_shift + sum(
         int(_BANDWIDTH[config.c_srs, b, 0]) * _position_index(config, b, 0) for b in range(level + 1)
     )

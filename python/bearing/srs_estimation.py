@@ -11,15 +11,16 @@ cyclic prefix, so a UE that arrives on time shows a delay of ``backoff`` samples
    ``|cfo| < fs / (2 (n_fft + n_cp))`` (14 kHz at 30 kHz spacing). One SRS symbol carries no
    CFO information: a known ``cfo_hz`` may be given instead.
 2. Least squares ``H = Y / x`` at the UE's pilots (38.211 sequence ``x``, unit modulus).
-3. Timing: the peak of the delay profile (the correlation with the known sequence, the
-   inverse DFT of ``H`` over the comb) inside the UE's cyclic-shift zone, refined by the
-   phase slope across the pilots ``angle(sum H[k+1] H[k]^*)``; then removed, so that ``H`` is
-   the channel with the delay's linear phase taken out (its phase at the carrier stays).
+3. Coarse timing: the peak of the delay profile (the correlation with the known sequence,
+   the inverse DFT of ``H`` over the comb) inside the UE's cyclic-shift zone; removed.
 4. Cyclic-shift window, when other cyclic shifts share the comb (other UEs or ports): taps
    outside ``[-W/2, W/2)``, ``W = M_sc / n_cs_max``, are zeroed; they belong to the others.
    This also lowers the noise by ``n_cs_max`` (9 dB for comb-2) but cuts the channel's delay
    taps beyond ``W/2``, so it is not applied to a UE alone on its comb.
-5. The repetitions of the occasion are averaged and ``K`` pilots picked uniformly across the
+5. Fine timing: the phase slope across the pilots ``angle(sum H[k+1] H[k]^*)``; removed, so
+   that ``H`` is the channel with the delay's linear phase taken out (its phase at the
+   carrier stays).
+6. The repetitions of the occasion are averaged and ``K`` pilots picked uniformly across the
    band (the MoD-DNN paper's K = 16 subcarriers), or all of them.
 
 Arithmetic is float64 (phase slopes over thousands of subcarriers).
@@ -78,7 +79,7 @@ def estimate_occasion(
     cfo_hz: float | None = None,
     shared_comb: bool = False,
 ) -> OccasionEstimate:
-    """One occasion's channel estimate (steps 1-5 of the module docstring).
+    """One occasion's channel estimate (steps 1-6 of the module docstring).
 
     Args:
         spectra: ``(S, M, n_fft)`` orthonormal DFT of the S symbols' FFT windows per antenna.
@@ -101,18 +102,19 @@ def estimate_occasion(
         cfo_hz = estimate_cfo([least_squares(s, p) for s, p in zip(spectra, pilots, strict=True)], pilots)
     if cfo_hz:
         spectra = remove_cfo(spectra, pilots, cfo_hz, sample_rate_hz)
-    estimates = [least_squares(s, p) for s, p in zip(spectra, pilots, strict=True)]
-    delay_s = backoff_s + estimate_delay(
-        [remove_delay(h, p.offsets_hz, backoff_s) for h, p in zip(estimates, pilots, strict=True)],
-        pilots,
-        n_cs_max,
-    )
-    aligned = [remove_delay(h, p.offsets_hz, delay_s) for h, p in zip(estimates, pilots, strict=True)]
+    estimates = [
+        remove_delay(least_squares(s, p), p.offsets_hz, backoff_s)
+        for s, p in zip(spectra, pilots, strict=True)
+    ]
+    coarse_s = coarse_delay(estimates, pilots, n_cs_max)
+    aligned = [remove_delay(h, p.offsets_hz, coarse_s) for h, p in zip(estimates, pilots, strict=True)]
     if shared_comb:
         aligned = [cyclic_shift_window(h, n_cs_max) for h in aligned]
+    fine_s = fine_delay(aligned, pilots)
+    aligned = [remove_delay(h, p.offsets_hz, fine_s) for h, p in zip(aligned, pilots, strict=True)]
     channel, offsets = _combine(aligned, pilots)
     chosen = uniform_selection(offsets.size, num_subcarriers)
-    return OccasionEstimate(channel[:, chosen], offsets[chosen], delay_s - backoff_s, cfo_hz)
+    return OccasionEstimate(channel[:, chosen], offsets[chosen], coarse_s + fine_s, cfo_hz)
 
 
 def least_squares(spectrum: NDArray[np.complex128], pilot: PilotSymbol) -> NDArray[np.complex128]:
@@ -160,45 +162,51 @@ def remove_delay(
     return channel * np.exp(2j * np.pi * offsets_hz * delay_s)
 
 
-def estimate_delay(
-    estimates: list[NDArray[np.complex128]], pilots: list[PilotSymbol], n_cs_max: int
-) -> float:
-    """The delay left in the estimates, seconds: delay-profile peak refined by the phase slope.
+def coarse_delay(estimates: list[NDArray[np.complex128]], pilots: list[PilotSymbol], n_cs_max: int) -> float:
+    """The delay of the delay-profile peak in the UE's cyclic-shift zone, seconds.
 
     The delay profile is the inverse DFT across the pilots (spacing ``df``: one tap is
-    ``1 / (M_sc df)``), summed in power over antennas and symbols; the peak is searched in
-    the UE's cyclic-shift zone ``[-W/2, W/2)`` taps. After removing it, the phase slope
-    ``angle(sum H[k+1] conj(H[k]))`` over antennas, pilots and symbols gives the fraction.
+    ``1 / (M_sc df)``), the correlation with the known sequence, summed in power over
+    antennas and symbols; the zone is ``[-W/2, W/2)`` taps, ``W = M_sc / n_cs_max``.
     """
-    spacing_hz = _pilot_spacing_hz(pilots[0])
     num_pilots = pilots[0].bins.size
     profile = sum(np.sum(np.abs(np.fft.ifft(h, axis=-1)) ** 2, axis=0) for h in estimates)
     zone = _zone_taps(num_pilots, n_cs_max)
     peak = zone[np.argmax(profile[zone])]
-    coarse_s = peak / (num_pilots * spacing_hz)
-    slope = sum(
-        np.vdot(shifted[:, :-1], shifted[:, 1:])
-        for shifted in (
-            remove_delay(h, p.offsets_hz, coarse_s) for h, p in zip(estimates, pilots, strict=True)
-        )
-    )
-    return coarse_s - float(np.angle(slope)) / (2.0 * np.pi * spacing_hz)
+    signed = peak - num_pilots if peak >= num_pilots // 2 else peak
+    return signed / (num_pilots * _pilot_spacing_hz(pilots[0]))
+
+
+def fine_delay(estimates: list[NDArray[np.complex128]], pilots: list[PilotSymbol]) -> float:
+    """The delay left after :func:`coarse_delay`, seconds, from the phase slope across the pilots.
+
+    ``angle(sum H[k+1] conj(H[k]))`` over antennas, pilots and symbols is ``-2 pi df delay``;
+    unambiguous within half a tap of the coarse delay's spacing ``1 / df``.
+    """
+    slope = sum(np.vdot(h[:, :-1], h[:, 1:]) for h in estimates)
+    return -float(np.angle(slope)) / (2.0 * np.pi * _pilot_spacing_hz(pilots[0]))
 
 
 def cyclic_shift_window(channel: NDArray[np.complex128], n_cs_max: int) -> NDArray[np.complex128]:
     """The channel with the delay taps outside the cyclic-shift zone ``[-W/2, W/2)`` zeroed.
 
-    Each antenna's own small delay (its phase slope) is taken out first and put back after,
-    so that the band edges, which the DFT treats as adjacent, do not leak taps out of the
-    zone; what leaks still is the delay spread of the channel.
+    Each antenna's own small delay (its phase slope, measured on a first windowed pass) is
+    taken out before the final pass and put back after, so that the band edges, which the
+    DFT treats as adjacent, do not leak taps out of the zone; what leaks still is the delay
+    spread of the channel.
     """
+    rough = _zone_filter(channel, n_cs_max)
+    slope = np.angle(np.sum(rough[:, 1:] * np.conj(rough[:, :-1]), axis=-1))
+    ramp = np.exp(1j * np.outer(slope, np.arange(channel.shape[-1])))
+    return _zone_filter(channel / ramp, n_cs_max) * ramp
+
+
+def _zone_filter(channel: NDArray[np.complex128], n_cs_max: int) -> NDArray[np.complex128]:
+    """Zeroes the delay taps outside the cyclic-shift zone."""
     num_pilots = channel.shape[-1]
-    slope = np.angle(np.sum(channel[:, 1:] * np.conj(channel[:, :-1]), axis=-1))
-    ramp = np.exp(1j * np.outer(slope, np.arange(num_pilots)))
-    taps = np.fft.ifft(channel / ramp, axis=-1)
     keep = np.zeros(num_pilots, dtype=bool)
     keep[_zone_taps(num_pilots, n_cs_max)] = True
-    return np.fft.fft(np.where(keep, taps, 0.0), axis=-1) * ramp
+    return np.fft.fft(np.where(keep, np.fft.ifft(channel, axis=-1), 0.0), axis=-1)
 
 
 def uniform_selection(num_pilots: int, count: int) -> NDArray[np.int64]:

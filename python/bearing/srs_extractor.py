@@ -47,15 +47,18 @@ class srs_extractor(gr.hier_block2):
         carrier: ``nr:carrier`` as a dict or JSON text (live streams only).
         srs: ``nr:srs``: a list of SRS configurations (dicts or JSON text; live streams only).
         start_frame, start_slot, start_symbol: where the first input sample lies (live only).
+        num_ues: the number of outputs the flowgraph expects (GRC needs it to draw the ports);
+            0 takes it from the ``nr:srs`` list. Another count is refused.
 
     Outputs: one per UE, in the order of the ``nr:srs`` list; see :class:`srs_channel_estimator`
     for the items and tags. A segmented capture (one SRS window per segment) must be replayed
     with ``capture_source(..., segment_length=window_samples)``, which skips cut segments;
-    :attr:`window_samples` gives the value and :attr:`schedule` the window times.
+    :attr:`window_samples` (or :func:`srs_window_samples` before the block is made) gives the
+    value and :attr:`schedule` the window times.
 
     Raises:
-        ValueError: an invalid or unsupported SRS configuration (naming the parameter), or a
-            capture that is not an SRS capture.
+        ValueError: an invalid or unsupported SRS configuration (naming the parameter), a
+            capture that is not an SRS capture, or ``num_ues`` other than the ``nr:srs`` length.
     """
 
     def __init__(
@@ -70,6 +73,7 @@ class srs_extractor(gr.hier_block2):
         start_frame: int = 0,
         start_slot: int = 0,
         start_symbol: int = 0,
+        num_ues: int = 0,
     ) -> None:
         recording = read_capture(capture) if capture else None
         if recording is not None:
@@ -81,6 +85,11 @@ class srs_extractor(gr.hier_block2):
             self.carrier = Carrier.from_dict(_parsed(carrier, "carrier"))
             self.configs = [SrsConfig.from_dict(c) for c in _listed(_parsed(srs, "srs"))]
             truths = []
+        if num_ues and int(num_ues) != len(self.configs):
+            where = f"the capture {capture}" if recording is not None else "the srs parameter"
+            raise ValueError(
+                f"num_ues: {where} lists {len(self.configs)} UEs (nr:srs), the block expects {num_ues}"
+            )
         window = check_window(self.carrier, self.configs)
         if recording is not None:
             self.schedule = capture_schedule(recording, self.carrier, self.configs)
@@ -148,6 +157,14 @@ class srs_extractor(gr.hier_block2):
             self.connect((split, element), to_vector, transform, (self.estimator, element))
             chain += [to_vector, transform]
         return chain
+
+
+def srs_window_samples(capture: str) -> int:
+    """Samples of one SRS window of an SRS capture: the ``segment_length`` to replay it with
+    when it is segmented, without making an extractor."""
+    recording = read_capture(capture)
+    carrier = nr_metadata.read_carrier(recording)
+    return window_samples(carrier, check_window(carrier, nr_metadata.read_srs_configs(recording, carrier)))
 
 
 def capture_schedule(
