@@ -8,6 +8,7 @@ PYTHON      := $(VENV)/bin/python
 BUILD       := $(CURDIR)/build
 SITE        := $(VENV)/lib/python3.11/site-packages
 DEMO        := examples/data/demo_ula4.sigmf-meta
+SRS_DEMO    := examples/data/srs_ula4.sigmf-meta
 DEB_PACKAGES := gnuradio gnuradio-dev cmake g++ make pkg-config pybind11-dev python3-dev python3-pybind11 python3-venv python3-yaml
 
 export GRC_BLOCKS_PATH := $(VENV)/share/gnuradio/grc/blocks
@@ -19,6 +20,8 @@ export BEARING_BUILD_DIR := $(BUILD)
 demo: install
 	$(VENV)/bin/bearing estimate $(DEMO) --method music --average 1024 --plot $(BUILD)/demo-spectrum.png
 	$(VENV)/bin/bearing evaluate $(DEMO) --method music --average 1024
+	$(VENV)/bin/bearing estimate $(SRS_DEMO) --method music
+	$(VENV)/bin/bearing evaluate $(SRS_DEMO) --method music,scg
 
 test: install
 	$(PYTHON) -m pytest -q tests

@@ -25,9 +25,9 @@ def test_sample_rate_cyclic_prefix_and_slot_length(carrier, rate_hz, cp, long_cp
 
 def test_the_longer_cyclic_prefix_starts_each_half_subframe():
     mu0 = Carrier(mu=0, n_rb=106, n_fft=2048)
-    assert [l for l in range(14) if mu0.cp_samples(l) == mu0.long_cp_samples] == [0, 7]
+    assert [s for s in range(14) if mu0.cp_samples(s) == mu0.long_cp_samples] == [0, 7]
     mu1 = Carrier(mu=1, n_rb=273, n_fft=4096)
-    assert [l for l in range(14) if mu1.cp_samples(l) == mu1.long_cp_samples] == [0]
+    assert [s for s in range(14) if mu1.cp_samples(s) == mu1.long_cp_samples] == [0]
     assert mu1.symbol_start(1) == 352 + 4096
     assert mu1.symbol_start(13) == 352 + 12 * 288 + 13 * 4096
 

@@ -29,7 +29,7 @@ def scenario(*ues: SrsUe, **changes) -> SrsScenario:
 
 
 def extract(sim, tmp_path, num_subcarriers: int = 0, **options):
-    """Writes ``sim`` and runs capture_source -> srs_extractor -> vector sinks; returns (block, per-UE items, tags)."""
+    """Runs capture_source -> srs_extractor -> vector sinks on ``sim``: (block, items, tags) per UE."""
     path = str(srs_simulator.write(sim, tmp_path / "srs"))
     extractor = srs_extractor(path, num_subcarriers=num_subcarriers, **options)
     segmented = len(sim.segments) > 1

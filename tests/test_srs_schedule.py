@@ -26,7 +26,7 @@ def test_window_spans_every_ues_symbols():
 
 
 def test_long_cyclic_prefix_symbols_are_refused():
-    with pytest.raises(ValueError, match="l0: .*symbol 0"):
+    with pytest.raises(ValueError, match=r"l0: .*symbol 0"):
         check_window(CARRIER, [SrsConfig(l0=0)])
 
 

@@ -25,8 +25,8 @@ class srs_channel_estimator(gr.basic_block):
     Input ``m`` carries, for each window of the schedule, the unnormalised DFT (``fft_vcc``)
     of each window symbol's FFT window on antenna ``m``, in order. Output ``u`` carries one
     ``M*K`` complex64 item per occasion and port of UE ``configs[u]``, channel-major
-    (``item[m*K + k]``), tagged ``srs_occasion`` (:mod:`messages`) and, when a truth annotation of the UE covers
-    the occasion, ``truth`` (``sample_count`` 1: the covariance accumulator counts items).
+    (``item[m*K + k]``), tagged ``srs_occasion`` (:mod:`messages`) and, when a truth annotation
+    of the UE covers the occasion, ``truth`` (``sample_count`` 1: the covariance accumulator counts items).
 
     An occasion whose estimate fails (NaN samples, for example) is dropped with a log line and
     counted in :attr:`failed_estimates`.
