@@ -19,7 +19,8 @@ cyclic prefix, so a UE that arrives on time shows a delay of ``backoff`` samples
    taps beyond ``W/2``, so it is not applied to a UE alone on its comb.
 5. Fine timing: the phase slope across the pilots ``angle(sum H[k+1] H[k]^*)``; removed, so
    that ``H`` is the channel with the delay's linear phase taken out (its phase at the
-   carrier stays).
+   carrier stays). With the window, which flattens a slope a little, steps 4 and 5 repeat
+   ``FINE_PASSES`` times: each pass leaves about a tenth of the previous residual delay.
 6. The repetitions of the occasion are averaged and ``K`` pilots picked uniformly across the
    band (the MoD-DNN paper's K = 16 subcarriers), or all of them.
 
@@ -32,6 +33,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+
+
+FINE_PASSES = 6
+"""Rounds of window and phase slope when the cyclic-shift window is on (step 5)."""
 
 
 @dataclass(frozen=True)
@@ -106,15 +111,18 @@ def estimate_occasion(
         remove_delay(least_squares(s, p), p.offsets_hz, backoff_s)
         for s, p in zip(spectra, pilots, strict=True)
     ]
-    coarse_s = coarse_delay(estimates, pilots, n_cs_max)
-    aligned = [remove_delay(h, p.offsets_hz, coarse_s) for h, p in zip(estimates, pilots, strict=True)]
+    delay_s = coarse_delay(estimates, pilots, n_cs_max)
+    for _ in range(FINE_PASSES if shared_comb else 1):
+        aligned = [remove_delay(h, p.offsets_hz, delay_s) for h, p in zip(estimates, pilots, strict=True)]
+        if shared_comb:
+            aligned = [cyclic_shift_window(h, n_cs_max) for h in aligned]
+        delay_s += fine_delay(aligned, pilots)
+    aligned = [remove_delay(h, p.offsets_hz, delay_s) for h, p in zip(estimates, pilots, strict=True)]
     if shared_comb:
         aligned = [cyclic_shift_window(h, n_cs_max) for h in aligned]
-    fine_s = fine_delay(aligned, pilots)
-    aligned = [remove_delay(h, p.offsets_hz, fine_s) for h, p in zip(aligned, pilots, strict=True)]
     channel, offsets = _combine(aligned, pilots)
     chosen = uniform_selection(offsets.size, num_subcarriers)
-    return OccasionEstimate(channel[:, chosen], offsets[chosen], coarse_s + fine_s, cfo_hz)
+    return OccasionEstimate(channel[:, chosen], offsets[chosen], delay_s, cfo_hz)
 
 
 def least_squares(spectrum: NDArray[np.complex128], pilot: PilotSymbol) -> NDArray[np.complex128]:
@@ -190,19 +198,9 @@ def fine_delay(estimates: list[NDArray[np.complex128]], pilots: list[PilotSymbol
 def cyclic_shift_window(channel: NDArray[np.complex128], n_cs_max: int) -> NDArray[np.complex128]:
     """The channel with the delay taps outside the cyclic-shift zone ``[-W/2, W/2)`` zeroed.
 
-    Each antenna's own small delay (its phase slope, measured on a first windowed pass) is
-    taken out before the final pass and put back after, so that the band edges, which the
-    DFT treats as adjacent, do not leak taps out of the zone; what leaks still is the delay
-    spread of the channel.
+    Exact for a channel whose delay has been removed (its taps sit at 0); a delay between
+    taps, or a delay spread beyond ``W/2``, spreads over the zone's edges and is cut.
     """
-    rough = _zone_filter(channel, n_cs_max)
-    slope = np.angle(np.sum(rough[:, 1:] * np.conj(rough[:, :-1]), axis=-1))
-    ramp = np.exp(1j * np.outer(slope, np.arange(channel.shape[-1])))
-    return _zone_filter(channel / ramp, n_cs_max) * ramp
-
-
-def _zone_filter(channel: NDArray[np.complex128], n_cs_max: int) -> NDArray[np.complex128]:
-    """Zeroes the delay taps outside the cyclic-shift zone."""
     num_pilots = channel.shape[-1]
     keep = np.zeros(num_pilots, dtype=bool)
     keep[_zone_taps(num_pilots, n_cs_max)] = True
