@@ -28,7 +28,7 @@ def test_coarray_methods_with_spatial_smoothing_model_the_first_elements(make_ca
     path = make_capture()
     flowgraph = ReplayFlowgraph(str(path), ReplaySettings(method="scg", average=256, subarray_length=3))
     flowgraph.run()
-    assert len(flowgraph.records) == 2 and flowgraph.dbf.model.num_elements == 3
+    assert len(flowgraph.records) == 2 and flowgraph.chains[0].dbf.model.num_elements == 3
     assert all(abs(r["azimuth_deg"][0] - 40.0) < 0.5 for r in flowgraph.records)
 
 
