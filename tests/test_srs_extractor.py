@@ -211,3 +211,18 @@ def test_live_parameters_are_checked():
         srs_extractor(num_elements=4, srs=[SrsConfig().to_dict()])
     with pytest.raises(ValueError, match="n_cs"):
         srs_extractor(num_elements=4, carrier=CARRIER.to_dict(), srs='[{"k_tc": 2, "n_cs": 9}]')
+
+
+def test_a_repeated_segmented_capture_starts_its_windows_again(tmp_path):
+    sim = srs_simulator.simulate(scenario(SrsUe(SrsConfig(**WIDE), azimuth_deg=25.0, range_m=0.0)))
+    path = str(srs_simulator.write(sim, tmp_path / "srs"))
+    extractor = srs_extractor(path, num_subcarriers=16)
+    source = capture_source(path, repeat=True, segment_length=extractor.window_samples)
+    head = blocks.head(gr.sizeof_gr_complex * 4 * 16, 10)
+    sink = blocks.vector_sink_c(4 * 16)
+    top = gr.top_block()
+    top.connect(source, extractor, head, sink)
+    run_within(top)
+    items = np.array(sink.data()).reshape(-1, 4 * 16)
+    assert len(items) == 10 and extractor.estimator.failed_estimates == 0
+    np.testing.assert_allclose(items[4:8], items[:4])

@@ -80,7 +80,11 @@ class srs_channel_estimator(gr.basic_block):
         while windows < available and max(produced) + max_ports <= room:
             first = windows * self._window_size
             spectra = np.stack([items[first : first + self._window_size] for items in input_items], axis=1)
-            self._process(spectra / np.sqrt(self._carrier.n_fft), output_items, produced)
+            try:
+                self._process(spectra / np.sqrt(self._carrier.n_fft), output_items, produced)
+            except Exception as error:  # an exception in general_work would hang the flowgraph
+                self.failed_estimates += 1
+                self.logger.error(f"SRS window {self._window - 1} dropped: {type(error).__name__}: {error}")
             windows += 1
         self.consume_each(windows * self._window_size)
         for port, count in enumerate(produced):

@@ -34,7 +34,6 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-
 FINE_PASSES = 6
 """Rounds of window and phase slope when the cyclic-shift window is on (step 5)."""
 

@@ -130,7 +130,8 @@ class PeriodicSchedule:
 class WindowSchedule:
     """Windows stored back to back: window ``i`` lies in slot ``slots[i]`` at capture sample ``starts[i]``.
 
-    A slot of None marks a window that is replayed but must not be used.
+    A slot of None marks a window that is replayed but must not be used. Indices past the
+    last window start again from the first (a capture source that repeats the recording).
     """
 
     carrier: Carrier
@@ -139,10 +140,10 @@ class WindowSchedule:
     starts: tuple[int, ...]
 
     def window_slot(self, index: int) -> int | None:
-        return self.slots[index]
+        return self.slots[index % len(self.slots)] if self.slots else None
 
     def window_start(self, index: int) -> int:
-        return self.starts[index]
+        return self.starts[index % len(self.starts)]
 
 
 def window_samples(carrier: Carrier, window: range) -> int:
