@@ -268,6 +268,11 @@ class ImpairmentConfig:
         if not isinstance(self.spec, ImpairmentSpec):
             raise ValueError(f"spec: must be an ImpairmentSpec, got {self.spec!r}")
 
+    def draw(self, num_elements: int, scenario_seed: np.random.SeedSequence) -> Impairments:
+        """The realisation: from :attr:`seed` if set, else from the scenario's ``scenario_seed``."""
+        seed = scenario_seed if self.seed is None else self.seed
+        return draw_impairments(num_elements, self.rho, seed, self.spec)
+
     @classmethod
     def from_dict(cls, data: Mapping) -> ImpairmentConfig:
         values = _fields_of(cls, data)
@@ -442,13 +447,7 @@ def simulate(scenario: Scenario) -> SimulatedCapture:
     """Simulate ``scenario``: bit-identical output for the same scenario."""
     geometry = scenario.array.geometry()
     impairment_seed, ray_seed, segment_seed = np.random.SeedSequence(scenario.seed).spawn(3)
-    config = scenario.impairments
-    impairments = draw_impairments(
-        geometry.num_elements,
-        config.rho,
-        impairment_seed if config.seed is None else config.seed,
-        config.spec,
-    )
+    impairments = scenario.impairments.draw(geometry.num_elements, impairment_seed)
     ray_offsets_deg = _draw_ray_offsets(scenario, np.random.default_rng(ray_seed))
     length = scenario.samples_per_segment
     samples = np.empty((scenario.num_segments * length, geometry.num_elements), dtype=np.complex64)
@@ -579,25 +578,50 @@ def _emitter_channel(
     the direct path ``P = 10^(snr_db / 10)`` at an ideal element.
     """
     offsets = scenario.subcarrier_offsets_hz()
-    azimuths = [np.array([emitter.azimuth_at(index, scenario.num_segments)])]
-    elevations = [np.array([emitter.elevation_deg])]
-    gains = [np.ones((1, offsets.size), dtype=np.complex128)]
-    for cluster, ray_offsets, phases in zip(emitter.clusters, ray_offsets_deg, ray_phases, strict=True):
+    azimuths, elevations = path_directions(
+        emitter.azimuth_at(index, scenario.num_segments),
+        emitter.elevation_deg,
+        emitter.clusters,
+        ray_offsets_deg,
+    )
+    phases = [np.exp(2j * np.pi * p) for p in ray_phases]
+    gains = path_gains(emitter.clusters, phases, scenario.frequency_hz, offsets)
+    response = array_response(geometry, azimuths, scenario.frequency_hz, impairments, offsets, elevations)
+    scale = np.sqrt(10.0 ** (emitter.snr_db / 10.0) * scenario.fft_size / offsets.size)
+    return scale * np.einsum("kmp,pk->km", response, gains)
+
+
+def path_directions(
+    azimuth_deg: float,
+    elevation_deg: float,
+    clusters: tuple[Cluster, ...],
+    ray_offsets_deg: list[NDArray[np.float64]],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Azimuths and elevations of the P paths, degrees: the direct path, then every cluster's rays."""
+    azimuths, elevations = [np.array([azimuth_deg])], [np.array([elevation_deg])]
+    for cluster, ray_offsets in zip(clusters, ray_offsets_deg, strict=True):
         azimuths.append(cluster.azimuth_deg + ray_offsets)
         elevations.append(np.full(cluster.num_rays, cluster.elevation_deg))
+    return np.concatenate(azimuths), np.concatenate(elevations)
+
+
+def path_gains(
+    clusters: tuple[Cluster, ...],
+    ray_phasors: list[NDArray[np.complex128]],
+    frequency_hz: float,
+    offsets_hz: NDArray[np.float64],
+) -> NDArray[np.complex128]:
+    """``(P, K)`` complex gains of the paths of :func:`path_directions` at K subcarriers.
+
+    The direct path has gain 1; each ray of a cluster ``sqrt(power / num_rays)`` times its
+    phasor and the phase ``exp(-j 2 pi f_k delay_s)`` of the cluster's excess delay.
+    """
+    gains = [np.ones((1, offsets_hz.size), dtype=np.complex128)]
+    for cluster, phasors in zip(clusters, ray_phasors, strict=True):
         amplitude = np.sqrt(10.0 ** (cluster.power_db / 10.0) / cluster.num_rays)
-        delay = np.exp(-2j * np.pi * (scenario.frequency_hz + offsets) * cluster.delay_s)
-        gains.append(amplitude * np.exp(2j * np.pi * phases)[:, None] * delay[None, :])
-    response = array_response(
-        geometry,
-        np.concatenate(azimuths),
-        scenario.frequency_hz,
-        impairments,
-        offsets,
-        np.concatenate(elevations),
-    )
-    scale = np.sqrt(10.0 ** (emitter.snr_db / 10.0) * scenario.fft_size / offsets.size)
-    return scale * np.einsum("kmp,pk->km", response, np.concatenate(gains))
+        delay = np.exp(-2j * np.pi * (frequency_hz + offsets_hz) * cluster.delay_s)
+        gains.append(amplitude * phasors[:, None] * delay[None, :])
+    return np.concatenate(gains)
 
 
 def _segment_truths(scenario: Scenario, segment: Segment, index: int) -> list[Truth]:

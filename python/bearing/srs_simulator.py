@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 
 from . import array_model, nr_metadata, nr_srs
 from .capture import Segment, Truth, write_capture
-from .impairments import Impairments, array_response, check_integer, draw_impairments
+from .impairments import Impairments, array_response, check_integer
 from .nr_carrier import Carrier
 from .nr_srs import SrsConfig
 from .simulator import (
@@ -53,6 +53,8 @@ from .simulator import (
     _plain_from_dict,
     _set_numbers,
     complex_normal,
+    path_directions,
+    path_gains,
 )
 
 SPEED_OF_LIGHT_M_S = 299_792_458.0
@@ -247,13 +249,7 @@ def simulate(scenario: SrsScenario) -> SimulatedSrs:
     """Simulate ``scenario``: bit-identical output for the same scenario."""
     geometry = scenario.array.geometry()
     impairment_seed, port_seed, slot_seed = np.random.SeedSequence(scenario.seed).spawn(3)
-    config = scenario.impairments
-    impairments = draw_impairments(
-        geometry.num_elements,
-        config.rho,
-        impairment_seed if config.seed is None else config.seed,
-        config.spec,
-    )
+    impairments = scenario.impairments.draw(geometry.num_elements, impairment_seed)
     builder = _Recording(scenario, geometry, impairments, np.random.default_rng(port_seed))
     for slot_index, seed in enumerate(slot_seed.spawn(scenario.num_slots)):
         builder.add_slot(slot_index, np.random.default_rng(seed))
@@ -392,33 +388,26 @@ class _Recording:
         """
         carrier, scenario = self.carrier, self.scenario
         offsets = carrier.subcarrier_offsets_hz(np.arange(carrier.num_subcarriers))
-        gains = [np.ones((1, offsets.size), dtype=np.complex128)]
-        for cluster in ue.clusters:
-            phases = np.exp(2j * np.pi * rng.random(cluster.num_rays))
-            amplitude = np.sqrt(10.0 ** (cluster.power_db / 10.0) / cluster.num_rays)
-            delay = np.exp(-2j * np.pi * (scenario.frequency_hz + offsets) * cluster.delay_s)
-            gains.append(amplitude * phases[:, None] * delay[None, :])
+        phasors = [np.exp(2j * np.pi * rng.random(cluster.num_rays)) for cluster in ue.clusters]
+        gains = path_gains(ue.clusters, phasors, scenario.frequency_hz, offsets)
         carrier_phase = np.exp(-2j * np.pi * scenario.frequency_hz * ue.range_m / SPEED_OF_LIGHT_M_S)
         num_subcarriers = nr_srs.sequence_length(ue.srs)
         scale = np.sqrt(10.0 ** (ue.snr_db / 10.0) * carrier.n_fft / (num_subcarriers * ue.srs.n_ports))
-        return (
-            scale * carrier_phase * np.einsum("kmp,pk->km", self._response(ue, index), np.concatenate(gains))
-        )
+        return scale * carrier_phase * np.einsum("kmp,pk->km", self._response(ue, index), gains)
 
     def _response(self, ue: SrsUe, index: int) -> NDArray[np.complex128]:
         """``(12 n_rb, M, P)`` impaired array response of the UE's paths, computed once per UE."""
         if index not in self.responses:
-            azimuths, elevations = [np.array([ue.azimuth_deg])], [np.array([ue.elevation_deg])]
-            for cluster, ray_offsets in zip(ue.clusters, self.ray_offsets_deg[index], strict=True):
-                azimuths.append(cluster.azimuth_deg + ray_offsets)
-                elevations.append(np.full(cluster.num_rays, cluster.elevation_deg))
+            azimuths, elevations = path_directions(
+                ue.azimuth_deg, ue.elevation_deg, ue.clusters, self.ray_offsets_deg[index]
+            )
             self.responses[index] = array_response(
                 self.geometry,
-                np.concatenate(azimuths),
+                azimuths,
                 self.scenario.frequency_hz,
                 self.impairments,
                 self.carrier.subcarrier_offsets_hz(np.arange(self.carrier.num_subcarriers)),
-                np.concatenate(elevations),
+                elevations,
             )
         return self.responses[index]
 
