@@ -14,18 +14,21 @@ full-rate copy is added. Feeds: ``vector`` (default), ``blocks.vector_source_c(r
 vlen=4)``; ``tmpfs``, ``blocks.file_source(repeat=True)`` on a file in /dev/shm.
 
 1. Throughput at 20 MHz (30.72 Msps, n_fft 1024) and 100 MHz (122.88 Msps, n_fft 4096): one
-   UE at ``T_SRS`` 10, 2 and 1 slots and two UEs at 10. Real time factor: signal duration
-   over the wall time of ``tb.run()`` (setup excluded); the signal counted is what the
-   Python estimator consumed (it runs about 127 windows ahead of the head, so a row holds
-   more than ``--seconds``), work still buffered upstream is charged to the wall time.
-   Python share: time inside the estimator's ``handle_general_work`` and ``handle_forecast``
-   (the gateway's array wrapping included) over the wall time; CPU: process CPU time over
-   wall time (2 is both cores busy). Every run checks the number of channels out, that no
-   estimate failed, and that every channel matches the simulated one (correlation > 0.9).
+   UE at ``T_SRS`` 10, 2 and 1 slots; two UEs at 10, on two combs and on one comb (cyclic
+   shifts 0 and 4: the estimator's cyclic-shift window and fine-timing passes). Real time
+   factor: signal duration over the wall time of ``tb.run()`` (setup excluded); the signal
+   counted is what the Python estimator consumed (it runs about 127 windows ahead of the
+   head, so a row holds more than ``--seconds``), work still buffered upstream is charged to
+   the wall time. Python share: time inside the estimator's ``handle_general_work`` and
+   ``handle_forecast`` (the gateway's array wrapping included) over the wall time; CPU:
+   process CPU time over wall time (2 is both cores busy). Every run checks the number of
+   channels out, that no estimate failed, and that every channel matches the simulated one
+   (correlation > 0.9).
 2. Where the time goes (one UE, ``T_SRS`` 10): the same replay through growing parts of the
-   chain: the memory feed alone (with a 1-in-a-slot keep_m_in_n to stop it; also the other
-   feed), plus the SRS window gate, plus the FFT-window gate and the 4 FFTs (C++ only), and
-   the full extractor. These machines are noisy: compare rows of one run.
+   chain: the memory feed alone (into a keep_m_in_n of 1 item per gate period, which stops
+   it), plus the SRS window gate, plus the FFT-window gate and the 4 FFTs (C++ only), and the
+   full extractor; the feed alone and the full extractor also with the other feed. These
+   machines are noisy: compare rows of one run.
 """
 
 from __future__ import annotations
@@ -129,9 +132,19 @@ def widest_srs(carrier: Carrier, **fields) -> SrsConfig:
     raise ValueError(f"no SRS bandwidth fits {carrier}")
 
 
-def srs_configs(carrier: Carrier, num_ues: int, period: int) -> list[SrsConfig]:
-    """UE u on comb offset u, symbol 13 of every ``period``-th slot from slot 0."""
-    return [widest_srs(carrier, ue=ue, k_tc=2, comb_offset=ue, t_srs=period) for ue in range(num_ues)]
+def srs_configs(carrier: Carrier, num_ues: int, period: int, one_comb: bool = False) -> list[SrsConfig]:
+    """Symbol 13 of every ``period``-th slot from slot 0; UE u on comb offset u, or with
+    ``one_comb`` all on comb offset 0 with cyclic shift 4 u."""
+    return [
+        widest_srs(
+            carrier, ue=ue, k_tc=2, t_srs=period, comb_offset=0 if one_comb else ue, n_cs=4 * ue * one_comb
+        )
+        for ue in range(num_ues)
+    ]
+
+
+CASES = {"1": (1, False), "2, combs 0 and 1": (2, False), "2, one comb, cyclic shifts 0 and 4": (2, True)}
+"""UEs column of table 1 -> (number of UEs, on one comb)."""
 
 
 def recording(carrier: Carrier, configs: list[SrsConfig], num_slots: int, directory: str) -> Replay:
@@ -143,10 +156,16 @@ def recording(carrier: Carrier, configs: list[SrsConfig], num_slots: int, direct
     return Replay(simulate(scenario), directory)
 
 
-def timed(tb: gr.top_block, consumed: Callable[[], int], timer: PythonTimer | None = None) -> Run:
-    """Runs ``tb`` (failing rather than hanging), timing it; ``consumed()``: signal samples processed."""
+def timed(
+    tb: gr.top_block, consumed: Callable[[], int], seconds: float, timer: PythonTimer | None = None
+) -> Run:
+    """Runs ``tb``, timing it; ``consumed()``: the signal samples processed.
+
+    A run that takes over a minute plus 30 times ``seconds`` fails (a Python block that raised
+    leaves its flowgraph hanging).
+    """
     cpu, start = time.process_time(), time.perf_counter()
-    run_within(tb, 600.0)
+    run_within(tb, 60.0 + 30.0 * seconds)
     wall_s, cpu_s = time.perf_counter() - start, time.process_time() - cpu
     return Run(consumed(), wall_s, cpu_s, timer.seconds if timer else 0.0)
 
@@ -179,7 +198,7 @@ def run_extractor(replay: Replay, configs: list[SrsConfig], seconds: float, feed
         tb.connect((extractor, ue), sinks[ue])
     timer = PythonTimer(estimator)
     period_samples = schedule.period_slots * carrier.slot_samples
-    run = timed(tb, lambda: estimator.nitems_read(0) // len(schedule.window) * period_samples, timer)
+    run = timed(tb, lambda: estimator.nitems_read(0) // len(schedule.window) * period_samples, seconds, timer)
     consumed = run.samples // period_samples
     outputs = [
         np.array(s.data(), dtype=np.complex64).reshape(-1, NUM_ELEMENTS, NUM_SUBCARRIERS) for s in sinks
@@ -223,19 +242,18 @@ def run_chain(replay: Replay, config: SrsConfig, seconds: float, feed: str, stag
     period, residue = gate_period_slots([config])
     schedule = PeriodicSchedule(carrier, check_window(carrier, [config]), period, residue, 0, 0)
     windows = window_count(carrier, period, seconds)
-    tb = gr.top_block()
-    source = replay.source(feed)
-    if stage == "feed":
-        first = blocks.keep_m_in_n(ITEM, 1, carrier.slot_samples, 0)
-        tb.connect(source, first, blocks.head(ITEM, windows * period), blocks.null_sink(ITEM))
-        return timed(tb, lambda: first.nitems_read(0))
     gate, stub = schedule.gate()
     if stub:
         raise ValueError("the benchmark's SRS window must not straddle two gate periods")
+    tb = gr.top_block()
+    source = replay.source(feed)
+    if stage in ("feed", "gate"):
+        # The feed alone keeps 1 item per gate period: the same buffers as the SRS gate, no copy.
+        kept = 1 if stage == "feed" else gate.m
+        first = blocks.keep_m_in_n(ITEM, kept, gate.n, 0 if stage == "feed" else gate.offset)
+        tb.connect(source, first, blocks.head(ITEM, windows * kept), blocks.null_sink(ITEM))
+        return timed(tb, lambda: first.nitems_read(0), seconds)
     first = blocks.keep_m_in_n(ITEM, gate.m, gate.n, gate.offset)
-    if stage == "gate":
-        tb.connect(source, first, blocks.head(ITEM, windows * gate.m), blocks.null_sink(ITEM))
-        return timed(tb, lambda: first.nitems_read(0))
     symbol = fft_gate(carrier, carrier.normal_cp_samples // 2)  # the extractor's default backoff
     split = blocks.vector_to_streams(gr.sizeof_gr_complex, NUM_ELEMENTS)
     tb.connect(source, first, blocks.keep_m_in_n(ITEM, symbol.m, symbol.n, symbol.offset), split)
@@ -246,7 +264,7 @@ def run_chain(replay: Replay, config: SrsConfig, seconds: float, feed: str, stag
         tail = [blocks.head(spectrum, windows * len(schedule.window))] if element == 0 else []
         tb.connect(transform, *tail, blocks.null_sink(spectrum))
     symbols = len(schedule.window)
-    return timed(tb, lambda: min(t.nitems_read(0) for t in transforms) // symbols * gate.n)
+    return timed(tb, lambda: min(t.nitems_read(0) for t in transforms) // symbols * gate.n, seconds)
 
 
 def throughput_table(
@@ -259,12 +277,13 @@ def throughput_table(
     ]
     for bandwidth in bandwidths:
         carrier = CARRIERS[bandwidth]
-        for num_ues, period in [(1, p) for p in periods] + [(2, 10)]:
-            configs = srs_configs(carrier, num_ues, period)
+        for ues, period in [("1", p) for p in periods] + [(ues, 10) for ues in CASES if ues != "1"]:
+            num_ues, one_comb = CASES[ues]
+            configs = srs_configs(carrier, num_ues, period, one_comb)
             run = run_extractor(recording(carrier, configs, slots, directory), configs, seconds, feed)
             realtime = run.realtime(carrier)
             rows.append(
-                f"| {bandwidth} MHz, {carrier.sample_rate_hz / 1e6:g} Msps | {num_ues} | {period} "
+                f"| {bandwidth} MHz, {carrier.sample_rate_hz / 1e6:g} Msps | {ues} | {period} "
                 f"| {run.occasions} | {run.signal_s(carrier):.2f} | {run.wall_s:.2f} | {realtime:.2f} "
                 f"| {run.python_s / run.wall_s:.0%} | {1e3 * run.python_s / run.occasions:.2f} "
                 f"| {run.cpu_s / run.wall_s:.2f} | {run.correlation:.4f} "
@@ -274,10 +293,10 @@ def throughput_table(
 
 
 STAGES = {
-    "feed": "memory feed alone",
+    "feed": "memory feed alone (keep_m_in_n of 1 item per period)",
     "gate": "+ SRS window gate (keep_m_in_n)",
     "fft": "+ FFT-window gate, vector_to_streams, 4 x (stream_to_vector, fft_vcc)",
-    "extractor": "+ Python channel estimator: the full srs_extractor",
+    "extractor": "+ Python channel estimator (the full srs_extractor)",
 }
 
 
@@ -292,13 +311,11 @@ def stage_table(bandwidths: list[int], seconds: float, slots: int, feed: str, di
         carrier = CARRIERS[bandwidth]
         configs = srs_configs(carrier, 1, 10)
         replay = recording(carrier, configs, slots, directory)
-        runs = [(other, "feed", run_chain(replay, configs[0], seconds, other, "feed"))]
+        runs = [(f, "feed", run_chain(replay, configs[0], seconds, f, "feed")) for f in (other, feed)]
         runs += [
-            (feed, stage, run_chain(replay, configs[0], seconds, feed, stage))
-            for stage in STAGES
-            if stage != "extractor"
+            (feed, stage, run_chain(replay, configs[0], seconds, feed, stage)) for stage in ("gate", "fft")
         ]
-        runs.append((feed, "extractor", run_extractor(replay, configs, seconds, feed)))
+        runs += [(f, "extractor", run_extractor(replay, configs, seconds, f)) for f in (feed, other)]
         for source, stage, run in runs:
             rows.append(
                 f"| {bandwidth} MHz | {source} | {STAGES[stage]} | {run.wall_s / run.signal_s(carrier):.3f} "
