@@ -79,25 +79,39 @@ class srs_channel_estimator(gr.basic_block):
         max_ports = max(config.n_ports for config in self._configs)
         while windows < available and max(produced) + max_ports <= room:
             first = windows * self._window_size
-            spectra = np.stack([items[first : first + self._window_size] for items in input_items], axis=1)
+            index, self._window = self._window, self._window + 1
             try:
-                self._process(spectra / np.sqrt(self._carrier.n_fft), output_items, produced)
+                time = self._occasion_time(index)
+                if time is not None:
+                    spectra = np.stack(
+                        [items[first : first + self._window_size] for items in input_items], axis=1
+                    )
+                    self._process(
+                        spectra / np.sqrt(self._carrier.n_fft), index, *time, output_items, produced
+                    )
             except Exception as error:  # an exception in general_work would hang the flowgraph
                 self.failed_estimates += 1
-                self.logger.error(f"SRS window {self._window - 1} dropped: {type(error).__name__}: {error}")
+                self.logger.error(f"SRS window {index} dropped: {type(error).__name__}: {error}")
             windows += 1
         self.consume_each(windows * self._window_size)
         for port, count in enumerate(produced):
             self.produce(port, count)
         return gr.WORK_CALLED_PRODUCE
 
-    def _process(self, spectra: np.ndarray, output_items, produced: list[int]) -> None:
-        """One window: ``spectra`` is ``(symbols, M, n_fft)`` with the orthonormal scale."""
-        index, self._window = self._window, self._window + 1
+    def _occasion_time(self, index: int) -> tuple[int, int] | None:
+        """``(frame, slot)`` of window ``index`` if some UE sounds in it, else None."""
         slot_number = self._schedule.window_slot(index)
         if slot_number is None:
-            return
+            return None
         frame, slot = self._carrier.frame_and_slot(slot_number)
+        if not any(nr_srs.is_occasion(c, self._carrier.mu, frame, slot) for c in self._configs):
+            return None
+        return frame, slot
+
+    def _process(
+        self, spectra: np.ndarray, index: int, frame: int, slot: int, output_items, produced: list[int]
+    ) -> None:
+        """Window ``index`` in ``(frame, slot)``; ``spectra``: ``(symbols, M, n_fft)``, orthonormal scale."""
         window_start = self._schedule.window_start(index)
         for output, config in enumerate(self._configs):
             if not nr_srs.is_occasion(config, self._carrier.mu, frame, slot):

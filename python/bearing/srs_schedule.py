@@ -48,14 +48,20 @@ def check_window(carrier: Carrier, configs: list[SrsConfig]) -> range:
     return window
 
 
+MAX_GATE_SLOTS = 10
+"""Longest gate period, slots: keep_m_in_n holds a whole period in one buffer (GNU Radio
+allocates two), 4.9 MB per slot at 4 x 122.88 Msps; windows without an occasion are skipped."""
+
+
 def gate_period_slots(configs: list[SrsConfig]) -> tuple[int, int]:
     """``(G, r)``: every occasion of every UE falls in a slot ``n`` with ``n mod G == r``.
 
-    G is the largest divisor of the UEs' common periodicity on which all their offsets agree
-    (1 when they share nothing: a window per slot).
+    G is the largest divisor of the UEs' common periodicity, at most :data:`MAX_GATE_SLOTS`,
+    on which all their offsets agree (1 when they share nothing: a window per slot).
     """
     common = math.gcd(*(config.t_srs for config in configs))
-    for period in sorted((d for d in range(1, common + 1) if common % d == 0), reverse=True):
+    divisors = (d for d in range(1, min(common, MAX_GATE_SLOTS) + 1) if common % d == 0)
+    for period in sorted(divisors, reverse=True):
         residues = {config.t_offset % period for config in configs}
         if len(residues) == 1:
             return period, residues.pop()

@@ -137,7 +137,12 @@ def srs_configs(carrier: Carrier, num_ues: int, period: int, one_comb: bool = Fa
     ``one_comb`` all on comb offset 0 with cyclic shift 4 u."""
     return [
         widest_srs(
-            carrier, ue=ue, k_tc=2, t_srs=period, comb_offset=0 if one_comb else ue, n_cs=4 * ue * one_comb
+            carrier,
+            ue=ue,
+            k_tc=2,
+            t_srs=period,
+            comb_offset=0 if one_comb else ue,
+            n_cs=4 * ue if one_comb else 0,
         )
         for ue in range(num_ues)
     ]
@@ -325,6 +330,22 @@ def stage_table(bandwidths: list[int], seconds: float, slots: int, feed: str, di
     return rows
 
 
+def idle_before(seconds: float = 1.0) -> str:
+    """How idle the CPUs were over ``seconds`` (Linux ``/proc/stat``), else the load average."""
+
+    def cpu_times() -> list[int]:
+        return [int(n) for n in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+
+    try:
+        before = cpu_times()
+        time.sleep(seconds)
+        spent = [after - first for first, after in zip(before, cpu_times(), strict=True)]
+    except (OSError, ValueError):
+        return f"load average {os.getloadavg()[0]:.2f} at the start"
+    idle = (spent[3] + spent[4]) / max(sum(spent), 1)  # idle and iowait
+    return f"CPUs {idle:.0%} idle in the {seconds:g} s before the start"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="signal per row, seconds (default 2)")
@@ -349,7 +370,7 @@ def main() -> None:
     print(
         f"srs_extractor, {NUM_ELEMENTS} channels replayed from memory ({args.feed} feed, {slots}-slot "
         f"recording), K = {NUM_SUBCARRIERS}, at least {args.seconds:g} s of signal per row, "
-        f"GNU Radio {gr.version()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start\n"
+        f"GNU Radio {gr.version()}, {os.cpu_count()} cores, {idle_before()}\n"
     )
     shm = Path("/dev/shm")
     with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else None) as directory:
