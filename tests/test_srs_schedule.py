@@ -37,6 +37,7 @@ def test_long_cyclic_prefix_symbols_are_refused():
         ((10, 20), (3, 13), (10, 3)),
         ((10, 20), (3, 4), (1, 0)),
         ((4, 10), (1, 3), (2, 1)),
+        ((320,), (7,), (10, 7)),  # capped at MAX_GATE_SLOTS
     ],
 )
 def test_gate_period_is_the_largest_common_one(periods, offsets, expected):
