@@ -28,7 +28,7 @@ def test_simulated_capture_carries_the_nr_namespace(srs_capture):
     assert [(c.ue, c.k_tc, c.comb_offset, c.c_srs) for c in configs] == [(0, 2, 0, 63), (1, 2, 1, 63)]
     # Only the SRS windows are stored: one symbol of 4096 + 288 samples every tenth slot.
     assert [s.sample_count for s in capture.segments] == [4384] * 8
-    times = [nr_metadata.segment_time(capture, i) for i in range(8)]
+    times = [nr_metadata.segment_time(capture, i, carrier) for i in range(8)]
     assert [(t.frame, t.slot, t.symbol) for t in times] == [(i // 2, 10 * (i % 2), 13) for i in range(8)]
     assert capture.segments[1].global_index == 10 * 61440 + 57056
     assert sorted({t.extra[nr_metadata.UE_KEY] for t in capture.truths}) == [0, 1]

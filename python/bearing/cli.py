@@ -15,7 +15,7 @@ from pathlib import Path
 
 from gnuradio import gr
 
-from . import evaluation, nr_metadata, srs_simulator
+from . import evaluation, srs_simulator
 from .capture import CaptureError, read_capture
 from .replay import METHODS, ReplayFlowgraph, ReplaySettings
 from .simulator import PRESETS, Scenario, simulate, write
@@ -123,15 +123,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(args: argparse.Namespace, method: str, capture: str) -> ReplaySettings:
+def _settings(args: argparse.Namespace, method: str) -> ReplaySettings:
     start, stop, step = args.grid
-    average = args.average
-    if average is None:
-        average = 1 if nr_metadata.CARRIER_KEY in read_capture(capture).global_info else 1024
     return ReplaySettings(
         method=method,
         num_sources=args.sources,
-        average=average,
+        average=args.average,
         num_subcarriers=args.subcarriers,
         overlap=args.overlap,
         forward_backward=args.forward_backward,
@@ -147,6 +144,7 @@ def _replay(capture: str, settings: ReplaySettings, json_path: str = "", keep_sp
     """Runs the replay flowgraph; windows it had to skip are summed up on stderr."""
     flowgraph = ReplayFlowgraph(capture, settings, json_path=json_path, keep_spectra=keep_spectra)
     flowgraph.run()
+    average = flowgraph.settings.average
     skipped = (
         (flowgraph.dropped_windows, "windows dropped: NaN or infinite samples"),
         (flowgraph.failed_estimates, f"windows without a {settings.method} estimate"),
@@ -157,15 +155,15 @@ def _replay(capture: str, settings: ReplaySettings, json_path: str = "", keep_sp
     if flowgraph.extractor is not None:
         if not flowgraph.records:
             print(
-                f"bearing: warning: {capture}: no UE has {settings.average} SRS occasions for one estimate "
+                f"bearing: warning: {capture}: no UE has {average} SRS occasions for one estimate "
                 f"({flowgraph.extractor.estimator.occasions} occasions in all); lower --average",
                 file=sys.stderr,
             )
         return flowgraph
     longest = max(segment.sample_count for segment in flowgraph.source.capture.segments)
-    if longest < settings.average:
+    if longest < average:
         print(
-            f"bearing: warning: {capture}: no window of {settings.average} samples fits in a capture "
+            f"bearing: warning: {capture}: no window of {average} samples fits in a capture "
             f"segment (the longest holds {longest}); lower --average",
             file=sys.stderr,
         )
@@ -236,7 +234,7 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _estimate(args: argparse.Namespace) -> int:
-    settings = _settings(args, args.method, args.capture)
+    settings = _settings(args, args.method)
     flowgraph = _replay(
         args.capture, settings, json_path="-" if args.json else "", keep_spectra=bool(args.plot)
     )
@@ -245,7 +243,8 @@ def _estimate(args: argparse.Namespace) -> int:
     if args.plot:
         from .plotting import plot_spectrum_history
 
-        title = f"{Path(args.capture).name}: {args.method}, {settings.average} snapshots per estimate"
+        average = flowgraph.settings.average
+        title = f"{Path(args.capture).name}: {args.method}, {average} snapshots per estimate"
         path = plot_spectrum_history(
             flowgraph.spectra, flowgraph.grid_deg, flowgraph.records, args.plot, title
         )
@@ -284,7 +283,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         if not read_capture(capture).truths:
             raise ValueError(f"{capture}: the capture has no ground-truth annotations to evaluate against")
         for method in methods:
-            flowgraph = _replay(capture, _settings(args, method, capture))
+            flowgraph = _replay(capture, _settings(args, method))
             statistics = evaluation.error_statistics(flowgraph.records)
             row = {"capture": Path(capture).name, "method": method, "skipped": flowgraph.skipped_windows}
             rows.append(row | statistics)

@@ -135,12 +135,16 @@ class Carrier:
     @property
     def slot_samples(self) -> int:
         """Samples per slot: 61440 at 122.88 Msps and mu = 1 (0.5 ms)."""
-        return sum(self.symbol_samples(symbol) for symbol in range(SYMBOLS_PER_SLOT))
+        return self.span_samples(range(SYMBOLS_PER_SLOT))
 
     def symbol_start(self, symbol: int) -> int:
         """Sample of the start (cyclic prefix included) of symbol ``symbol`` within its slot."""
         _check_symbol(symbol)
-        return sum(self.symbol_samples(earlier) for earlier in range(symbol))
+        return self.span_samples(range(symbol))
+
+    def span_samples(self, symbols: range) -> int:
+        """Samples of consecutive symbols of one slot, cyclic prefixes included."""
+        return sum(self.symbol_samples(symbol) for symbol in symbols)
 
     def slot_number(self, frame: int, slot: int) -> int:
         """Slots since frame 0 slot 0: ``frame * slots_per_frame + slot``."""

@@ -96,13 +96,12 @@ def read_srs_configs(capture: Capture, carrier: Carrier) -> list[SrsConfig]:
     return configs
 
 
-def segment_time(capture: Capture, index: int) -> SymbolTime:
-    """``nr:frame``, ``nr:slot`` and ``nr:symbol`` of capture segment ``index``.
+def segment_time(capture: Capture, index: int, carrier: Carrier) -> SymbolTime:
+    """``nr:frame``, ``nr:slot`` and ``nr:symbol`` of segment ``index`` (``carrier``: :func:`read_carrier`).
 
     Raises:
         CaptureError: a field missing or out of range for the carrier.
     """
-    carrier = read_carrier(capture)
     segment: Segment = capture.segments[index]
     where = f"{capture.meta_path}: captures[{index}]"
     values = []

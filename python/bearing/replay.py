@@ -7,6 +7,7 @@ The estimator is the classical one, or coarray DBF (with a peak search) or SCG b
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from dataclasses import dataclass
@@ -40,12 +41,13 @@ class ReplaySettings:
     """What `bearing estimate` exposes; defaults match its command line.
 
     ``average`` counts snapshots, or SRS occasions for an SRS capture, whose items hold
-    ``num_subcarriers`` subcarriers each (0: all of the UE's pilots).
+    ``num_subcarriers`` subcarriers each (0: all of the UE's pilots); None takes 1024
+    snapshots, or 1 occasion.
     """
 
     method: str = "music"
     num_sources: int = 1
-    average: int = 1024
+    average: int | None = None
     overlap: int = 0
     forward_backward: bool = False
     subarray_length: int = 0
@@ -84,7 +86,12 @@ class ReplayFlowgraph(gr.top_block):
         if settings.method not in METHODS:
             raise ValueError(f"unknown method {settings.method!r}; choose one of {', '.join(METHODS)}")
         capture = read_capture(capture_path)
-        if nr_metadata.CARRIER_KEY in capture.global_info:
+        is_srs = nr_metadata.CARRIER_KEY in capture.global_info
+        if settings.average is None:
+            settings = dataclasses.replace(settings, average=1 if is_srs else 1024)
+        self.settings = settings
+        """The settings used, ``average`` resolved."""
+        if is_srs:
             self.extractor = srs_extractor(capture_path, num_subcarriers=settings.num_subcarriers)
             segment_length = self.extractor.window_samples if len(capture.segments) > 1 else 0
             self.source = capture_source(capture_path, segment_length=segment_length)

@@ -116,9 +116,9 @@ class srs_channel_estimator(gr.basic_block):
         for output, config in enumerate(self._configs):
             if not nr_srs.is_occasion(config, self._carrier.mu, frame, slot):
                 continue
-            offset = sum(self._carrier.symbol_samples(s) for s in self._schedule.window if s < config.l0)
-            sample_index = window_start + offset
-            rows = [list(self._schedule.window).index(symbol) for symbol in nr_srs.symbols(config)]
+            first = self._schedule.window.start
+            sample_index = window_start + self._carrier.span_samples(range(first, config.l0))
+            rows = [symbol - first for symbol in nr_srs.symbols(config)]
             for port in range(config.n_ports):
                 info = {
                     "sample_index": sample_index,
@@ -162,7 +162,7 @@ class srs_channel_estimator(gr.basic_block):
             self._shared[self._configs.index(config)],
         )
         extra = {
-            "sample_count": sum(carrier.symbol_samples(s) for s in nr_srs.symbols(config)),
+            "sample_count": carrier.span_samples(nr_srs.symbols(config)),
             "timing_offset_s": estimate.timing_offset_s,
         }
         if estimate.cfo_hz is not None:

@@ -102,14 +102,13 @@ def estimate_occasion(
     spectra = np.asarray(spectra, dtype=np.complex128)
     if spectra.ndim != 3 or spectra.shape[0] != len(pilots):
         raise ValueError(f"spectra: expected shape (S={len(pilots)}, M, n_fft), got {spectra.shape}")
+    estimates = [least_squares(s, p) for s, p in zip(spectra, pilots, strict=True)]
     if cfo_hz is None:
-        cfo_hz = estimate_cfo([least_squares(s, p) for s, p in zip(spectra, pilots, strict=True)], pilots)
+        cfo_hz = estimate_cfo(estimates, pilots)
     if cfo_hz:
         spectra = remove_cfo(spectra, pilots, cfo_hz, sample_rate_hz)
-    estimates = [
-        remove_delay(least_squares(s, p), p.offsets_hz, backoff_s)
-        for s, p in zip(spectra, pilots, strict=True)
-    ]
+        estimates = [least_squares(s, p) for s, p in zip(spectra, pilots, strict=True)]
+    estimates = [remove_delay(h, p.offsets_hz, backoff_s) for h, p in zip(estimates, pilots, strict=True)]
     delay_s = coarse_delay(estimates, pilots, n_cs_max)
     for _ in range(FINE_PASSES if shared_comb else 1):
         aligned = [remove_delay(h, p.offsets_hz, delay_s) for h, p in zip(estimates, pilots, strict=True)]

@@ -178,7 +178,7 @@ def capture_schedule(
     """
     window = check_window(carrier, configs)
     if len(recording.segments) == 1:
-        start = nr_metadata.segment_time(recording, 0)
+        start = nr_metadata.segment_time(recording, 0, carrier)
         period, residue = gate_period_slots(configs)
         slot = carrier.slot_number(start.frame, start.slot)
         return PeriodicSchedule(carrier, window, period, residue, slot, start.symbol)
@@ -187,7 +187,7 @@ def capture_schedule(
     for index, segment in enumerate(recording.segments):
         if segment.sample_count != length:
             continue  # capture_source(segment_length=...) skips it, with a log line
-        time = nr_metadata.segment_time(recording, index)
+        time = nr_metadata.segment_time(recording, index, carrier)
         if time.symbol != window[0]:
             gr.logger("bearing srs_extractor").warn(
                 f"{recording.meta_path}: segment {index} (frame {time.frame}, slot {time.slot}) starts at "

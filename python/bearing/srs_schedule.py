@@ -154,7 +154,7 @@ class WindowSchedule:
 
 def window_samples(carrier: Carrier, window: range) -> int:
     """Samples in one window (cyclic prefixes included)."""
-    return sum(carrier.symbol_samples(symbol) for symbol in window)
+    return carrier.span_samples(window)
 
 
 def fft_gate(carrier: Carrier, backoff_samples: int) -> KeepMInN:

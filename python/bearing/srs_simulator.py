@@ -56,6 +56,7 @@ from .simulator import (
     path_directions,
     path_gains,
 )
+from .srs_schedule import window_symbols
 
 SPEED_OF_LIGHT_M_S = 299_792_458.0
 
@@ -203,8 +204,7 @@ class SrsScenario:
     @property
     def window_symbols(self) -> range:
         """The symbols of a stored window: from the first to the last SRS symbol of any UE."""
-        symbols = [symbol for ue in self.ues for symbol in nr_srs.symbols(ue.srs)]
-        return range(min(symbols), max(symbols) + 1)
+        return window_symbols([ue.srs for ue in self.ues])
 
 
 @dataclass(frozen=True)
@@ -309,7 +309,9 @@ class _Recording:
     def add_slot(self, slot_index: int, rng: np.random.Generator) -> None:
         carrier, scenario = self.carrier, self.scenario
         frame, slot = carrier.frame_and_slot(scenario.start_frame * carrier.slots_per_frame + slot_index)
-        active = [ue for ue in scenario.ues if nr_srs.is_occasion(ue.srs, carrier.mu, frame, slot)]
+        active = [
+            i for i, ue in enumerate(scenario.ues) if nr_srs.is_occasion(ue.srs, carrier.mu, frame, slot)
+        ]
         if scenario.continuous:
             symbols = range(14)
         elif active:
@@ -317,10 +319,10 @@ class _Recording:
         else:
             return
         first_sample = slot_index * carrier.slot_samples + carrier.symbol_start(symbols[0])
-        length = sum(carrier.symbol_samples(symbol) for symbol in symbols)
+        length = carrier.span_samples(symbols)
         signal = np.zeros((length, self.geometry.num_elements), dtype=np.complex128)
-        for ue in active:
-            self._add_ue(signal, ue, frame, slot, symbols, first_sample, rng)
+        for index in active:
+            self._add_ue(signal, index, frame, slot, symbols, first_sample, rng)
         noise = complex_normal(rng, signal.shape)
         if scenario.add_noise:
             signal += noise
@@ -333,7 +335,7 @@ class _Recording:
     def _add_ue(
         self,
         signal: NDArray[np.complex128],
-        ue: SrsUe,
+        index: int,
         frame: int,
         slot: int,
         window: range,
@@ -341,12 +343,12 @@ class _Recording:
         rng: np.random.Generator,
     ) -> None:
         """Adds the UE's SRS symbols of this slot to ``signal`` (the window ``window``)."""
-        carrier, index = self.carrier, self.scenario.ues.index(ue)
+        carrier, ue = self.carrier, self.scenario.ues[index]
         delay_s = ue.range_m / SPEED_OF_LIGHT_M_S + self.scenario.timing_offset_s
         channel = self._channel(ue, index, rng)
         first_channels, first_subcarriers = [], []
         for symbol in nr_srs.symbols(ue.srs):
-            offset = sum(carrier.symbol_samples(s) for s in window if s < symbol)
+            offset = carrier.span_samples(range(window.start, symbol))
             bins = np.zeros((carrier.n_fft, self.geometry.num_elements), dtype=np.complex128)
             for port in range(ue.srs.n_ports):
                 subcarriers, values = nr_srs.srs_resource(ue.srs, carrier, frame, slot, symbol, port)
@@ -361,13 +363,13 @@ class _Recording:
             signal[offset : offset + samples.shape[0]] += (
                 samples * np.exp(2j * np.pi * ue.cfo_hz * times)[:, None]
             )
-        start = self.stored + sum(carrier.symbol_samples(s) for s in window if s < ue.srs.l0)
+        start = self.stored + carrier.span_samples(range(window.start, ue.srs.l0))
         self.occasions.append(
             SrsOccasion(
                 ue.srs.ue, frame, slot, start, delay_s, np.stack(first_channels), np.stack(first_subcarriers)
             )
         )
-        count = sum(carrier.symbol_samples(s) for s in nr_srs.symbols(ue.srs))
+        count = carrier.span_samples(nr_srs.symbols(ue.srs))
         self.truths.append(
             Truth(
                 sample_start=start,
