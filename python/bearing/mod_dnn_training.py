@@ -1,0 +1,259 @@
+"""Training MoD-DNN from calibration data: the autoencoder first, then each subregion's MoDL-SSR.
+
+Liu et al., ACM TOSN 2025, Sec. 5: Adam, learning rate 0.01 halved every 5 epochs, batch 64.
+The data are CFR items with known azimuths, grouped into estimate windows (an SRS occasion,
+or a run of narrowband snapshots), as :mod:`calibration_data` reads them from recordings.
+
+1. The autoencoder learns eq. (10) on every item (:func:`autoencoder.routing_loss`).
+2. With its weights fixed, every window gives P branch covariances and coarray DBF spectra
+   (:meth:`ModDnn.branch_spectra`, the code inference runs); subregion ``p``'s MoDL-SSR
+   learns from the windows whose truth lies in subregion ``p`` (:meth:`ModlSsr.loss`).
+
+Windows, not items, are split into training and validation sets, so that no validation
+window shares an item or a covariance with training. Each stage stops early when its
+validation loss has not improved for ``patience`` epochs and keeps its best weights.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike, NDArray
+
+from .autoencoder import in_field_of_view, normalise, routing_loss, routing_targets, subregion_index
+from .mod_dnn import ModDnn, ModDnnConfig
+
+Progress = Callable[[dict], None]
+"""Called after every epoch with that epoch's history row."""
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    """Optimiser settings; the defaults are the paper's, with early stopping added.
+
+    Attributes:
+        epochs: most epochs per stage (the paper trains 30).
+        lr: Adam's initial learning rate.
+        lr_halving_epochs: the learning rate halves every this many epochs.
+        batch_size: mini-batch size.
+        validation_fraction: share of the windows held out for validation.
+        patience: stop a stage after this many epochs without a better validation loss.
+        seed: seeds the split, the initial weights and the batch order.
+    """
+
+    epochs: int = 30
+    lr: float = 0.01
+    lr_halving_epochs: int = 5
+    batch_size: int = 64
+    validation_fraction: float = 0.2
+    patience: int = 5
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "lr_halving_epochs", "batch_size", "patience"):
+            value = getattr(self, name)
+            if int(value) != value or value < 1:
+                raise ValueError(f"{name}: must be a positive integer, got {value!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr: must be positive, got {self.lr!r}")
+        if not 0 < self.validation_fraction < 1:
+            raise ValueError(f"validation_fraction: must be in (0, 1), got {self.validation_fraction!r}")
+
+
+def train_mod_dnn(
+    cfrs: ArrayLike,
+    azimuth_deg: ArrayLike,
+    window: ArrayLike,
+    config: ModDnnConfig,
+    options: TrainingOptions | None = None,
+    progress: Progress | None = None,
+) -> tuple[ModDnn, list[dict]]:
+    """Train a model for ``config`` on labelled CFR items.
+
+    Args:
+        cfrs: ``(N, K, M)`` complex items; K must equal ``len(config.subcarrier_offsets_hz)``.
+            Items whose azimuth lies outside the subregions are left out.
+        azimuth_deg: ``(N,)`` the true azimuth of each item, degrees.
+        window: ``(N,)`` integer window id of each item (the items of an estimate window).
+        config: the model to build.
+        options: optimiser settings.
+        progress: called after every epoch (see :data:`Progress`).
+
+    Returns:
+        the trained model (eval mode) and the history, one dict per epoch: ``stage``
+        (``autoencoder`` or ``subregion p``), ``epoch``, ``train_loss``, ``val_loss``,
+        ``lr``, ``seconds``.
+    """
+    options = options or TrainingOptions()
+    values, azimuth, window = _check_data(cfrs, azimuth_deg, window, config)
+    torch.manual_seed(options.seed)
+    model = ModDnn(config)
+    validation = _validation_windows(window, options)
+    history = _train_autoencoder(model, values, azimuth, np.isin(window, validation), options, progress)
+    spectra, labels, held_out = _window_spectra(model, values, azimuth, window, validation)
+    region = subregion_index(labels, config.edges_deg)
+    for p, ssr in enumerate(model.ssr):
+        inputs = torch.tensor(np.stack([s[p] for s in spectra]), dtype=torch.float32)
+        train, val = (region == p) & ~held_out, (region == p) & held_out
+        history += fit(
+            ssr,
+            ssr.loss,
+            (inputs[train], labels[train]),
+            (inputs[val], labels[val]),
+            options,
+            f"subregion {p}",
+            progress,
+        )
+    model.eval()
+    return model, history
+
+
+def fit(
+    module: torch.nn.Module,
+    loss: Callable[..., torch.Tensor],
+    train: tuple,
+    validation: tuple,
+    options: TrainingOptions,
+    stage: str,
+    progress: Progress | None = None,
+) -> list[dict]:
+    """Adam with the step schedule and early stopping; ``loss(*batch)`` on batches of ``train``.
+
+    ``train`` and ``validation`` are tuples of equally long tensors or arrays (batched along
+    the first axis). The module ends with the weights of its best validation epoch.
+    """
+    count = len(train[0])
+    if count == 0 or len(validation[0]) == 0:
+        raise ValueError(
+            f"{stage}: no training or no validation data (subregion without calibration angles?)"
+        )
+    optimiser = torch.optim.Adam(module.parameters(), lr=options.lr)
+    schedule = torch.optim.lr_scheduler.StepLR(optimiser, options.lr_halving_epochs, 0.5)
+    generator = torch.Generator().manual_seed(options.seed)
+    best, best_state, stale, history = np.inf, copy.deepcopy(module.state_dict()), 0, []
+    for epoch in range(options.epochs):
+        start = time.perf_counter()
+        module.train()
+        total = 0.0
+        for batch in torch.randperm(count, generator=generator).split(options.batch_size):
+            value = loss(*(_take(part, batch) for part in train))
+            optimiser.zero_grad()
+            value.backward()
+            optimiser.step()
+            total += value.item() * len(batch)
+        lr = schedule.get_last_lr()[0]
+        schedule.step()
+        module.eval()
+        with torch.no_grad():
+            val_loss = float(loss(*validation))
+        row = {
+            "stage": stage,
+            "epoch": epoch + 1,
+            "train_loss": total / count,
+            "val_loss": val_loss,
+            "lr": lr,
+            "seconds": time.perf_counter() - start,
+        }
+        history.append(row)
+        if progress:
+            progress(row)
+        if val_loss < best:
+            best, best_state, stale = val_loss, copy.deepcopy(module.state_dict()), 0
+        else:
+            stale += 1
+            if stale >= options.patience:
+                break
+    module.load_state_dict(best_state)
+    return history
+
+
+def _train_autoencoder(
+    model: ModDnn,
+    values: NDArray[np.complex64],
+    azimuth: NDArray[np.float64],
+    held_out: NDArray[np.bool_],
+    options: TrainingOptions,
+    progress: Progress | None,
+) -> list[dict]:
+    autoencoder = model.autoencoder
+    x, _ = normalise(torch.as_tensor(values))
+    targets = routing_targets(x, azimuth, model.config.edges_deg)
+    bank = model.banks(model.config.subcarrier_offsets_hz)
+
+    def loss(x_batch: torch.Tensor, target_batch: torch.Tensor) -> torch.Tensor:
+        return routing_loss(autoencoder, x_batch, bank, target_batch)
+
+    keep = torch.as_tensor(~held_out)
+    return fit(
+        autoencoder,
+        loss,
+        (x[keep], targets[keep]),
+        (x[~keep], targets[~keep]),
+        options,
+        "autoencoder",
+        progress,
+    )
+
+
+def _window_spectra(
+    model: ModDnn,
+    values: NDArray[np.complex64],
+    azimuth: NDArray[np.float64],
+    window: NDArray[np.int64],
+    validation: NDArray[np.int64],
+) -> tuple[list[list[NDArray[np.float64]]], NDArray[np.float64], NDArray[np.bool_]]:
+    """Per window: the P branch spectra, its azimuth and whether it is held out."""
+    branches = model.filter(values)
+    order = np.argsort(window, kind="stable")
+    ids, starts = np.unique(window[order], return_index=True)
+    spectra, labels = [], []
+    for group in np.split(order, starts[1:]):
+        spectra.append(model.spectra_of_branches(branches[group])[0])
+        labels.append(float(np.mean(azimuth[group])))
+    return spectra, np.asarray(labels), np.isin(ids, validation)
+
+
+def _validation_windows(window: NDArray[np.int64], options: TrainingOptions) -> NDArray[np.int64]:
+    ids = np.unique(window)
+    if ids.size < 2:
+        raise ValueError(
+            f"need at least two estimate windows to hold some out for validation, got {ids.size}"
+        )
+    count = max(1, round(options.validation_fraction * ids.size))
+    return np.random.default_rng(options.seed).choice(ids, size=count, replace=False)
+
+
+def _check_data(
+    cfrs: ArrayLike, azimuth_deg: ArrayLike, window: ArrayLike, config: ModDnnConfig
+) -> tuple[NDArray[np.complex64], NDArray[np.float64], NDArray[np.int64]]:
+    values = np.asarray(cfrs)
+    k = len(config.subcarrier_offsets_hz)
+    if values.ndim != 3 or values.shape[1:] != (k, config.num_elements):
+        raise ValueError(f"cfrs must have shape (N, {k}, {config.num_elements}), got {values.shape}")
+    azimuth = np.asarray(azimuth_deg, dtype=np.float64)
+    window = np.asarray(window, dtype=np.int64)
+    if azimuth.shape != values.shape[:1] or window.shape != values.shape[:1]:
+        raise ValueError(
+            f"azimuth_deg and window must have one value per item ({values.shape[0]}), "
+            f"got {azimuth.shape} and {window.shape}"
+        )
+    if not np.all(np.isfinite(values)):
+        raise ValueError("cfrs contain NaN or infinite values")
+    inside = in_field_of_view(azimuth, config.edges_deg)
+    if not np.any(inside):
+        raise ValueError(
+            f"no item's azimuth lies in the model's field of view {config.edges_deg[0]} .. "
+            f"{config.edges_deg[-1]} deg"
+        )
+    return values[inside].astype(np.complex64), azimuth[inside], window[inside]
+
+
+def _take(part: object, index: torch.Tensor) -> object:
+    if isinstance(part, torch.Tensor):
+        return part[index]
+    return np.asarray(part)[index.numpy()]

@@ -1,0 +1,175 @@
+"""MoD-DNN: autoencoder routing, MoDL-SSR training steps, the model file and its errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from gnuradio.bearing.array_model import ula, wavelength_m
+from gnuradio.bearing.autoencoder import MultiTaskAutoencoder, subregion_index
+from gnuradio.bearing.impairments import Impairments, array_response, draw_impairments
+from gnuradio.bearing.mod_dnn import ModDnn, ModDnnConfig, load, save
+from gnuradio.bearing.mod_dnn_training import TrainingOptions, train_mod_dnn
+from gnuradio.bearing.modl_ssr import ModlSsr
+
+CARRIER_HZ = 4.85e9
+GEOMETRY = ula(4, wavelength_m(CARRIER_HZ) / 2.0)
+OFFSETS_HZ = (-20e6, 20e6)
+
+
+def cfrs(azimuth_deg, impairments, snr_db=None, seed=0):
+    """CFRs ``(N, K, M)`` of one source per item with a random gain per subcarrier."""
+    rng = np.random.default_rng(seed)
+    response = np.transpose(
+        array_response(GEOMETRY, azimuth_deg, CARRIER_HZ, impairments, OFFSETS_HZ), (2, 0, 1)
+    )
+    gains = np.exp(2j * np.pi * rng.random(response.shape[:2]))[:, :, None]
+    values = response * gains
+    if snr_db is not None:
+        noise = rng.standard_normal(values.shape) + 1j * rng.standard_normal(values.shape)
+        values = values * 10 ** (snr_db / 20) + noise / np.sqrt(2)
+    return values
+
+
+def config(**changes):
+    return ModDnnConfig(GEOMETRY.positions_m, CARRIER_HZ, OFFSETS_HZ, kind="srs", window_items=1, **changes)
+
+
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory):
+    """A model trained on an impaired array's 1-degree sweep at 20 dB (a few seconds)."""
+    impairments = draw_impairments(4, 1.0, 3)
+    angles = np.repeat(np.arange(-60.0, 60.5, 1.0), 6)
+    model, history = train_mod_dnn(
+        cfrs(angles, impairments, 20.0), angles, np.arange(angles.size), config(), TrainingOptions(epochs=8)
+    )
+    return model, history, impairments
+
+
+def test_autoencoder_routes_clean_inputs_to_their_subregion():
+    """Noise-free CFRs of an ideal array: the source's own branch carries nearly all the energy."""
+    angles = np.repeat(np.arange(-60.0, 60.01, 0.5), 4)
+    model, _ = train_mod_dnn(
+        cfrs(angles, Impairments.ideal(4)),
+        angles,
+        np.arange(angles.size),
+        config(),
+        TrainingOptions(epochs=20),
+    )
+    test = np.array([-52.3, -44.1, -37.7, -22.2, -15.4, -6.9, 7.3, 14.6, 23.1, 36.2, 45.8, 53.9])
+    branches = model.filter(cfrs(test, Impairments.ideal(4), seed=1))
+    energy = (np.abs(branches) ** 2).sum(axis=(2, 3))
+    share = energy[np.arange(test.size), subregion_index(test, model.config.edges_deg)] / energy.sum(axis=1)
+    assert np.all(share > 0.85), share
+
+
+def test_autoencoder_is_equivariant_to_the_cfr_gain():
+    autoencoder = MultiTaskAutoencoder(4, 2, 4)
+    h = torch.as_tensor(cfrs([10.0, -20.0], Impairments.ideal(4)), dtype=torch.complex64)
+    gain = torch.tensor(0.3 * np.exp(1j * 1.1), dtype=torch.complex64)
+    assert torch.allclose(autoencoder(gain * h), gain * autoencoder(h), atol=1e-6)
+
+
+@pytest.mark.parametrize("calibrator", ["range", "cnn"])
+def test_one_modl_ssr_training_step_lowers_the_loss(calibrator):
+    model = ModDnn(config())
+    ssr = ModlSsr(model.subregions[2], calibrator, iterations=2)
+    impairments = draw_impairments(4, 1.0, 5)
+    angles = np.linspace(1.0, 29.0, 32)
+    spectra = np.stack(
+        [model.subregions[2].spectrum(np.einsum("km,kl->ml", h, h.conj())) for h in cfrs(angles, impairments)]
+    )
+    inputs = torch.tensor(spectra, dtype=torch.float32)
+    torch.manual_seed(0)
+    optimiser = torch.optim.Adam(ssr.parameters(), lr=1e-3)
+    ssr.train()
+    before = ssr.loss(inputs, angles)
+    optimiser.zero_grad()
+    before.backward()
+    optimiser.step()
+    after = ssr.loss(inputs, angles)
+    assert after.item() < before.item()
+
+
+def test_training_learns_and_beats_the_untrained_model(small_model):
+    model, history, impairments = small_model
+    stages = {row["stage"] for row in history}
+    assert stages == {"autoencoder", "subregion 0", "subregion 1", "subregion 2", "subregion 3"}
+    for stage in stages:
+        rows = [row for row in history if row["stage"] == stage]
+        assert min(row["val_loss"] for row in rows) < rows[0]["val_loss"] or len(rows) == 1
+    test = np.array([-50.3, -20.6, 10.2, 40.7])
+    trained = np.array(
+        [model.estimate(h[None]).bearings_deg[0] for h in cfrs(test, impairments, 30.0, seed=9)]
+    )
+    torch.manual_seed(1)
+    untrained = ModDnn(model.config)
+    fresh = np.array(
+        [untrained.estimate(h[None]).bearings_deg[0] for h in cfrs(test, impairments, 30.0, seed=9)]
+    )
+    assert np.mean(np.abs(trained - test)) < np.mean(np.abs(fresh - test))
+
+
+def test_saved_model_reloads_to_identical_outputs(small_model, tmp_path):
+    model, history, impairments = small_model
+    path = save(model, tmp_path / "model.pt", history)
+    loaded = load(path)
+    assert loaded.config == model.config
+    assert loaded.history == history
+    window = cfrs([12.3], impairments, 20.0, seed=4)
+    first, second = model.estimate(window), loaded.estimate(window)
+    np.testing.assert_array_equal(first.bearings_deg, second.bearings_deg)
+    np.testing.assert_array_equal(first.spectrum, second.spectrum)
+
+
+def test_missing_corrupt_and_foreign_model_files_are_refused(small_model, tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such MoD-DNN model file"):
+        load(tmp_path / "absent.pt")
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(b"\x80\x04 not a model")
+    with pytest.raises(ValueError, match="not a readable MoD-DNN model file"):
+        load(corrupt)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(3)}, foreign)
+    with pytest.raises(ValueError, match="not a MoD-DNN model file"):
+        load(foreign)
+    newer = tmp_path / "newer.pt"
+    save(small_model[0], newer)
+    data = torch.load(newer, weights_only=True)
+    torch.save({**data, "version": 99}, newer)
+    with pytest.raises(ValueError, match="version 99"):
+        load(newer)
+    damaged = tmp_path / "damaged.pt"
+    torch.save({**data, "state": {}}, damaged)
+    with pytest.raises(ValueError, match="damaged MoD-DNN model file"):
+        load(damaged)
+
+
+def test_code_in_a_model_file_is_never_unpickled(tmp_path):
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "gr-bearing/mod-dnn", "payload": Impairments.ideal(2)}, path)
+    with pytest.raises(ValueError, match="not a readable MoD-DNN model file"):
+        load(path)
+
+
+def test_another_array_or_carrier_is_refused(small_model):
+    model = small_model[0]
+    model.check_array(GEOMETRY.positions_m, CARRIER_HZ)
+    with pytest.raises(ValueError, match="4-element array; the capture has 5"):
+        model.check_array(ula(5, 0.03).positions_m, CARRIER_HZ)
+    with pytest.raises(ValueError, match="another array geometry"):
+        model.check_array(ula(4, 0.05).positions_m, CARRIER_HZ)
+    with pytest.raises(ValueError, match=r"trained for 4\.82"):
+        model.check_array(GEOMETRY.positions_m, 2.4e9)
+
+
+def test_bad_training_input_names_the_problem():
+    angles = np.array([0.0, 10.0])
+    with pytest.raises(ValueError, match=r"cfrs must have shape \(N, 2, 4\)"):
+        train_mod_dnn(np.zeros((2, 3, 4), complex), angles, [0, 1], config())
+    with pytest.raises(ValueError, match="no item's azimuth lies in the model's field of view"):
+        train_mod_dnn(cfrs([80.0, 85.0], Impairments.ideal(4)), [80.0, 85.0], [0, 1], config())
+    values = cfrs(angles, Impairments.ideal(4))
+    values[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        train_mod_dnn(values, angles, [0, 1], config())
