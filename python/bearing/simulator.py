@@ -25,15 +25,15 @@ an ideal (unit-gain) element. Per active subcarrier the SNR is ``10 log10(fft_si
 dB higher.
 
 Randomness: ``SeedSequence(seed)`` spawns independent streams for the impairments (unless
-``impairments.seed`` is set), the ray angles and each segment; the same scenario gives
-bit-identical samples.
+``impairments.seed`` is set or ``impairments.realisation`` pins them), the ray angles and each
+segment; the same scenario gives bit-identical samples.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -216,11 +216,17 @@ class Emitter:
 
     def azimuth_at(self, segment: int, num_segments: int) -> float:
         """Direct-path azimuth in ``segment``, degrees (linear sweep over the active range)."""
-        last = self.last(num_segments)
-        if self.azimuth_end_deg is None or last == self.first_segment:
-            return self.azimuth_deg
-        fraction = (segment - self.first_segment) / (last - self.first_segment)
-        return self.azimuth_deg + fraction * (self.azimuth_end_deg - self.azimuth_deg)
+        steps = self.last(num_segments) - self.first_segment + 1
+        return swept_azimuth_deg(self.azimuth_deg, self.azimuth_end_deg, segment - self.first_segment, steps)
+
+
+def swept_azimuth_deg(azimuth_deg: float, azimuth_end_deg: float | None, step: int, num_steps: int) -> float:
+    """Azimuth at step ``step`` (0 .. ``num_steps - 1``) of a linear sweep from ``azimuth_deg`` to
+    ``azimuth_end_deg``, degrees; ``azimuth_deg`` throughout when the end is unset or there is one step."""
+    if azimuth_end_deg is None or num_steps < 2:
+        return azimuth_deg
+    fraction = step / (num_steps - 1)
+    return azimuth_deg + fraction * (azimuth_end_deg - azimuth_deg)
 
 
 @dataclass(frozen=True)
@@ -255,11 +261,15 @@ class ImpairmentConfig:
         seed: seed of the impairment draw; unset, it derives from the scenario seed. Set it
             to keep one array realisation across scenarios with different seeds.
         spec: magnitudes at ``rho = 1``.
+        realisation: a pinned realisation, :meth:`Impairments.to_dict` data (for example a
+            capture's ``bearing:impairments``), used as it is instead of a draw. It excludes
+            ``seed`` and ``spec``, and ``rho`` must be its ``rho`` (it is already scaled).
     """
 
     rho: float = 0.0
     seed: int | None = None
     spec: ImpairmentSpec = field(default_factory=ImpairmentSpec)
+    realisation: dict | None = None
 
     def __post_init__(self) -> None:
         _set_numbers(self, rho=(0.0, 1.0))
@@ -267,9 +277,37 @@ class ImpairmentConfig:
             object.__setattr__(self, "seed", check_integer(self.seed, "seed", 0))
         if not isinstance(self.spec, ImpairmentSpec):
             raise ValueError(f"spec: must be an ImpairmentSpec, got {self.spec!r}")
+        if self.realisation is not None:
+            self._check_realisation()
+
+    def _check_realisation(self) -> None:
+        """Validates :attr:`realisation` against the other fields and stores it in canonical form."""
+        pinned = _nested(
+            "realisation", lambda d: Impairments.from_dict(_fields_of(Impairments, d)), self.realisation
+        )
+        if self.seed is not None:
+            raise ValueError("seed: not used with a pinned realisation; set one or the other")
+        if self.spec != ImpairmentSpec():
+            raise ValueError("spec: not used with a pinned realisation (its magnitudes are in it)")
+        if self.rho != pinned.rho:
+            raise ValueError(
+                f"rho: must be the pinned realisation's rho = {pinned.rho!r} (it is already scaled), "
+                f"got {self.rho!r}"
+            )
+        object.__setattr__(self, "realisation", pinned.to_dict())
+
+    def check_num_elements(self, num_elements: int) -> None:
+        """Raises ValueError when the pinned realisation is not one of ``num_elements`` elements."""
+        count = None if self.realisation is None else len(self.realisation["gain_db"])
+        if count not in (None, num_elements):
+            raise ValueError(f"impairments.realisation: holds {count} elements, the array has {num_elements}")
 
     def draw(self, num_elements: int, scenario_seed: np.random.SeedSequence) -> Impairments:
-        """The realisation: from :attr:`seed` if set, else from the scenario's ``scenario_seed``."""
+        """The realisation: :attr:`realisation` if pinned, else drawn from :attr:`seed` if set, else
+        from the scenario's ``scenario_seed``."""
+        self.check_num_elements(num_elements)
+        if self.realisation is not None:
+            return Impairments.from_dict(self.realisation)
         seed = scenario_seed if self.seed is None else self.seed
         return draw_impairments(num_elements, self.rho, seed, self.spec)
 
@@ -329,6 +367,7 @@ class Scenario:
             raise ValueError(f"ofdm: must be an OfdmSpec or unset, got {self.ofdm!r}")
         if not isinstance(self.impairments, ImpairmentConfig):
             raise ValueError(f"impairments: must be an ImpairmentConfig, got {self.impairments!r}")
+        self.impairments.check_num_elements(self.array.geometry().num_elements)
         if not isinstance(self.add_noise, bool):
             raise ValueError(f"add_noise: must be true or false, got {self.add_noise!r}")
         if not isinstance(self.description, str):
@@ -356,6 +395,10 @@ class Scenario:
     def subcarrier_offsets_hz(self) -> NDArray[np.float64]:
         """Offsets of the active subcarriers from the carrier, hertz, ``(K,)``."""
         return self.subcarrier_bins() * (self.sample_rate_hz / self.fft_size)
+
+    def impairment_realisation(self) -> Impairments:
+        """The array's impairments in :func:`simulate`: pinned, or drawn (without simulating)."""
+        return self.impairments.draw(self.array.geometry().num_elements, seed_streams(self.seed)[0])
 
     def to_dict(self) -> dict:
         """JSON-compatible dictionary; unset optional fields are left out."""
@@ -446,8 +489,8 @@ class SimulatedCapture:
 def simulate(scenario: Scenario) -> SimulatedCapture:
     """Simulate ``scenario``: bit-identical output for the same scenario."""
     geometry = scenario.array.geometry()
-    impairment_seed, ray_seed, segment_seed = np.random.SeedSequence(scenario.seed).spawn(3)
-    impairments = scenario.impairments.draw(geometry.num_elements, impairment_seed)
+    _, ray_seed, segment_seed = seed_streams(scenario.seed)
+    impairments = scenario.impairment_realisation()
     ray_offsets_deg = _draw_ray_offsets(scenario, np.random.default_rng(ray_seed))
     length = scenario.samples_per_segment
     samples = np.empty((scenario.num_segments * length, geometry.num_elements), dtype=np.complex64)
@@ -464,6 +507,12 @@ def simulate(scenario: Scenario) -> SimulatedCapture:
         segments.append(segment)
         truths.extend(_segment_truths(scenario, segment, index))
     return SimulatedCapture(scenario, geometry, impairments, samples, segments, truths)
+
+
+def seed_streams(seed: int) -> list[np.random.SeedSequence]:
+    """The three independent streams of a scenario's master ``seed``: impairments, ray angles
+    (ports for SRS), segments (slots for SRS)."""
+    return np.random.SeedSequence(seed).spawn(3)
 
 
 def write(simulated: SimulatedCapture, path: str | Path) -> Path:
@@ -523,7 +572,34 @@ def demo_ula4_scenario() -> Scenario:
     )
 
 
-PRESETS: dict[str, Callable[[], Scenario]] = {"demo_ula4": demo_ula4_scenario}
+def demo_ula4_impairments() -> ImpairmentConfig:
+    """The array realisation of the bundled demo capture, pinned (the calibration presets' array)."""
+    demo = demo_ula4_scenario()
+    return ImpairmentConfig(rho=demo.impairments.rho, realisation=demo.impairment_realisation().to_dict())
+
+
+def calibration_ula4_scenario() -> Scenario:
+    """A calibration sweep of the demo's array: its emitter and impaired array realisation.
+
+    The emitter sweeps -60 .. 60 deg in 0.5 deg steps over 241 segments of 256 snapshots at
+    10 dB (one segment every 10 ms); another master seed than the demo's, so that no waveform
+    or noise is shared with it. 241 x 256 x 4 complex64 samples, about 2 MB of data.
+    """
+    return replace(
+        demo_ula4_scenario(),
+        snapshots_per_segment=256,
+        num_segments=241,
+        gap_samples=10_000 - 256,
+        impairments=demo_ula4_impairments(),
+        seed=486,
+        description="gr-bearing calibration sweep of the demo array: -60..60 deg in 0.5 deg steps, rho = 1",
+    )
+
+
+PRESETS: dict[str, Callable[[], Scenario]] = {
+    "demo_ula4": demo_ula4_scenario,
+    "calibration_ula4": calibration_ula4_scenario,
+}
 """Named scenarios, for the command line."""
 
 

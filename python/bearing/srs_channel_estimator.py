@@ -10,12 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pmt
 from gnuradio import gr
+from numpy.typing import NDArray
 
 from . import messages, nr_metadata, nr_srs
 from .capture import Truth
 from .nr_carrier import Carrier
 from .nr_srs import SrsConfig
-from .srs_estimation import PilotSymbol, estimate_occasion, uniform_selection
+from .srs_estimation import PilotSymbol, estimate_occasion, selected_offsets_hz
 from .srs_schedule import PeriodicSchedule, WindowSchedule
 
 
@@ -139,18 +140,7 @@ class srs_channel_estimator(gr.basic_block):
         if not np.all(np.isfinite(spectra)):
             raise ValueError("NaN or infinite samples in its SRS symbols")
         carrier = self._carrier
-        pilots = []
-        for symbol in nr_srs.symbols(config):
-            subcarriers, values = nr_srs.srs_resource(config, carrier, frame, slot, symbol, port)
-            start = carrier.symbol_start(symbol) + carrier.cp_samples(symbol)
-            pilots.append(
-                PilotSymbol(
-                    carrier.fft_bins(subcarriers),
-                    carrier.subcarrier_offsets_hz(subcarriers),
-                    values,
-                    start / carrier.sample_rate_hz - self._backoff_s,
-                )
-            )
+        pilots = pilot_symbols(carrier, config, frame, slot, port, self._backoff_s)
         estimate = estimate_occasion(
             spectra,
             pilots,
@@ -188,16 +178,45 @@ class srs_channel_estimator(gr.basic_block):
         return None
 
 
+def pilot_symbols(
+    carrier: Carrier, config: SrsConfig, frame: int, slot: int, port: int = 0, backoff_s: float = 0.0
+) -> list[PilotSymbol]:
+    """The known SRS of UE port ``port`` in each SRS symbol of its occasion in ``(frame, slot)``.
+
+    ``backoff_s``: how early each FFT window starts before the end of the cyclic prefix, seconds.
+    """
+    pilots = []
+    for symbol in nr_srs.symbols(config):
+        subcarriers, values = nr_srs.srs_resource(config, carrier, frame, slot, symbol, port)
+        start = carrier.symbol_start(symbol) + carrier.cp_samples(symbol)
+        pilots.append(
+            PilotSymbol(
+                carrier.fft_bins(subcarriers),
+                carrier.subcarrier_offsets_hz(subcarriers),
+                values,
+                start / carrier.sample_rate_hz - backoff_s,
+            )
+        )
+    return pilots
+
+
+def output_offsets_hz(
+    carrier: Carrier, config: SrsConfig, num_subcarriers: int, frame: int, slot: int, port: int = 0
+) -> NDArray[np.float64]:
+    """``(K,)`` frequencies of the subcarriers of a UE port's output item for its occasion in
+    ``(frame, slot)``, relative to the carrier, hertz: the ``k`` of ``item[m*K + k]``.
+
+    They stay the same from occasion to occasion unless the SRS hops in frequency
+    (``b_hop < b_srs``), and between ports unless a port moves to another comb offset.
+    """
+    pilots = pilot_symbols(carrier, config, frame, slot, port)
+    return selected_offsets_hz(pilots, num_subcarriers)
+
+
 def _num_outputs(carrier: Carrier, config: SrsConfig, num_subcarriers: int) -> int:
     """K of a UE's output: ``num_subcarriers``, or all its pilots of one occasion (0)."""
-    slot_number = config.t_offset
-    frame, slot = carrier.frame_and_slot(slot_number)
-    bins = {
-        int(k)
-        for symbol in nr_srs.symbols(config)
-        for k in nr_srs.srs_resource(config, carrier, frame, slot, symbol, 0)[0]
-    }
-    return uniform_selection(len(bins), num_subcarriers).size
+    frame, slot = carrier.frame_and_slot(config.t_offset)
+    return output_offsets_hz(carrier, config, num_subcarriers, frame, slot).size
 
 
 def _shares_comb(config: SrsConfig, configs: list[SrsConfig]) -> bool:

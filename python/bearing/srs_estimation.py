@@ -205,6 +205,17 @@ def cyclic_shift_window(channel: NDArray[np.complex128], n_cs_max: int) -> NDArr
     return np.fft.fft(np.where(keep, np.fft.ifft(channel, axis=-1), 0.0), axis=-1)
 
 
+def selected_offsets_hz(pilots: list[PilotSymbol], num_subcarriers: int = 16) -> NDArray[np.float64]:
+    """``(K,)`` frequencies of the pilots :func:`estimate_occasion` outputs, relative to the carrier, Hz.
+
+    The columns of :attr:`OccasionEstimate.channel` for an occasion with these ``pilots``, known
+    before any estimate: the distinct pilots sorted by frequency, ``num_subcarriers`` of them
+    chosen by :func:`uniform_selection` (0: all).
+    """
+    offsets_hz = _repetitions(pilots)[1]
+    return offsets_hz[uniform_selection(offsets_hz.size, num_subcarriers)]
+
+
 def uniform_selection(num_pilots: int, count: int) -> NDArray[np.int64]:
     """``count`` pilot indices spread uniformly over ``num_pilots`` (the middle of K equal parts); 0: all.
 
@@ -232,11 +243,20 @@ def _combine(
     estimates: list[NDArray[np.complex128]], pilots: list[PilotSymbol]
 ) -> tuple[NDArray[np.complex128], NDArray[np.float64]]:
     """Average of the repetitions on each set of pilots; all pilots sorted by frequency."""
+    groups, offsets_hz, order = _repetitions(pilots)
+    channels = [np.mean([estimates[i] for i in members], axis=0) for members in groups]
+    return np.concatenate(channels, axis=-1)[:, order], offsets_hz
+
+
+def _repetitions(
+    pilots: list[PilotSymbol],
+) -> tuple[list[list[int]], NDArray[np.float64], NDArray[np.int64]]:
+    """The symbols grouped by their pilots (repetitions); the groups' pilot frequencies, sorted
+    (hertz); and the order that sorts the groups' pilots, concatenated, by frequency."""
     groups: dict[bytes, list[int]] = {}
     for index, pilot in enumerate(pilots):
         groups.setdefault(pilot.bins.tobytes(), []).append(index)
-    channels = [np.mean([estimates[i] for i in members], axis=0) for members in groups.values()]
-    offsets = [pilots[members[0]].offsets_hz for members in groups.values()]
-    channel, offsets_hz = np.concatenate(channels, axis=-1), np.concatenate(offsets)
+    members = list(groups.values())
+    offsets_hz = np.concatenate([pilots[group[0]].offsets_hz for group in members])
     order = np.argsort(offsets_hz, kind="stable")
-    return channel[:, order], offsets_hz[order]
+    return members, offsets_hz[order], order

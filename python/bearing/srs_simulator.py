@@ -6,7 +6,8 @@ occasions. Its channel to the M elements is the simulator's (MoD-DNN eqs. (6), (
 per multipath cluster with its excess delay. On top of that the UE's signal arrives
 ``range_m / c + timing_offset_s`` late (a linear phase across the subcarriers, exact while the
 delay stays inside the cyclic prefix) and offset in frequency by ``cfo_hz`` (applied in the
-time domain from sample 0 of the recording, so it also leaks between subcarriers). The
+time domain from sample 0 of the recording, so it also leaks between subcarriers). A moving
+UE (``azimuth_end_deg``) steps its azimuth linearly from occasion to occasion. The
 OFDM symbols (:mod:`nr_carrier`: orthonormal inverse DFT of ``n_fft`` bins, cyclic prefix
 prepended) are summed over UEs and ports, and unit-power complex white noise is added.
 
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -53,8 +54,12 @@ from .simulator import (
     _plain_from_dict,
     _set_numbers,
     complex_normal,
+    demo_ula4_impairments,
+    demo_ula4_scenario,
     path_directions,
     path_gains,
+    seed_streams,
+    swept_azimuth_deg,
 )
 from .srs_schedule import window_symbols
 
@@ -67,13 +72,16 @@ class SrsUe:
 
     Attributes:
         srs: its SRS configuration (``srs.ue`` names it in the metadata and annotations).
-        azimuth_deg, elevation_deg: direction of the direct path, degrees.
+        azimuth_deg, elevation_deg: direction of the direct path, degrees (the azimuth at the
+            UE's first occasion in the recording).
         snr_db: power per sample of the direct path at an ideal element during its SRS
             symbols, over the unit noise power, dB.
         range_m: distance to the array, metres; delays the signal by ``range_m / c``.
         cfo_hz: carrier frequency offset of the UE against the receiver, hertz.
         clusters: multipath clusters (:class:`simulator.Cluster`) beside the direct path.
         label: annotation label (default ``"ue<srs.ue>"``).
+        azimuth_end_deg: azimuth at the UE's last occasion in the recording for a moving UE;
+            the azimuth steps linearly from occasion to occasion (a calibration sweep).
     """
 
     srs: SrsConfig
@@ -84,6 +92,7 @@ class SrsUe:
     cfo_hz: float = 0.0
     clusters: tuple[Cluster, ...] = ()
     label: str | None = None
+    azimuth_end_deg: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.srs, SrsConfig):
@@ -96,6 +105,8 @@ class SrsUe:
             range_m=(0.0, np.inf),
             cfo_hz=(-np.inf, np.inf),
         )
+        if self.azimuth_end_deg is not None:
+            _set_numbers(self, azimuth_end_deg=(-180.0, 180.0))
         object.__setattr__(self, "clusters", _instances(self.clusters, "clusters", Cluster))
         if self.label is not None and not isinstance(self.label, str):
             raise ValueError(f"label: must be a string, got {self.label!r}")
@@ -164,6 +175,7 @@ class SrsScenario:
                 raise ValueError(f"{name}: must be true or false, got {getattr(self, name)!r}")
         if not isinstance(self.impairments, ImpairmentConfig):
             raise ValueError(f"impairments: must be an ImpairmentConfig, got {self.impairments!r}")
+        self.impairments.check_num_elements(self.array.geometry().num_elements)
         if not isinstance(self.description, str):
             raise ValueError(f"description: must be a string, got {self.description!r}")
         self._check_ues()
@@ -205,6 +217,15 @@ class SrsScenario:
     def window_symbols(self) -> range:
         """The symbols of a stored window: from the first to the last SRS symbol of any UE."""
         return window_symbols([ue.srs for ue in self.ues])
+
+    def slot_time(self, slot_index: int) -> tuple[int, int]:
+        """``(frame, slot)`` of slot ``slot_index`` of the recording."""
+        return self.carrier.frame_and_slot(self.start_frame * self.carrier.slots_per_frame + slot_index)
+
+    def num_occasions(self, ue: SrsUe) -> int:
+        """The occasions of ``ue`` in the recording."""
+        mu = self.carrier.mu
+        return sum(nr_srs.is_occasion(ue.srs, mu, *self.slot_time(i)) for i in range(self.num_slots))
 
 
 @dataclass(frozen=True)
@@ -248,7 +269,7 @@ class SimulatedSrs:
 def simulate(scenario: SrsScenario) -> SimulatedSrs:
     """Simulate ``scenario``: bit-identical output for the same scenario."""
     geometry = scenario.array.geometry()
-    impairment_seed, port_seed, slot_seed = np.random.SeedSequence(scenario.seed).spawn(3)
+    impairment_seed, port_seed, slot_seed = seed_streams(scenario.seed)
     impairments = scenario.impairments.draw(geometry.num_elements, impairment_seed)
     builder = _Recording(scenario, geometry, impairments, np.random.default_rng(port_seed))
     for slot_index, seed in enumerate(slot_seed.spawn(scenario.num_slots)):
@@ -299,7 +320,9 @@ class _Recording:
         self.ray_offsets_deg = [
             [c.angle_spread_deg * rng.standard_normal(c.num_rays) for c in ue.clusters] for ue in scenario.ues
         ]
-        self.responses: dict[int, NDArray[np.complex128]] = {}
+        self.occasion_counts = [scenario.num_occasions(ue) for ue in scenario.ues]
+        self.occasions_done = [0] * len(scenario.ues)
+        self.responses: dict[int, tuple[float, NDArray[np.complex128]]] = {}  # UE -> (azimuth, response)
         self.chunks: list[NDArray[np.complex64]] = []
         self.segments: list[Segment] = []
         self.truths: list[Truth] = []
@@ -308,7 +331,7 @@ class _Recording:
 
     def add_slot(self, slot_index: int, rng: np.random.Generator) -> None:
         carrier, scenario = self.carrier, self.scenario
-        frame, slot = carrier.frame_and_slot(scenario.start_frame * carrier.slots_per_frame + slot_index)
+        frame, slot = scenario.slot_time(slot_index)
         active = [
             i for i, ue in enumerate(scenario.ues) if nr_srs.is_occasion(ue.srs, carrier.mu, frame, slot)
         ]
@@ -345,7 +368,11 @@ class _Recording:
         """Adds the UE's SRS symbols of this slot to ``signal`` (the window ``window``)."""
         carrier, ue = self.carrier, self.scenario.ues[index]
         delay_s = ue.range_m / SPEED_OF_LIGHT_M_S + self.scenario.timing_offset_s
-        channel = self._channel(ue, index, rng)
+        azimuth_deg = swept_azimuth_deg(
+            ue.azimuth_deg, ue.azimuth_end_deg, self.occasions_done[index], self.occasion_counts[index]
+        )
+        self.occasions_done[index] += 1
+        channel = self._channel(ue, index, azimuth_deg, rng)
         first_channels, first_subcarriers = [], []
         for symbol in nr_srs.symbols(ue.srs):
             offset = carrier.span_samples(range(window.start, symbol))
@@ -374,15 +401,18 @@ class _Recording:
             Truth(
                 sample_start=start,
                 sample_count=count,
-                azimuth_deg=ue.azimuth_deg,
+                azimuth_deg=azimuth_deg,
                 elevation_deg=ue.elevation_deg,
                 label=ue.name,
                 extra={nr_metadata.UE_KEY: ue.srs.ue, "bearing:snr_db": ue.snr_db},
             )
         )
 
-    def _channel(self, ue: SrsUe, index: int, rng: np.random.Generator) -> NDArray[np.complex128]:
-        """``(12 n_rb, M)`` channel of one port at every carrier subcarrier, at power ``snr_db``.
+    def _channel(
+        self, ue: SrsUe, index: int, azimuth_deg: float, rng: np.random.Generator
+    ) -> NDArray[np.complex128]:
+        """``(12 n_rb, M)`` channel of one port at every carrier subcarrier, at power ``snr_db``,
+        with the direct path at ``azimuth_deg``.
 
         Direct path plus cluster rays with fresh ray phases (block fading per occasion). The
         per-subcarrier amplitude ``sqrt(P n_fft / (M_sc n_ports))`` makes the power per time
@@ -395,15 +425,18 @@ class _Recording:
         carrier_phase = np.exp(-2j * np.pi * scenario.frequency_hz * ue.range_m / SPEED_OF_LIGHT_M_S)
         num_subcarriers = nr_srs.sequence_length(ue.srs)
         scale = np.sqrt(10.0 ** (ue.snr_db / 10.0) * carrier.n_fft / (num_subcarriers * ue.srs.n_ports))
-        return scale * carrier_phase * np.einsum("kmp,pk->km", self._response(ue, index), gains)
+        response = self._response(ue, index, azimuth_deg)
+        return scale * carrier_phase * np.einsum("kmp,pk->km", response, gains)
 
-    def _response(self, ue: SrsUe, index: int) -> NDArray[np.complex128]:
-        """``(12 n_rb, M, P)`` impaired array response of the UE's paths, computed once per UE."""
-        if index not in self.responses:
+    def _response(self, ue: SrsUe, index: int, azimuth_deg: float) -> NDArray[np.complex128]:
+        """``(12 n_rb, M, P)`` impaired array response of the UE's paths with the direct path at
+        ``azimuth_deg``; computed again only when the UE's azimuth changes."""
+        cached = self.responses.get(index)
+        if cached is None or cached[0] != azimuth_deg:
             azimuths, elevations = path_directions(
-                ue.azimuth_deg, ue.elevation_deg, ue.clusters, self.ray_offsets_deg[index]
+                azimuth_deg, ue.elevation_deg, ue.clusters, self.ray_offsets_deg[index]
             )
-            self.responses[index] = array_response(
+            response = array_response(
                 self.geometry,
                 azimuths,
                 self.scenario.frequency_hz,
@@ -411,7 +444,8 @@ class _Recording:
                 self.carrier.subcarrier_offsets_hz(np.arange(self.carrier.num_subcarriers)),
                 elevations,
             )
-        return self.responses[index]
+            self.responses[index] = cached = (azimuth_deg, response)
+        return cached[1]
 
     def result(self) -> SimulatedSrs:
         if not self.chunks:
@@ -458,5 +492,35 @@ def demo_srs_scenario() -> SrsScenario:
     )
 
 
-SRS_PRESETS: dict[str, Callable[[], SrsScenario]] = {"srs_ula4": demo_srs_scenario}
+def srs_calibration_ula4_scenario() -> SrsScenario:
+    """A calibration sweep of the demo capture's array (``demo_ula4``: its impaired realisation at
+    4.85 GHz) as an SRS capture, on the carrier and SRS of ``srs_ula4``.
+
+    One UE at 20 dB sweeps -60 .. 60 deg in 1 deg steps, one step per occasion: 121 occasions,
+    one every tenth slot (1210 slots, 605 ms); only the SRS windows stored (17 MB).
+    """
+    demo = demo_ula4_scenario()
+    return replace(
+        demo_srs_scenario(),
+        array=demo.array,
+        frequency_hz=demo.frequency_hz,
+        ues=(
+            SrsUe(
+                srs=SrsConfig(ue=0, c_srs=63, k_tc=2, t_srs=10),
+                azimuth_deg=-60.0,
+                azimuth_end_deg=60.0,
+                label="ue",
+            ),
+        ),
+        num_slots=1210,
+        impairments=demo_ula4_impairments(),
+        seed=487,
+        description="gr-bearing SRS calibration sweep of the demo array: -60..60 deg in 1 deg steps, rho = 1",
+    )
+
+
+SRS_PRESETS: dict[str, Callable[[], SrsScenario]] = {
+    "srs_ula4": demo_srs_scenario,
+    "srs_calibration_ula4": srs_calibration_ula4_scenario,
+}
 """Named SRS scenarios, for the command line."""
