@@ -265,7 +265,7 @@ def _srs_items(
     ``capture_source -> srs_extractor -> vector sinks``."""
     num_elements = capture.num_channels
     extractor = srs_extractor(path, num_subcarriers=num_subcarriers)
-    source = capture_source(path, segment_length=extractor.window_samples if len(capture.segments) > 1 else 0)
+    source = capture_source(path, segment_length=extractor.source_segment_length(capture))
     sinks = [blocks.vector_sink_c(num_elements * k) for k in extractor.output_sizes]
     _run([source, extractor], sinks)
     items, azimuths, windows, offsets_hz = [], [], [], []

@@ -23,7 +23,7 @@ from torch import nn
 
 from .covariance_features import NUM_FEATURE_CHANNELS, covariance_features
 from .impairments import check_integer
-from .mod_dnn_training import Progress, TrainingOptions, fit
+from .mod_dnn_training import Progress, TrainingOptions, fit, split_indices
 
 DEFAULT_FOV_DEG = (-60.0, 60.0)
 """The paper's field of view, degrees."""
@@ -134,7 +134,7 @@ def train_cnn_doa(
 
     The optimiser is MoD-DNN's (:func:`gnuradio.bearing.mod_dnn_training.fit`: Adam, the
     learning rate halved every ``options.lr_halving_epochs`` epochs, early stopping with the
-    best validation epoch kept) on a random split (:func:`split_indices`).
+    best validation epoch kept) on a random split (:func:`~gnuradio.bearing.mod_dnn_training.split_indices`).
 
     Args:
         model: the network, trained in place.
@@ -168,22 +168,3 @@ def train_cnn_doa(
 def mse_loss_of(model: nn.Module) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     """``loss(inputs, targets)``: the mean squared error of ``model(inputs)`` (the form ``fit`` takes)."""
     return lambda inputs, targets: nn.functional.mse_loss(model(inputs), targets)
-
-
-def split_indices(count: int, validation_fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """A random split of ``range(count)`` into training and validation indices.
-
-    Args:
-        count: number of samples, ``>= 2``.
-        validation_fraction: share held out, in ``(0, 1)``; at least one sample goes to
-            each side.
-        seed: seeds the permutation.
-
-    Returns:
-        ``(training, validation)``, int64 tensors, disjoint, together ``range(count)``.
-    """
-    if int(count) != count or count < 2:
-        raise ValueError(f"training needs at least 2 labelled samples, got {count!r}")
-    order = torch.randperm(int(count), generator=torch.Generator().manual_seed(seed))
-    held_out = min(max(1, round(validation_fraction * count)), int(count) - 1)
-    return order[held_out:], order[:held_out]

@@ -45,10 +45,10 @@ from torch import nn
 from .array_model import ArrayGeometry
 from .autoencoder import DEFAULT_EDGES_DEG, check_edges, subregion_index
 from .calibrated_music import check_increasing_deg
-from .cnn_doa import DEFAULT_HIDDEN, covariance_cnn, mse_loss_of, split_indices
+from .cnn_doa import DEFAULT_HIDDEN, covariance_cnn, mse_loss_of
 from .covariance_features import check_covariances, covariance_features
 from .estimators import bartlett_spectrum
-from .mod_dnn_training import Progress, TrainingOptions, fit
+from .mod_dnn_training import Progress, TrainingOptions, fit, split_indices
 
 DEFAULT_DYNAMIC_RANGE_DB = 30.0
 """``D`` of the target spectrum: how far below its peak the target reaches 0."""
@@ -158,7 +158,7 @@ def train_deep_music(
 
     The loss is the mean squared error against :meth:`DeepMusic.target_spectra`; the
     optimiser is MoD-DNN's (:func:`gnuradio.bearing.mod_dnn_training.fit`), on a random split
-    of each subregion's covariances (:func:`~gnuradio.bearing.cnn_doa.split_indices`).
+    of each subregion's covariances (:func:`~gnuradio.bearing.mod_dnn_training.split_indices`).
 
     Args:
         model: trained in place (each CNN keeps its best validation epoch).

@@ -253,18 +253,16 @@ class ModDnn(torch.nn.Module):
             raise ValueError("every autoencoder branch is empty: no signal in the window")
         chosen = int(np.argmax(energies))
         self.eval()
-        parts, chosen_parts = [], None
         with torch.no_grad():
-            for p, (ssr, spectrum) in enumerate(zip(self.ssr, spectra, strict=True)):
-                calibrated, eta = (
-                    t[0].numpy().astype(np.float64) for t in ssr(torch.as_tensor(np.asarray(spectrum)[None]))
-                )
-                parts.append(eta * energies[p] / total)
-                if p == chosen:
-                    chosen_parts = (eta, calibrated)
-        eta, calibrated = chosen_parts
-        ssr = self.ssr[chosen]
-        bearings = refined_bearings(eta, calibrated, ssr.grid_deg, num_sources, min_separation_deg)
+            results = [
+                [t[0].numpy().astype(np.float64) for t in ssr(torch.as_tensor(np.asarray(spectrum)[None]))]
+                for ssr, spectrum in zip(self.ssr, spectra, strict=True)
+            ]
+        parts = [eta * energy / total for (_, eta), energy in zip(results, energies, strict=True)]
+        calibrated, eta = results[chosen]
+        bearings = refined_bearings(
+            eta, calibrated, self.ssr[chosen].grid_deg, num_sources, min_separation_deg
+        )
         return ModDnnEstimate(bearings, np.concatenate(parts), chosen, energies)
 
     def check_array(self, positions_m: ArrayLike, frequency_hz: float, what: str = "the capture") -> None:

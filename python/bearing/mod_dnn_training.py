@@ -172,6 +172,25 @@ def fit(
     return history
 
 
+def split_indices(count: int, validation_fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A random split of ``range(count)`` into training and validation indices.
+
+    Args:
+        count: number of samples, ``>= 2``.
+        validation_fraction: share held out, in ``(0, 1)``; at least one sample goes to
+            each side.
+        seed: seeds the permutation.
+
+    Returns:
+        ``(training, validation)``, int64 tensors, disjoint, together ``range(count)``.
+    """
+    if int(count) != count or count < 2:
+        raise ValueError(f"training needs at least 2 labelled samples, got {count!r}")
+    order = torch.randperm(int(count), generator=torch.Generator().manual_seed(seed))
+    held_out = min(max(1, round(validation_fraction * count)), int(count) - 1)
+    return order[held_out:], order[:held_out]
+
+
 def _train_autoencoder(
     model: ModDnn,
     values: NDArray[np.complex64],
@@ -224,8 +243,7 @@ def _validation_windows(window: NDArray[np.int64], options: TrainingOptions) -> 
         raise ValueError(
             f"need at least two estimate windows to hold some out for validation, got {ids.size}"
         )
-    count = max(1, round(options.validation_fraction * ids.size))
-    return np.random.default_rng(options.seed).choice(ids, size=count, replace=False)
+    return ids[split_indices(ids.size, options.validation_fraction, options.seed)[1].numpy()]
 
 
 def _check_data(

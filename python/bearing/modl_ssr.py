@@ -80,11 +80,10 @@ class ModlSsr(torch.nn.Module):
             raise ValueError(f"iterations: must be a positive integer, got {iterations!r}")
         self.kind, self.iterations = calibrator, int(iterations) if calibrator == "cnn" else 1
         self.options = options or ScgOptions()
-        self.grid_deg = subregion.grid_deg
+        self.subregion = subregion
         self.scale = float(subregion.num_elements**2)
-        self.factor = np.ascontiguousarray(subregion.factor)
         self.register_buffer(
-            "range_basis", torch.tensor(range_basis(subregion), dtype=torch.float32), persistent=False
+            "range_basis", torch.tensor(subregion.range_basis, dtype=torch.float32), persistent=False
         )
         rank = self.range_basis.shape[1]
         if calibrator == "range":
@@ -97,6 +96,11 @@ class ModlSsr(torch.nn.Module):
             )
         else:
             self.net = _paper_cnn()
+
+    @property
+    def grid_deg(self) -> NDArray[np.float64]:
+        """The subregion's azimuths, degrees."""
+        return self.subregion.grid_deg
 
     @property
     def num_angles(self) -> int:
@@ -135,15 +139,13 @@ class ModlSsr(torch.nn.Module):
         Range calibrator: MSE of ``C_w(eta_hat) / M^2`` against ``P e_theta / M^2``; CNN:
         eq. (31), MSE of ``eta_I`` against ``e_theta``. Summed over the grid, mean over the batch.
         """
-        one_hot = torch.tensor(self.one_hot(azimuth_deg), dtype=torch.float32)
+        one_hot = self.one_hot(azimuth_deg)
         if self.kind == "range":
-            eta_hat = torch.as_tensor(eta_hat, dtype=torch.float32)
-            target = torch.tensor(
-                one_hot.numpy() @ (self.factor.T @ self.factor) / self.scale, dtype=torch.float32
-            )
-            prediction = self.calibrate(eta_hat / self.scale)
+            target = self.subregion.apply_projection(one_hot) / self.scale
+            prediction = self.calibrate(torch.as_tensor(eta_hat, dtype=torch.float32) / self.scale)
         else:
             target, prediction = one_hot, self(eta_hat)[1]
+        target = torch.as_tensor(target, dtype=torch.float32)
         return ((prediction - target) ** 2).sum(dim=1).mean()
 
     def one_hot(self, azimuth_deg: ArrayLike) -> NDArray[np.float64]:
@@ -155,17 +157,7 @@ class ModlSsr(torch.nn.Module):
         return out
 
     def _solve(self, right_hand_side: torch.Tensor) -> torch.Tensor:
-        return scg_torch.scg(right_hand_side.double(), self.factor, self.options).float()
-
-
-def range_basis(subregion: CoarrayModel) -> NDArray[np.float64]:
-    """Orthonormal basis ``Q`` ``(L_p, r)`` of the range of the subregion's ``P``.
-
-    Computed from the factor's SVD (not :attr:`CoarrayModel.range_basis`, which a sub-model
-    made by :meth:`CoarrayModel.subregion` does not carry).
-    """
-    u, s, _ = np.linalg.svd(subregion.factor.T, full_matrices=False)
-    return u[:, s > 1e-10 * s[0]]
+        return scg_torch.scg(right_hand_side.double(), self.subregion.factor, self.options).float()
 
 
 def refined_bearings(

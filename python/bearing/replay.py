@@ -93,8 +93,9 @@ class ReplayFlowgraph(gr.top_block):
         """The settings used, ``average`` resolved."""
         if is_srs:
             self.extractor = srs_extractor(capture_path, num_subcarriers=settings.num_subcarriers)
-            segment_length = self.extractor.window_samples if len(capture.segments) > 1 else 0
-            self.source = capture_source(capture_path, segment_length=segment_length)
+            self.source = capture_source(
+                capture_path, segment_length=self.extractor.source_segment_length(capture)
+            )
             self.connect(self.source, self.extractor)
             # A message sink stops when its first publisher does: one sink per UE chain, and the
             # records are merged and written after the run (:meth:`run`).

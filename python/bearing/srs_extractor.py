@@ -131,6 +131,14 @@ class srs_extractor(gr.hier_block2):
         """Samples of one SRS window (a segment of a segmented capture)."""
         return window_samples(self.carrier, self.schedule.window)
 
+    def source_segment_length(self, capture: Capture) -> int:
+        """``capture_source``'s ``segment_length`` to replay ``capture`` into this extractor.
+
+        A segmented capture (more than one segment) holds one SRS window per segment: replay
+        only whole windows. A continuous one is replayed as it is (0).
+        """
+        return self.window_samples if len(capture.segments) > 1 else 0
+
     @property
     def output_sizes(self) -> list[int]:
         """K of each output."""
