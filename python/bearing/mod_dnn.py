@@ -6,15 +6,16 @@ Liu et al., ACM TOSN 2025, Fig. 2. One estimate takes the CFRs of a window (``N`
 1. the multi-task autoencoder (:mod:`autoencoder`) filters every CFR into P subregions;
 2. branch ``p``'s covariance ``R_p = 1/(N K) sum h_p h_p^H`` (eq. (11)) and its energy
    ``trace(R_p)``;
-3. the coarray DBF spectrum of ``R_p`` on subregion ``p``'s part of the grid (eq. (14),
-   :mod:`coarray`; the noise floor ``lambda_min(R_p)`` removed unless
-   ``remove_noise_floor`` is off, the paper's literal input);
-4. MoDL-SSR of subregion ``p`` (:mod:`modl_ssr`) gives its sparse spectrum.
+3. the coarray DBF spectrum of ``R_p`` on subregion ``p``'s part of the grid, widened by
+   ``overlap_deg`` on either side (eq. (14), :mod:`coarray`; the noise floor
+   ``lambda_min(R_p)`` removed unless ``remove_noise_floor`` is off, the paper's literal
+   input);
+4. MoDL-SSR of subregion ``p`` (:mod:`modl_ssr`) gives its calibrated and sparse spectra.
 
 **Subregion choice.** The autoencoder passes a source only through the decoder of its own
-subregion, so the branch with the largest energy holds the source: its sparse spectrum gives
-the bearings. The full-grid spectrum (for plots) is each branch's sparse spectrum scaled by
-its share of the energy, side by side.
+subregion, so the branch with the largest energy holds the source: its MoDL-SSR gives the
+bearings (:meth:`ModlSsr.bearings`). The full-grid spectrum (for plots) is the sum of the
+branches' sparse spectra, each scaled by its share of the energy.
 
 **Model file** (:func:`save`, :func:`load`): one ``torch.save`` dict of plain types and
 tensors, read back with ``torch.load(weights_only=True)`` (no code is unpickled):
@@ -26,6 +27,7 @@ weights) and ``history`` (training losses, JSON).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,9 +37,9 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 
 from .array_model import ArrayGeometry
-from .autoencoder import DEFAULT_EDGES_DEG, MultiTaskAutoencoder, check_edges
+from .autoencoder import DEFAULT_EDGES_DEG, MultiTaskAutoencoder, check_decoder, check_edges
 from .coarray import DEFAULT_FIELD_OF_VIEW_DEG, CoarrayModel, coarray_model
-from .modl_ssr import ModlSsr, refined_bearings
+from .modl_ssr import ModlSsr
 from .scg import ScgOptions
 
 MODEL_FORMAT = "gr-bearing/mod-dnn"
@@ -62,8 +64,12 @@ class ModDnnConfig:
         window_items: items per estimate window in training (snapshots, or SRS occasions).
         grid_deg: ``(start, stop, step)`` of the azimuth grid, degrees.
         edges_deg: subregion edges, degrees (P = len - 1).
+        overlap_deg: each subregion's MoDL-SSR covers its interval widened by this much on
+            either side (within the grid), degrees: a source at an edge, routed to either
+            neighbour, lies inside that neighbour's calibrated grid.
         hidden: the autoencoder's code width.
         shared_weights: one autoencoder for every subcarrier (Autoencoder II).
+        decoder: the autoencoder's decoders, ``"gate"`` or ``"linear"`` (:mod:`autoencoder`).
         calibrator: ``"range"`` or ``"cnn"`` (:mod:`modl_ssr`).
         iterations: MoDL-SSR's unrolled iterations (the CNN calibrator).
         calibrator_width: hidden width of the range calibrator.
@@ -80,8 +86,10 @@ class ModDnnConfig:
     window_items: int = 16
     grid_deg: tuple[float, float, float] = DEFAULT_FIELD_OF_VIEW_DEG
     edges_deg: tuple[float, ...] = DEFAULT_EDGES_DEG
+    overlap_deg: float = 3.0
     hidden: int = 16
     shared_weights: bool = False
+    decoder: str = "gate"
     calibrator: str = "range"
     iterations: int = 1
     calibrator_width: int = 64
@@ -102,6 +110,9 @@ class ModDnnConfig:
             raise ValueError(f"edges_deg: {list(edges)} must lie within the grid {start} .. {stop} deg")
         object.__setattr__(self, "edges_deg", tuple(edges.tolist()))
         object.__setattr__(self, "grid_deg", tuple(float(v) for v in self.grid_deg))
+        if not self.overlap_deg >= 0:
+            raise ValueError(f"overlap_deg: must be >= 0, got {self.overlap_deg!r}")
+        check_decoder(self.decoder)
         if self.kind not in ("narrowband", "srs"):
             raise ValueError(f"kind: must be 'narrowband' or 'srs', got {self.kind!r}")
         ScgOptions(**self.scg)  # validates the fields
@@ -154,13 +165,19 @@ class ModDnn(torch.nn.Module):
         super().__init__()
         self.config = config
         self.coarray: CoarrayModel = coarray_model(config.positions_m, config.frequency_hz, *config.grid_deg)
-        self.subregions = self.coarray.subregions(config.edges_deg)
+        margin = config.overlap_deg
+        self.subregions = [
+            self.coarray.subregion(low - margin, high + margin)
+            for low, high in itertools.pairwise(config.edges_deg)
+        ]
+        self._grid_index = [np.searchsorted(self.coarray.grid_deg, sub.grid_deg) for sub in self.subregions]
         self.autoencoder = MultiTaskAutoencoder(
             config.num_elements,
             len(config.subcarrier_offsets_hz),
             len(self.subregions),
             hidden=config.hidden,
             shared_weights=config.shared_weights,
+            decoder=config.decoder,
         )
         self.ssr = torch.nn.ModuleList(
             ModlSsr(sub, config.calibrator, config.iterations, config.calibrator_width, config.scg_options)
@@ -258,12 +275,20 @@ class ModDnn(torch.nn.Module):
                 [t[0].numpy().astype(np.float64) for t in ssr(torch.as_tensor(np.asarray(spectrum)[None]))]
                 for ssr, spectrum in zip(self.ssr, spectra, strict=True)
             ]
-        parts = [eta * energy / total for (_, eta), energy in zip(results, energies, strict=True)]
+        spectrum = np.zeros(len(self.grid_deg))
+        for (_, eta), energy, index in zip(results, energies, self._grid_index, strict=True):
+            np.add.at(spectrum, index, eta * energy / total)
         calibrated, eta = results[chosen]
-        bearings = refined_bearings(
-            eta, calibrated, self.ssr[chosen].grid_deg, num_sources, min_separation_deg
-        )
-        return ModDnnEstimate(bearings, np.concatenate(parts), chosen, energies)
+        bearings = self.ssr[chosen].bearings(calibrated, eta, num_sources, min_separation_deg)
+        return ModDnnEstimate(bearings, spectrum, chosen, energies)
+
+    def covered(self, azimuth_deg: ArrayLike) -> NDArray[np.bool_]:
+        """``(N, P)``: whether each azimuth lies on subregion ``p``'s (widened) grid."""
+        azimuth = np.atleast_1d(np.asarray(azimuth_deg, dtype=np.float64))[:, None]
+        step = self.config.grid_deg[2]
+        low = np.array([sub.grid_deg[0] for sub in self.subregions]) - step / 2
+        high = np.array([sub.grid_deg[-1] for sub in self.subregions]) + step / 2
+        return (azimuth >= low) & (azimuth <= high)
 
     def check_array(self, positions_m: ArrayLike, frequency_hz: float, what: str = "the capture") -> None:
         """``ValueError`` unless ``positions_m`` and ``frequency_hz`` are the model's array and carrier.

@@ -7,7 +7,8 @@ or a run of narrowband snapshots), as :mod:`calibration_data` reads them from re
 1. The autoencoder learns eq. (10) on every item (:func:`autoencoder.routing_loss`).
 2. With its weights fixed, every window gives P branch covariances and coarray DBF spectra
    (:meth:`ModDnn.branch_spectra`, the code inference runs); subregion ``p``'s MoDL-SSR
-   learns from the windows whose truth lies in subregion ``p`` (:meth:`ModlSsr.loss`).
+   learns from the windows whose truth lies on its grid: subregion ``p`` widened by
+   ``overlap_deg`` (:meth:`ModDnn.covered`, :meth:`ModlSsr.loss`).
 
 Windows, not items, are split into training and validation sets, so that no validation
 window shares an item or a covariance with training. Each stage stops early when its
@@ -25,7 +26,7 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
 
-from .autoencoder import in_field_of_view, normalise, routing_loss, routing_targets, subregion_index
+from .autoencoder import in_field_of_view, normalise, routing_loss, routing_targets
 from .mod_dnn import ModDnn, ModDnnConfig
 
 Progress = Callable[[dict], None]
@@ -44,6 +45,10 @@ class TrainingOptions:
         validation_fraction: share of the windows held out for validation.
         patience: stop a stage after this many epochs without a better validation loss.
         seed: seeds the split, the initial weights and the batch order.
+        autoencoder_items: the autoencoder learns from at most this many items, drawn at
+            random from the training and the validation windows: it only has to route, and
+            a narrowband sweep holds hundreds of thousands of snapshots. The subregion
+            stages use every window.
     """
 
     epochs: int = 30
@@ -53,9 +58,10 @@ class TrainingOptions:
     validation_fraction: float = 0.2
     patience: int = 5
     seed: int = 0
+    autoencoder_items: int = 16384
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "lr_halving_epochs", "batch_size", "patience"):
+        for name in ("epochs", "lr_halving_epochs", "batch_size", "patience", "autoencoder_items"):
             value = getattr(self, name)
             if int(value) != value or value < 1:
                 raise ValueError(f"{name}: must be a positive integer, got {value!r}")
@@ -96,10 +102,10 @@ def train_mod_dnn(
     validation = _validation_windows(window, options)
     history = _train_autoencoder(model, values, azimuth, np.isin(window, validation), options, progress)
     spectra, labels, held_out = _window_spectra(model, values, azimuth, window, validation)
-    region = subregion_index(labels, config.edges_deg)
+    covered = model.covered(labels)
     for p, ssr in enumerate(model.ssr):
         inputs = torch.tensor(np.stack([s[p] for s in spectra]), dtype=torch.float32)
-        train, val = (region == p) & ~held_out, (region == p) & held_out
+        train, val = covered[:, p] & ~held_out, covered[:, p] & held_out
         history += fit(
             ssr,
             ssr.loss,
@@ -207,12 +213,18 @@ def _train_autoencoder(
     def loss(x_batch: torch.Tensor, target_batch: torch.Tensor) -> torch.Tensor:
         return routing_loss(autoencoder, x_batch, bank, target_batch)
 
-    keep = torch.as_tensor(~held_out)
+    rng = np.random.default_rng(options.seed)
+    train, validation = np.flatnonzero(~held_out), np.flatnonzero(held_out)
+    share = min(1.0, options.autoencoder_items / held_out.size)
+    train, validation = (
+        torch.as_tensor(np.sort(rng.permutation(part)[: max(1, round(share * part.size))]))
+        for part in (train, validation)
+    )
     return fit(
         autoencoder,
         loss,
-        (x[keep], targets[keep]),
-        (x[~keep], targets[~keep]),
+        (x[train], targets[train]),
+        (x[validation], targets[validation]),
         options,
         "autoencoder",
         progress,

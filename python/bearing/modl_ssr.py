@@ -156,29 +156,48 @@ class ModlSsr(torch.nn.Module):
         out[np.arange(azimuth.size), index] = 1.0
         return out
 
+    def bearings(
+        self,
+        calibrated: NDArray[np.float64],
+        eta: NDArray[np.float64],
+        num_sources: int = 1,
+        min_separation_deg: float = 2.0,
+    ) -> NDArray[np.float64]:
+        """Bearings of one estimate from :meth:`forward`'s ``(calibrated, eta)``, each ``(L_p,)``.
+
+        The range calibrator's bearings are the peaks of the calibrated spectrum, which is
+        the ideal array's DBF spectrum ``P e_theta`` at the source: smooth, with its maximum
+        at the true angle. SCG's sparse spectrum ``eta`` is not used for them: where the
+        calibrated spectrum is a little wider than ``P e_theta``, SCG explains it by two
+        spikes on either side of the source (docs/mod-dnn.md gives the figures). The CNN
+        calibrator's bearings are the peaks of ``eta``, as in the paper. See
+        :func:`peak_bearings`; degrees, strongest first.
+        """
+        spectrum = calibrated if self.kind == "range" else eta
+        return peak_bearings(spectrum, self.grid_deg, num_sources, min_separation_deg)
+
     def _solve(self, right_hand_side: torch.Tensor) -> torch.Tensor:
         return scg_torch.scg(right_hand_side.double(), self.subregion.factor, self.options).float()
 
 
-def refined_bearings(
-    eta: NDArray[np.float64],
-    calibrated: NDArray[np.float64],
+def peak_bearings(
+    spectrum: NDArray[np.float64],
     grid_deg: NDArray[np.float64],
     num_sources: int = 1,
     min_separation_deg: float = 2.0,
 ) -> NDArray[np.float64]:
-    """Peaks of the sparse spectrum ``eta``, each refined by the parabola through ``calibrated``.
+    """Peaks of a spectrum on a grid, each moved to the vertex of the parabola through it.
 
-    SCG puts a peak on a grid angle; the calibrated spectrum is smooth there, and the vertex
-    of the parabola through its three values around the peak (when it is a local maximum
-    inside the grid) moves the bearing by less than half a grid step. Degrees, strongest first.
+    The grid ends count as peaks (a source at a subregion's edge). A peak strictly inside
+    the grid that is a local maximum moves by the vertex of the parabola through its three
+    values, less than half a grid step. Degrees, strongest first.
     """
     step = grid_deg[1] - grid_deg[0] if grid_deg.size > 1 else 0.0
     bearings = []
-    for index in find_peaks(eta, grid_deg, num_sources, min_separation_deg, include_ends=True):
+    for index in find_peaks(spectrum, grid_deg, num_sources, min_separation_deg, include_ends=True):
         offset = 0.0
         if 0 < index < grid_deg.size - 1:
-            left, mid, right = calibrated[index - 1 : index + 2]
+            left, mid, right = spectrum[index - 1 : index + 2]
             curvature = left - 2.0 * mid + right
             if curvature < 0 and mid >= max(left, right):
                 offset = 0.5 * (left - right) / curvature
