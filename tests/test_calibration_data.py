@@ -200,8 +200,8 @@ def test_a_pinned_realisation_of_another_element_count_is_refused():
 def test_calibration_presets_sweep_the_demo_array(tmp_path):
     narrowband = calibration_ula4_scenario()
     assert narrowband.array == demo_ula4_scenario().array and narrowband.seed != demo_ula4_scenario().seed
-    angles = [narrowband.emitters[0].azimuth_at(i, narrowband.num_segments) for i in range(241)]
-    assert angles == pytest.approx(np.arange(-60.0, 60.25, 0.5))
+    angles = [narrowband.emitters[0].azimuth_at(i, narrowband.num_segments) for i in range(1201)]
+    assert angles == pytest.approx(np.arange(-60.0, 60.05, 0.1))
     srs = srs_calibration_ula4_scenario()
     assert (
         srs.array == narrowband.array and srs.impairments == narrowband.impairments == demo_ula4_impairments()
@@ -209,4 +209,4 @@ def test_calibration_presets_sweep_the_demo_array(tmp_path):
     assert srs.num_occasions(srs.ues[0]) == 121 and SrsScenario.from_json(json.dumps(srs.to_dict())) == srs
     assert cli.main(["simulate", "--preset", "calibration_ula4", "--out", str(tmp_path / "cal")]) == 0
     capture = read_capture(tmp_path / "cal.sigmf-meta")
-    assert capture.data_path.stat().st_size < 3e6 and len(capture.truths) == 241
+    assert capture.data_path.stat().st_size < 5e6 and len(capture.truths) == 1201

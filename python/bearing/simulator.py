@@ -581,18 +581,19 @@ def demo_ula4_impairments() -> ImpairmentConfig:
 def calibration_ula4_scenario() -> Scenario:
     """A calibration sweep of the demo's array: its emitter and impaired array realisation.
 
-    The emitter sweeps -60 .. 60 deg in 0.5 deg steps over 241 segments of 256 snapshots at
+    The emitter sweeps -60 .. 60 deg in 0.1 deg steps over 1201 segments of 128 snapshots at
     10 dB (one segment every 10 ms); another master seed than the demo's, so that no waveform
-    or noise is shared with it. 241 x 256 x 4 complex64 samples, about 2 MB of data.
+    or noise is shared with it. 1201 x 128 x 4 complex64 samples, about 4.9 MB of data: the
+    training set of the bundled MoD-DNN model (docs/mod-dnn.md).
     """
     return replace(
         demo_ula4_scenario(),
-        snapshots_per_segment=256,
-        num_segments=241,
-        gap_samples=10_000 - 256,
+        snapshots_per_segment=128,
+        num_segments=1201,
+        gap_samples=10_000 - 128,
         impairments=demo_ula4_impairments(),
         seed=486,
-        description="gr-bearing calibration sweep of the demo array: -60..60 deg in 0.5 deg steps, rho = 1",
+        description="gr-bearing calibration sweep of the demo array: -60..60 deg in 0.1 deg steps, rho = 1",
     )
 
 
