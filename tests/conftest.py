@@ -1,4 +1,4 @@
-"""Shared fixtures: small SigMF captures made from the one array model, and the GRC block path."""
+"""Shared fixtures: small SigMF captures of the one array model, tiny MoD-DNN models, the GRC block path."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from gnuradio.bearing.array_model import ula, wavelength_m
 from gnuradio.bearing.capture import Segment, Truth, write_capture
+from mod_dnn_models import SRS_OFFSETS_HZ, train_tiny_model
 from signals import snapshots
 
 # GRC (grcc, Platform) finds the installed block YAML through this path; `make test` sets it too.
@@ -60,3 +61,15 @@ def make_capture(tmp_path):
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def narrowband_model(tmp_path_factory) -> Path:
+    """A tiny narrowband MoD-DNN model file (K = 1, windows of 4 snapshots) of make_capture's array."""
+    return train_tiny_model(tmp_path_factory.mktemp("models") / "narrowband.pt", (0.0,), 4)
+
+
+@pytest.fixture(scope="session")
+def srs_model(tmp_path_factory) -> Path:
+    """A tiny SRS-style MoD-DNN model file (K = 2 subcarriers, windows of 2 items) of the same array."""
+    return train_tiny_model(tmp_path_factory.mktemp("models") / "srs.pt", SRS_OFFSETS_HZ, 2)

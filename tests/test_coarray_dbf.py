@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from flowgraphs import received_windows, run_within, window_tags
 from gnuradio import bearing, blocks, gr
-from gnuradio.bearing import covariance
+from gnuradio.bearing import covariance, messages
 from gnuradio.bearing.array_model import ula, wavelength_m
 from gnuradio.bearing.coarray import coarray_model
 from signals import snapshots
@@ -77,6 +77,17 @@ def test_unusable_covariances_are_dropped_counted_and_the_tags_follow_their_item
     assert dbf.failed_estimates == 2
     assert len(spectra) == 2 and np.all(np.isfinite(spectra))
     assert received_windows(sink) == [(0, 0), (1, 3000)]
+
+
+@pytest.mark.parametrize("tagged", [True, False])
+def test_the_window_tag_gains_the_covariance_power(tagged):
+    """``power = trace(R) / M``, lost to the spectrum's normalisation; a tag is made when none came."""
+    matrices = covariances([12.0], count=3) * np.array([1.0, 4.0, 0.25])[:, None, None]
+    _, _, sink = run_dbf(matrices, tagged=tagged)
+    windows = [messages.from_pmt(tag.value) for tag in sorted(sink.tags(), key=lambda t: t.offset)]
+    expected = np.real(np.trace(matrices.astype(np.complex64), axis1=1, axis2=2)) / 4
+    np.testing.assert_allclose([w["power"] for w in windows], expected, rtol=1e-6)
+    assert [w.get("sample_start") for w in windows] == ([0, 1000, 2000] if tagged else [None] * 3)
 
 
 def test_window_tags_from_the_accumulator_reach_the_output(make_capture):

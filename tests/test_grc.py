@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -10,7 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from flowgraphs import run_within
 from gnuradio import gr
+from gnuradio.bearing.replay import ReplayFlowgraph, ReplaySettings
 from gnuradio.grc.core.platform import Platform
 from gnuradio.grc.core.schema_checker import BLOCK_SCHEME, Validator
 
@@ -19,15 +23,20 @@ BLOCK_FILES = sorted((ROOT / "grc").glob("*.block.yml"))
 EXAMPLES = sorted((ROOT / "examples").glob("*.grc"))
 
 
-@pytest.fixture(scope="module")
-def platform() -> Platform:
+def grc_platform(block_paths: list[str] | None = None) -> Platform:
+    """GRC's block library from ``block_paths`` (None: GRC's own search path, GRC_BLOCKS_PATH included)."""
     platform = Platform(
         prefs=gr.prefs(),
         version=gr.version(),
         version_parts=(gr.major_version(), gr.api_version(), gr.minor_version()),
     )
-    platform.build_library()
+    platform.build_library(block_paths)
     return platform
+
+
+@pytest.fixture(scope="module")
+def platform() -> Platform:
+    return grc_platform()
 
 
 @pytest.mark.parametrize("path", BLOCK_FILES, ids=lambda p: p.name)
@@ -94,3 +103,129 @@ def test_headless_example_gives_the_same_bearings_as_the_cli(make_capture, tmp_p
     from_cli = [json.loads(line) for line in cli.stdout.splitlines()]
     assert len(from_cli) == 6
     assert from_example == from_cli
+
+
+def grc_block(name: str, block_id: str, **parameters) -> dict:
+    return {
+        "name": name,
+        "id": block_id,
+        "parameters": {key: str(value) for key, value in parameters.items()},
+        "states": {"coordinate": [8, 8], "rotation": 0, "state": "enabled"},
+    }
+
+
+def mod_dnn_flowgraph(capture: Path, model: Path, whole_json: Path, by_hand_json: Path) -> dict:
+    """Capture Source -> MoD-DNN Estimator (JSON lines into ``whole_json``), and the same chain built
+    by hand from the Autoencoder Filter, four Covariance Accumulators and Coarray DBFs and the
+    MoDL-SSR Estimator (into ``by_hand_json``)."""
+    ports = "bearing.mod_dnn_ports(model)"
+    blocks = [
+        grc_block("model", "variable", value=repr(str(model))),
+        grc_block("recording", "variable", value=f"bearing.read_capture({str(capture)!r})"),
+        grc_block("source", "bearing_capture_source", path=repr(str(capture)), num_elements=4, repeat=False),
+        grc_block(
+            "whole",
+            "bearing_mod_dnn_estimator",
+            model_path="model",
+            average=0,
+            overlap=0,
+            num_sources=1,
+            min_separation_deg=2.0,
+            subcarrier_offsets_hz="None",
+        ),
+        grc_block("whole_sink", "blocks_null_sink", type="float", vlen=f"{ports}.grid_size", num_inputs=1),
+        grc_block("whole_json", "bearing_json_sink", path=repr(str(whole_json))),
+        grc_block(
+            "source_2", "bearing_capture_source", path=repr(str(capture)), num_elements=4, repeat=False
+        ),
+        grc_block(
+            "autoencoder", "bearing_autoencoder_filter", model_path="model", subcarrier_offsets_hz="None"
+        ),
+        grc_block(
+            "ssr", "bearing_modl_ssr_estimator", model_path="model", num_sources=1, min_separation_deg=2.0
+        ),
+        grc_block("ssr_sink", "blocks_null_sink", type="float", vlen=f"{ports}.grid_size", num_inputs=1),
+        grc_block("ssr_json", "bearing_json_sink", path=repr(str(by_hand_json))),
+    ]
+    connections = [
+        ["source", "0", "whole", "0"],
+        ["whole", "0", "whole_sink", "0"],
+        ["whole", "bearings", "whole_json", "bearings"],
+        ["source_2", "0", "autoencoder", "0"],
+        ["ssr", "0", "ssr_sink", "0"],
+        ["ssr", "bearings", "ssr_json", "bearings"],
+    ]
+    for branch in range(4):
+        grid = f"{ports}.subregion_grids_deg[{branch}]"
+        blocks += [
+            grc_block(
+                f"covariance_{branch}",
+                "bearing_covariance_accumulator",
+                num_elements=4,
+                num_subcarriers=1,
+                average=4,
+                overlap=0,
+                forgetting_factor=0.0,
+                forward_backward=False,
+                subarray_length=0,
+            ),
+            grc_block(
+                f"dbf_{branch}",
+                "bearing_coarray_dbf",
+                positions_m="recording.geometry.positions_m.tolist()",
+                frequency_hz="recording.frequency_hz",
+                grid_start_deg=f"{grid}[0]",
+                grid_stop_deg=f"{grid}[1]",
+                grid_step_deg=f"{grid}[2]",
+                remove_noise_floor=True,
+            ),
+        ]
+        connections += [
+            ["autoencoder", str(branch), f"covariance_{branch}", "0"],
+            [f"covariance_{branch}", "0", f"dbf_{branch}", "0"],
+            [f"dbf_{branch}", "0", "ssr", str(branch)],
+        ]
+    options = {
+        "parameters": {
+            "id": "mod_dnn_blocks",
+            "generate_options": "no_gui",
+            "output_language": "python",
+            "title": "MoD-DNN blocks",
+            "run_options": "run",
+            "run": "True",
+        },
+        "states": {"coordinate": [8, 8], "rotation": 0, "state": "enabled"},
+    }
+    return {"options": options, "blocks": blocks, "connections": connections, "metadata": {"file_format": 1}}
+
+
+@pytest.fixture(scope="module")
+def source_platform() -> Platform:
+    """GRC with this tree's block YAML (not the installed one) beside GNU Radio's own."""
+    global_paths = gr.prefs().get_string("grc", "global_blocks_path", "").split(os.pathsep)
+    return grc_platform([str(ROOT / "grc"), *global_paths])
+
+
+def test_mod_dnn_blocks_compile_and_give_the_replay_flowgraphs_bearings(
+    source_platform, make_capture, narrowband_model, tmp_path
+):
+    """The three MoD-DNN YAMLs in one flowgraph: ports sized from the model, parameters passed."""
+    capture = make_capture(azimuths_deg=(-30.0, 25.0), segment_length=12)
+    whole, by_hand = tmp_path / "whole.jsonl", tmp_path / "by_hand.jsonl"
+    path = tmp_path / "mod_dnn_blocks.grc"
+    flowgraph = mod_dnn_flowgraph(capture, narrowband_model, whole, by_hand)
+    path.write_text(yaml.safe_dump(flowgraph, sort_keys=False))
+    _, generated = source_platform.load_and_generate_flow_graph(str(path), str(tmp_path))
+    assert generated, "GRC could not load or generate the flowgraph (its report is in the captured output)"
+    spec = importlib.util.spec_from_file_location("mod_dnn_blocks", generated)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    run_within(module.mod_dnn_blocks())
+    settings = ReplaySettings(
+        method="mod-dnn", average=4, model_path=str(narrowband_model)
+    )  # the model's window
+    replay = ReplayFlowgraph(str(capture), settings)
+    replay.run()
+    assert len(replay.records) == 6
+    for records in (whole, by_hand):
+        assert [json.loads(line) for line in records.read_text().splitlines()] == replay.records

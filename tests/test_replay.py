@@ -1,10 +1,21 @@
-"""The replay flowgraph behind `bearing estimate`, for the coarray methods (the CLI tests run the rest)."""
+"""The replay flowgraph behind `bearing estimate`: coarray methods, MoD-DNN (the CLI tests run the rest)."""
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import numpy as np
 import pytest
+from gnuradio.bearing import resources
+from gnuradio.bearing.capture import read_capture
+from gnuradio.bearing.mod_dnn import load
 from gnuradio.bearing.replay import ReplayFlowgraph, ReplaySettings
+from gnuradio.bearing.srs_channel_estimator import output_offsets_hz
+from gnuradio.bearing.srs_extractor import srs_extractor
+from mod_dnn_models import train_tiny_model
+
+SRS_CAPTURE = Path(__file__).resolve().parents[1] / "examples" / "data" / "srs_ula4.sigmf-meta"
 
 
 @pytest.mark.parametrize("method", ["coarray-dbf", "scg"])
@@ -35,3 +46,79 @@ def test_coarray_methods_with_spatial_smoothing_model_the_first_elements(make_ca
 def test_unknown_methods_are_named(make_capture):
     with pytest.raises(ValueError, match=r"unknown method 'magic'.*coarray-dbf, scg"):
         ReplayFlowgraph(str(make_capture()), ReplaySettings(method="magic"))
+
+
+def test_mod_dnn_replays_a_capture_of_the_models_array_window_by_window(make_capture, narrowband_model):
+    path = make_capture(azimuths_deg=(-30.0, 25.0), segment_length=18)
+    settings = ReplaySettings(method="mod-dnn", average=4, model_path=str(narrowband_model))
+    flowgraph = ReplayFlowgraph(str(path), settings, keep_spectra=True)
+    flowgraph.run()
+    model = load(narrowband_model)
+    records = flowgraph.records
+    # 4 windows of 4 snapshots per segment of 18; the second segment's windows restart at 18.
+    assert [r["sample_start"] for r in records] == [0, 4, 8, 12, 18, 22, 26, 30]
+    assert [r["method"] for r in records] == ["mod-dnn"] * 8
+    assert [r["truth_azimuth_deg"] for r in records] == [[-30.0]] * 4 + [[25.0]] * 4
+    assert flowgraph.skipped_windows == 0
+    assert flowgraph.spectra.shape == (8, flowgraph.grid_deg.size) == (8, 1201)
+    capture = read_capture(path)
+    for record in records:
+        window = capture.read(record["sample_start"], 4)[:, None, :]  # (N, K = 1, M)
+        expected = model.estimate(window).bearings_deg
+        np.testing.assert_allclose(record["azimuth_deg"], expected, atol=1e-3)
+
+
+def test_mod_dnn_refuses_another_array_and_settings_it_cannot_follow(make_capture, narrowband_model):
+    settings = ReplaySettings(method="mod-dnn", model_path=str(narrowband_model))
+    with pytest.raises(ValueError, match=r"4-element array; the capture .* has 3 elements"):
+        ReplayFlowgraph(str(make_capture(num_elements=3)), settings)
+    with pytest.raises(ValueError, match="subarray_length"):
+        ReplayFlowgraph(str(make_capture()), dataclasses.replace(settings, subarray_length=3))
+
+
+def test_mod_dnn_without_a_model_names_the_model_option(make_capture, monkeypatch):
+    monkeypatch.setattr(resources, "DEFAULT_MODEL", "no_such_model.pt")
+    with pytest.raises(FileNotFoundError, match="--model"):
+        ReplayFlowgraph(str(make_capture()), ReplaySettings(method="mod-dnn"))
+
+
+@pytest.fixture(scope="module")
+def srs_capture_model(tmp_path_factory):
+    """A tiny model of the bundled SRS capture's array, carrier and UE 0's 16 pilots."""
+    extractor = srs_extractor(str(SRS_CAPTURE), num_subcarriers=16)
+    capture = read_capture(SRS_CAPTURE)
+    offsets = tuple(pilot_offsets_hz(extractor, 0).tolist())
+    path = tmp_path_factory.mktemp("models") / "srs_ula4.pt"
+    return train_tiny_model(path, offsets, 1, capture.geometry, capture.frequency_hz)
+
+
+def pilot_offsets_hz(extractor, ue: int) -> np.ndarray:
+    config = extractor.configs[ue]
+    return output_offsets_hz(
+        extractor.carrier, config, 16, *extractor.carrier.frame_and_slot(config.t_offset)
+    )
+
+
+def test_mod_dnn_replays_an_srs_capture_one_chain_per_ue_with_its_pilots(srs_capture_model):
+    flowgraph = ReplayFlowgraph(
+        str(SRS_CAPTURE), ReplaySettings(method="mod-dnn", model_path=str(srs_capture_model))
+    )
+    flowgraph.run()
+    assert flowgraph.settings.average == 1 and flowgraph.settings.num_subcarriers == 16
+    assert flowgraph.skipped_windows == 0
+    records = flowgraph.records
+    assert len(records) == 16 and {r["ue"] for r in records} == {0, 1}
+    assert all(r["method"] == "mod-dnn" for r in records)
+    for ue, chain in enumerate(flowgraph.chains):
+        # UE 1 sounds another comb: its items enter the model with their own frequencies.
+        np.testing.assert_array_equal(
+            chain.estimator.autoencoder.subcarrier_offsets_hz, pilot_offsets_hz(flowgraph.extractor, ue)
+        )
+    errors = [abs(r["azimuth_deg"][0] - r["truth_azimuth_deg"][0]) for r in records]
+    assert max(errors) < 3.0
+
+
+def test_mod_dnn_on_srs_refuses_another_pilot_count(srs_capture_model):
+    settings = ReplaySettings(method="mod-dnn", model_path=str(srs_capture_model), num_subcarriers=8)
+    with pytest.raises(ValueError, match=r"num_subcarriers: .* 16 SRS pilots per occasion, got 8"):
+        ReplayFlowgraph(str(SRS_CAPTURE), settings)

@@ -6,6 +6,7 @@ blocks exported here are thin wrappers that move items, tags and messages.
 """
 
 from .array_model import ArrayGeometry, steering_matrix, uca, ula, ura, wavelength_m
+from .autoencoder_filter import autoencoder_filter
 from .capture import Capture, CaptureError, read_capture, write_capture
 from .capture_source import capture_source
 from .coarray_dbf import coarray_dbf
@@ -13,8 +14,10 @@ from .covariance_accumulator import covariance_accumulator
 from .doa_estimator import doa_estimator
 from .estimators import azimuth_grid
 from .json_sink import json_sink
+from .mod_dnn_estimator import ModDnnPorts, mod_dnn_estimator, mod_dnn_ports
+from .modl_ssr_estimator import modl_ssr_estimator
 from .peak_search import peak_search
-from .resources import demo_capture_path
+from .resources import default_model_path, demo_capture_path
 from .scg_spectrum import scg_spectrum
 from .srs_extractor import srs_extractor, srs_window_samples
 
@@ -22,13 +25,19 @@ __all__ = [
     "ArrayGeometry",
     "Capture",
     "CaptureError",
+    "ModDnnPorts",
+    "autoencoder_filter",
     "azimuth_grid",
     "capture_source",
     "coarray_dbf",
     "covariance_accumulator",
+    "default_model_path",
     "demo_capture_path",
     "doa_estimator",
     "json_sink",
+    "mod_dnn_estimator",
+    "mod_dnn_ports",
+    "modl_ssr_estimator",
     "peak_search",
     "read_capture",
     "scg_spectrum",

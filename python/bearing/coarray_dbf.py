@@ -25,9 +25,14 @@ class coarray_dbf(WindowMapBlock):
     :meth:`~gnuradio.bearing.coarray.CoarrayModel.coarray_vector`): the DBF peaks stay where
     they are, but SCG behind then no longer splits each source in two on noisy data. Turn it
     off for the paper's raw ``vec(R)``.
-    Each output item carries the ``window`` tag of its covariance. A covariance that cannot
-    be used (NaN or infinite entries, zero trace) is dropped with a log line and counted in
-    :attr:`failed_estimates`; the flowgraph goes on.
+    Each output item carries the ``window`` tag of its covariance, with the field ``power``
+    added: the covariance's mean element power ``trace(R) / M`` (before the noise floor is
+    removed), in the input's power units. The spectrum is normalised by it and so loses
+    it; MoD-DNN needs it to choose the subregion (the branch energy, Liu et al., ACM TOSN
+    2025, Fig. 2; see :class:`~gnuradio.bearing.modl_ssr_estimator.modl_ssr_estimator`). A
+    covariance without a ``window`` tag gets one holding only ``power``. A covariance that
+    cannot be used (NaN or infinite entries, zero trace) is dropped with a log line and
+    counted in :attr:`failed_estimates`; the flowgraph goes on.
     """
 
     def __init__(
@@ -52,3 +57,7 @@ class coarray_dbf(WindowMapBlock):
 
     def map_item(self, item: np.ndarray, window: dict | None) -> np.ndarray:
         return self.model.spectrum(item.reshape(self._size, self._size), self.remove_noise_floor)
+
+    def window_fields(self, item: np.ndarray) -> dict:
+        """``{"power": trace(R) / M}`` of the covariance item (``M*M`` complex64, row-major)."""
+        return {"power": float(np.real(np.trace(item.reshape(self._size, self._size)))) / self._size}

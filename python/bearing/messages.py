@@ -15,17 +15,20 @@ Stream tags (values are PMT dicts):
   ``{sample_start: int, sample_count: int, truth_azimuth_deg: [float, ...]}``: the samples the
   estimate rests on and the annotated bearings that overlap them; with ``ue`` added when the
   window's items are SRS channels (then the samples run from the first occasion's first
-  sample to the last occasion's last).
+  sample to the last occasion's last). Coarray DBF adds ``power: float`` to the tag of its
+  output, the covariance's mean element power ``trace(R) / M`` in the input's power units
+  (the DBF spectrum itself is normalised by it; MoD-DNN's branch energies, Liu et al. 2025,
+  Fig. 2), and creates the tag with only ``power`` when a covariance comes without one.
 
 Messages:
 
-* ``bearings`` (estimator and peak search): a PMT dict with ``azimuth_deg`` (f64 vector),
-  ``peak_db`` (f64 vector, spectrum value at each bearing in dB relative to the strongest
-  value, on the grid or at a refined peak), ``num_sources``, ``method``, ``sample_start``,
-  ``sample_count`` and
-  ``truth_azimuth_deg`` (f64 vector, empty when the capture has no annotation there).
+* ``bearings`` (the estimators, MoD-DNN's included, and peak search): a PMT dict with
+  ``azimuth_deg`` (f64 vector), ``peak_db`` (f64 vector, spectrum value at each bearing in dB
+  relative to the strongest value, on the grid or at a refined peak), ``num_sources``,
+  ``method``, ``sample_start``, ``sample_count`` and ``truth_azimuth_deg`` (f64 vector, empty
+  when the capture has no annotation there).
   :func:`bearings_record` turns it into the JSON object that ``bearing estimate --json`` prints.
-* ``azimuth`` (estimator): the pair ``(azimuth_deg . float)`` of the strongest bearing.
+* ``azimuth`` (the estimators): the pair ``(azimuth_deg . float)`` of the strongest bearing.
 """
 
 from __future__ import annotations
@@ -68,12 +71,12 @@ def window_info(
     return info
 
 
-def window_tags(block: gr.basic_block, count: int) -> dict[int, dict]:
-    """The ``window`` tags on the next ``count`` items of ``block``'s input 0, by absolute offset."""
-    first = block.nitems_read(0)
+def window_tags(block: gr.basic_block, count: int, port: int = 0) -> dict[int, dict]:
+    """The ``window`` tags on the next ``count`` items of ``block``'s input ``port``, by absolute offset."""
+    first = block.nitems_read(port)
     return {
         tag.offset: from_pmt(tag.value)
-        for tag in block.get_tags_in_range(0, first, first + count, pmt.intern(WINDOW))
+        for tag in block.get_tags_in_range(port, first, first + count, pmt.intern(WINDOW))
     }
 
 

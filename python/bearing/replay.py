@@ -2,7 +2,8 @@
 
 `bearing estimate` and `bearing evaluate` run this flowgraph; ``examples/replay_capture*.grc``
 draw the same blocks in GNU Radio Companion (a test checks that both give the same bearings).
-The estimator is the classical one, or coarray DBF (with a peak search) or SCG behind coarray DBF.
+The estimator is the classical one, or coarray DBF (with a peak search) or SCG behind coarray DBF,
+or MoD-DNN (Liu et al., ACM TOSN 2025), whose hierarchical block replaces the covariance too.
 """
 
 from __future__ import annotations
@@ -25,15 +26,25 @@ from .doa_estimator import doa_estimator
 from .estimators import METHODS as CLASSICAL_METHODS
 from .estimators import power_to_db
 from .json_sink import json_sink
+from .mod_dnn import load
+from .mod_dnn_estimator import mod_dnn_estimator
 from .peak_search import peak_search
+from .resources import default_model_path
 from .scg_spectrum import scg_spectrum
+from .srs_channel_estimator import output_offsets_hz
 from .srs_extractor import srs_extractor
 
 COARRAY_METHODS = ("coarray-dbf", "scg")
 """Methods on the coarray DBF spectrum: its peaks, or SCG's sparse spectrum."""
 
-METHODS = (*CLASSICAL_METHODS, *COARRAY_METHODS)
+LEARNED_METHODS = ("mod-dnn",)
+"""Methods of a trained model (``ReplaySettings.model_path``): MoD-DNN."""
+
+METHODS = (*CLASSICAL_METHODS, *COARRAY_METHODS, *LEARNED_METHODS)
 """Every method the replay flowgraph (and so `bearing estimate`) runs."""
+
+DEFAULT_SUBCARRIERS = 16
+"""SRS pilots per occasion when ``ReplaySettings.num_subcarriers`` is None (and the method has no model)."""
 
 
 @dataclass(frozen=True)
@@ -41,8 +52,16 @@ class ReplaySettings:
     """What `bearing estimate` exposes; defaults match its command line.
 
     ``average`` counts snapshots, or SRS occasions for an SRS capture, whose items hold
-    ``num_subcarriers`` subcarriers each (0: all of the UE's pilots); None takes 1024
-    snapshots, or 1 occasion.
+    ``num_subcarriers`` subcarriers each (0: all of the UE's pilots; None: 16); None takes
+    1024 snapshots, or 1 occasion.
+
+    Method ``mod-dnn`` reads the model file ``model_path`` (empty: the bundled model,
+    :func:`~gnuradio.bearing.resources.default_model_path`). A model of either kind replays
+    either kind of capture of its array: each input subcarrier uses the trained encoder
+    nearest in frequency. On an SRS capture, an SRS model's K is the only K it accepts
+    (``num_subcarriers`` None takes it).
+    Its grid is the model's (the grid settings do not apply), and it refuses
+    ``forward_backward`` and ``subarray_length``: the model was trained on plain covariances.
     """
 
     method: str = "music"
@@ -55,7 +74,8 @@ class ReplaySettings:
     grid_stop_deg: float = 90.0
     grid_step_deg: float = 0.1
     min_separation_deg: float = 2.0
-    num_subcarriers: int = 16
+    num_subcarriers: int | None = None
+    model_path: str = ""
 
 
 class ReplayFlowgraph(gr.top_block):
@@ -65,7 +85,10 @@ class ReplayFlowgraph(gr.top_block):
     ``coarray_dbf`` with a ``peak_search`` (records named ``coarray-dbf``); for ``scg``,
     ``coarray_dbf -> scg_spectrum``, with the noise floor removed (docs/scg.md). With spatial
     smoothing the coarray blocks model the first ``subarray_length`` elements, as the
-    classical estimator does.
+    classical estimator does. For ``mod-dnn``, ``mod_dnn_estimator`` replaces the covariance
+    accumulator and the estimator (it holds one accumulator per subregion); the capture's
+    array and carrier must be the model's (``ValueError`` otherwise, before the flowgraph is
+    built), and SRS items enter it with the extractor's pilot offsets.
 
     An SRS capture (one with ``nr:carrier``, docs/srs.md) goes through the SRS extractor
     first; each UE gets its own covariance and estimator chain, whose windows are
@@ -87,10 +110,14 @@ class ReplayFlowgraph(gr.top_block):
             raise ValueError(f"unknown method {settings.method!r}; choose one of {', '.join(METHODS)}")
         capture = read_capture(capture_path)
         is_srs = nr_metadata.CARRIER_KEY in capture.global_info
+        if settings.method in LEARNED_METHODS:
+            settings = _learned_settings(settings, capture, is_srs)
         if settings.average is None:
             settings = dataclasses.replace(settings, average=1 if is_srs else 1024)
+        if settings.num_subcarriers is None:
+            settings = dataclasses.replace(settings, num_subcarriers=DEFAULT_SUBCARRIERS)
         self.settings = settings
-        """The settings used, ``average`` resolved."""
+        """The settings used, ``average``, ``num_subcarriers`` and ``model_path`` resolved."""
         if is_srs:
             self.extractor = srs_extractor(capture_path, num_subcarriers=settings.num_subcarriers)
             self.source = capture_source(
@@ -101,13 +128,21 @@ class ReplayFlowgraph(gr.top_block):
             # records are merged and written after the run (:meth:`run`).
             self._deferred_json = json_path
             self.chains = [
-                _Chain(self, (self.extractor, output), capture, settings, size, keep_spectra, "")
-                for output, size in enumerate(self.extractor.output_sizes)
+                _Chain(
+                    self,
+                    (self.extractor, output),
+                    capture,
+                    settings,
+                    keep_spectra,
+                    "",
+                    _pilot_offsets_hz(self.extractor, output, settings.num_subcarriers),
+                )
+                for output in range(len(self.extractor.output_sizes))
             ]
         else:
             self.extractor, self._deferred_json = None, ""
             self.source = capture_source(capture_path)
-            self.chains = [_Chain(self, self.source, capture, settings, 1, keep_spectra, json_path)]
+            self.chains = [_Chain(self, self.source, capture, settings, keep_spectra, json_path, None)]
 
     def run(self, max_noutput_items: int = 100000000) -> None:
         """Runs the flowgraph to the end; then writes the merged records of several UEs, if any."""
@@ -128,7 +163,7 @@ class ReplayFlowgraph(gr.top_block):
     @property
     def dropped_windows(self) -> int:
         """Covariance windows dropped for NaN or infinite samples."""
-        return sum(chain.covariance.dropped_windows for chain in self.chains)
+        return sum(chain.dropped_windows for chain in self.chains)
 
     @property
     def failed_estimates(self) -> int:
@@ -156,7 +191,9 @@ class ReplayFlowgraph(gr.top_block):
 
 
 class _Chain:
-    """covariance_accumulator -> estimator(s) for one input stream, wired into ``flowgraph``."""
+    """covariance_accumulator -> estimator(s), or mod_dnn_estimator, for one input stream of
+    ``flowgraph``, whose items hold the subcarriers ``subcarrier_offsets_hz`` (None: one, or
+    the model's)."""
 
     def __init__(
         self,
@@ -164,23 +201,27 @@ class _Chain:
         upstream,
         capture: Capture,
         settings: ReplaySettings,
-        num_subcarriers: int,
         keep_spectra: bool,
         json_path: str,
+        subcarrier_offsets_hz: np.ndarray | None,
     ) -> None:
-        self.covariance = covariance_accumulator(
-            num_elements=capture.num_channels,
-            num_subcarriers=num_subcarriers,
-            average=settings.average,
-            overlap=settings.overlap,
-            forward_backward=settings.forward_backward,
-            subarray_length=settings.subarray_length,
-        )
-        flowgraph.connect(upstream, self.covariance)
-        if settings.method in COARRAY_METHODS:
-            self._build_coarray(flowgraph, capture, settings)
+        if settings.method in LEARNED_METHODS:
+            self.covariance = None
+            self._build_learned(flowgraph, upstream, settings, subcarrier_offsets_hz)
         else:
-            self._build_classical(flowgraph, capture, settings)
+            self.covariance = covariance_accumulator(
+                num_elements=capture.num_channels,
+                num_subcarriers=1 if subcarrier_offsets_hz is None else subcarrier_offsets_hz.size,
+                average=settings.average,
+                overlap=settings.overlap,
+                forward_backward=settings.forward_backward,
+                subarray_length=settings.subarray_length,
+            )
+            flowgraph.connect(upstream, self.covariance)
+            if settings.method in COARRAY_METHODS:
+                self._build_coarray(flowgraph, capture, settings)
+            else:
+                self._build_classical(flowgraph, capture, settings)
         self.sink = json_sink(json_path)
         flowgraph.msg_connect((self.bearings, "bearings"), (self.sink, "bearings"))
         grid_size = len(self.estimator.grid_deg)
@@ -189,6 +230,11 @@ class _Chain:
         else:
             self.spectra_sink = blocks.null_sink(gr.sizeof_float * grid_size)
         flowgraph.connect(self.estimator, self.spectra_sink)
+
+    @property
+    def dropped_windows(self) -> int:
+        """Covariance windows dropped for NaN or infinite samples."""
+        return (self.estimator if self.covariance is None else self.covariance).dropped_windows
 
     def _build_classical(
         self, flowgraph: ReplayFlowgraph, capture: Capture, settings: ReplaySettings
@@ -232,6 +278,25 @@ class _Chain:
             flowgraph.connect(self.covariance, self.dbf, self.bearings)
         self._linear_spectra = True
 
+    def _build_learned(
+        self,
+        flowgraph: ReplayFlowgraph,
+        upstream,
+        settings: ReplaySettings,
+        subcarrier_offsets_hz: np.ndarray | None,
+    ) -> None:
+        self.estimator = self.bearings = mod_dnn_estimator(
+            settings.model_path,
+            settings.average,
+            settings.num_sources,
+            settings.min_separation_deg,
+            subcarrier_offsets_hz,
+            settings.overlap,
+        )
+        self.estimators = (self.estimator,)
+        self._linear_spectra = True
+        flowgraph.connect(upstream, self.estimator)
+
     def spectra(self) -> np.ndarray:
         """Output spectra, shape ``(num_estimates, grid)``, dB relative to each maximum."""
         grid_size = len(self.estimator.grid_deg)
@@ -239,3 +304,36 @@ class _Chain:
         if not self._linear_spectra:
             return spectra
         return np.array([power_to_db(s, np.max(s)) for s in spectra], dtype=np.float32).reshape(-1, grid_size)
+
+
+def _learned_settings(settings: ReplaySettings, capture: Capture, is_srs: bool) -> ReplaySettings:
+    """``settings`` for method mod-dnn, the model path and (SRS model) ``num_subcarriers``
+    resolved from the model; ``ValueError`` for a capture of another array or carrier, or a
+    setting the model cannot follow."""
+    for name in ("forward_backward", "subarray_length"):
+        if getattr(settings, name):
+            raise ValueError(
+                f"{name}: method {settings.method} estimates from the plain covariances its model was "
+                f"trained on; got {getattr(settings, name)!r}"
+            )
+    model_path = settings.model_path or default_model_path()
+    model = load(model_path)
+    config = model.config
+    model.check_array(capture.geometry.positions_m, capture.frequency_hz, f"the capture {capture.meta_path}")
+    if config.kind != "srs":
+        return dataclasses.replace(settings, model_path=model_path)
+    num_subcarriers = len(config.subcarrier_offsets_hz)
+    if is_srs and settings.num_subcarriers not in (None, num_subcarriers):
+        raise ValueError(
+            f"num_subcarriers: the model {model_path} was trained on {num_subcarriers} SRS pilots per "
+            f"occasion, got {settings.num_subcarriers}"
+        )
+    return dataclasses.replace(settings, model_path=model_path, num_subcarriers=num_subcarriers)
+
+
+def _pilot_offsets_hz(extractor: srs_extractor, output: int, num_subcarriers: int) -> np.ndarray:
+    """``(K,)`` offsets from the carrier of the pilots in the extractor's items of UE ``output``,
+    hertz: those of its first occasion (port 0), the same in every occasion unless the SRS hops."""
+    config = extractor.configs[output]
+    frame, slot = extractor.carrier.frame_and_slot(config.t_offset)
+    return output_offsets_hz(extractor.carrier, config, num_subcarriers, frame, slot)

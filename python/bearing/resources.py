@@ -1,10 +1,11 @@
-"""Data files shipped with gr-bearing (the bundled demo capture)."""
+"""Data files shipped with gr-bearing (the bundled demo capture and MoD-DNN model)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 DEMO_CAPTURE = "demo_ula4.sigmf-meta"
+DEFAULT_MODEL = "mod_dnn_ula4.pt"
 
 
 def data_path(name: str) -> Path:
@@ -24,3 +25,18 @@ def data_path(name: str) -> Path:
 def demo_capture_path() -> str:
     """The bundled demo capture: 4-element half-wavelength ULA, one emitter sweeping -60..60 deg."""
     return str(data_path(DEMO_CAPTURE))
+
+
+def default_model_path() -> str:
+    """The bundled MoD-DNN model of the demo array (Liu et al., ACM TOSN 2025), used without ``--model``.
+
+    Raises:
+        FileNotFoundError: the bundled model is not there; the message says to pass ``--model``.
+    """
+    try:
+        return str(data_path(DEFAULT_MODEL))
+    except FileNotFoundError as error:
+        raise FileNotFoundError(
+            f"no MoD-DNN model file given (--model, or the block's model_path) and {error}; "
+            "train one with `bearing train` and pass it with --model"
+        ) from None

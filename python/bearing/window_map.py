@@ -1,4 +1,4 @@
-"""Base class of the blocks that turn each windowed item into one output item, or drop it."""
+"""Base classes of the estimator blocks: bearings messages, and one output item per windowed input item."""
 
 from __future__ import annotations
 
@@ -10,25 +10,8 @@ from numpy.typing import ArrayLike
 from . import messages
 
 
-class WindowMapBlock(gr.basic_block):
-    """One output item per input item (covariance -> spectrum, spectrum -> sparse spectrum).
-
-    Subclasses implement :meth:`map_item`, which returns the output item and may publish
-    messages. Each output item carries the ``window`` tag of its input item (see
-    :mod:`messages`); other tags are not propagated. An item :meth:`map_item` cannot use
-    (it raises any exception: ``ValueError``, numpy's ``LinAlgError``, the C++ kernel's
-    errors) produces no output: it is logged and counted in :attr:`failed_estimates`, and
-    the flowgraph goes on (an exception escaping ``general_work`` would hang it).
-    """
-
-    def __init__(self, name: str, in_sig: list, out_sig: list) -> None:
-        gr.basic_block.__init__(self, name=name, in_sig=in_sig, out_sig=out_sig)
-        self.set_tag_propagation_policy(gr.TPP_DONT)
-        self.failed_estimates = 0
-
-    def map_item(self, item: np.ndarray, window: dict | None) -> ArrayLike:
-        """The output item for one input item; ``window`` is its ``window`` tag, if any."""
-        raise NotImplementedError
+class BearingsBlock(gr.basic_block):
+    """A block that publishes its estimates as ``bearings`` and ``azimuth`` messages (see :mod:`messages`)."""
 
     def register_bearings_ports(self) -> None:
         """Adds the ``bearings`` and ``azimuth`` message outputs (see :meth:`publish_bearings`)."""
@@ -44,6 +27,33 @@ class WindowMapBlock(gr.basic_block):
         if len(azimuth_deg):
             self.message_port_pub(pmt.intern(messages.AZIMUTH_PORT), messages.azimuth_pair(azimuth_deg[0]))
 
+
+class WindowMapBlock(BearingsBlock):
+    """One output item per input item (covariance -> spectrum, spectrum -> sparse spectrum).
+
+    Subclasses implement :meth:`map_item`, which returns the output item and may publish
+    messages. Each output item carries the ``window`` tag of its input item (see
+    :mod:`messages`), with the fields of :meth:`window_fields` added (the tag is created
+    for them when the input item has none); other tags are not propagated. An item
+    :meth:`map_item` cannot use (it raises any exception: ``ValueError``, numpy's
+    ``LinAlgError``, the C++ kernel's errors) produces no output: it is logged and counted
+    in :attr:`failed_estimates`, and the flowgraph goes on (an exception escaping
+    ``general_work`` would hang it).
+    """
+
+    def __init__(self, name: str, in_sig: list, out_sig: list) -> None:
+        gr.basic_block.__init__(self, name=name, in_sig=in_sig, out_sig=out_sig)
+        self.set_tag_propagation_policy(gr.TPP_DONT)
+        self.failed_estimates = 0
+
+    def map_item(self, item: np.ndarray, window: dict | None) -> ArrayLike:
+        """The output item for one input item; ``window`` is its ``window`` tag, if any."""
+        raise NotImplementedError
+
+    def window_fields(self, item: np.ndarray) -> dict:
+        """Fields to add to the output item's ``window`` tag, from the input item (none by default)."""
+        return {}
+
     def forecast(self, noutput_items: int, ninputs: int) -> list[int]:
         return [noutput_items] * ninputs
 
@@ -56,16 +66,18 @@ class WindowMapBlock(gr.basic_block):
             window = windows.get(self.nitems_read(0) + index)
             try:
                 out[produced] = self.map_item(items[index], window)
+                fields = self.window_fields(items[index])
             except Exception as error:  # any exception escaping general_work hangs the flowgraph
                 self.failed_estimates += 1
-                first = window["sample_start"] if window else "?"
+                first = (window or {}).get("sample_start", "?")
                 self.logger.warn(
                     f"no estimate for the window starting at sample {first}: {type(error).__name__}: {error}"
                 )
                 continue
-            if window is not None:
+            if window is not None or fields:
+                tag = {**(window or {}), **fields}
                 self.add_item_tag(
-                    0, self.nitems_written(0) + produced, pmt.intern(messages.WINDOW), messages.to_pmt(window)
+                    0, self.nitems_written(0) + produced, pmt.intern(messages.WINDOW), messages.to_pmt(tag)
                 )
             produced += 1
         self.consume(0, count)
