@@ -18,8 +18,8 @@ export BEARING_BUILD_DIR := $(BUILD)
 .PHONY: demo test install system venv grc lint clean
 
 demo: install
-	$(VENV)/bin/bearing estimate $(DEMO) --method music --average 1024 --plot $(BUILD)/demo-spectrum.png
-	$(VENV)/bin/bearing evaluate $(DEMO) --method music --average 1024
+	$(VENV)/bin/bearing estimate $(DEMO) --method mod-dnn --average 1024 --plot $(BUILD)/demo-spectrum.png
+	$(VENV)/bin/bearing evaluate $(DEMO) --method music,mod-dnn --average 1024
 	$(VENV)/bin/bearing estimate $(SRS_DEMO) --method music
 	$(VENV)/bin/bearing evaluate $(SRS_DEMO) --method music,scg
 
