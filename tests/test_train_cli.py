@@ -135,13 +135,14 @@ def test_json_prints_one_object_per_epoch_then_the_summary(capture, tmp_path, ca
 
 
 def test_estimate_and_evaluate_use_the_trained_model(capture, tmp_path, capsys):
-    """--model reaches the replay: mod-dnn estimates with the model's 64-snapshot windows."""
+    """--model reaches the replay: mod-dnn estimates on 64-snapshot windows, the model's."""
     model = tmp_path / "m.pt"
     assert train(capsys, "--captures", capture, "--out", model)[0] == 0
-    assert cli.main(["estimate", str(capture), "--method", "mod-dnn", "--model", str(model), "--json"]) == 0
+    options = ["--method", "mod-dnn", "--average", "64", "--model", str(model), "--json"]
+    assert cli.main(["estimate", str(capture), *options]) == 0
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(records) == 50 and {(r["method"], r["sample_count"]) for r in records} == {("mod-dnn", 64)}
-    assert cli.main(["evaluate", str(capture), "--method", "mod-dnn", "--model", str(model), "--json"]) == 0
+    assert cli.main(["evaluate", str(capture), *options]) == 0
     assert json.loads(capsys.readouterr().out)["count"] == 50
     missing = tmp_path / "missing.pt"
     assert cli.main(["estimate", str(capture), "--method", "mod-dnn", "--model", str(missing)]) == 2
