@@ -186,6 +186,15 @@ def _parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="one JSON object per epoch and a summary object on stdout"
     )
     train.set_defaults(run=_train)
+
+    bench = commands.add_parser(
+        "bench", help="benchmarks: bench accuracy (the MoD-DNN study, docs/mod-dnn.md)"
+    )
+    bench.add_argument("study", choices=("accuracy",), help="accuracy: the MoD-DNN accuracy study")
+    bench.add_argument(
+        "options", nargs=argparse.REMAINDER, help="the study's options: --quick, --out DIR, --seed N"
+    )
+    bench.set_defaults(run=_bench)
     return parser
 
 
@@ -483,3 +492,10 @@ def _print_training_summary(summary: dict) -> None:
                 )
         elif key != "type":
             print(f"{key:22s} {value}")
+
+
+def _bench(args: argparse.Namespace) -> int:
+    """Runs a study; torch is imported only here (see :mod:`accuracy_study` for its options)."""
+    from . import accuracy_study
+
+    return accuracy_study.main(args.options)

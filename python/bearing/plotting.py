@@ -43,7 +43,7 @@ def plot_spectrum_history(
     axes.set_ylabel("azimuth (deg, clockwise from boresight)")
     axes.set_title(title)
     axes.legend(loc="upper left")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def plot_training_history(history: list[dict], path: str | Path, title: str = "") -> Path:
@@ -85,10 +85,10 @@ def plot_training_history(history: list[dict], path: str | Path, title: str = ""
         panel.set_visible(False)
     if title:
         figure.suptitle(title)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
-def _save(figure: plt.Figure, path: str | Path) -> Path:
+def save_figure(figure: plt.Figure, path: str | Path) -> Path:
     """Writes ``figure`` to ``path`` (PNG, parent directories made) and closes it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
