@@ -58,7 +58,7 @@ from .impairments import Impairments, draw_impairments
 from .mod_dnn import ModDnn, ModDnnConfig
 from .mod_dnn_training import TrainingOptions, train_mod_dnn
 from .modl_ssr import peak_bearings
-from .peaks import find_peaks, support_centroids
+from .peaks import sparse_peak_bearings
 from .plotting import plot_training_history, plt, save_figure
 from .simulator import DEMO_FREQUENCY_HZ
 from .training_data import source_cfrs
@@ -325,17 +325,11 @@ def covariance_method(
 def sparse_spectrum(model: CoarrayModel, covariance: ArrayLike) -> tuple[NDArray, NDArray]:
     """SCG alone, as the SCG block runs it: the coarray DBF and sparse spectra and the bearing.
 
-    Returns ``(eta_hat, eta)`` on the model's grid; the bearing is :func:`scg_bearing` of ``eta``.
+    Returns ``(eta_hat, eta)`` on the model's grid; the bearing is
+    :func:`~gnuradio.bearing.peaks.sparse_peak_bearings` of ``eta``.
     """
     eta_hat = model.spectrum(covariance, remove_noise_floor=True)
     return eta_hat, model.sparse_spectrum(model.project_onto_range(eta_hat))
-
-
-def scg_bearing(model: CoarrayModel, eta: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The support centroid of the strongest positive peak of a sparse spectrum (the SCG block's)."""
-    peaks = find_peaks(eta, model.grid_deg, 1, 2.0, include_ends=True)
-    peaks = peaks[eta[peaks] > 0]
-    return support_centroids(eta, model.grid_deg, peaks)
 
 
 def classical_methods() -> list[Method]:
@@ -347,7 +341,9 @@ def classical_methods() -> list[Method]:
         covariance_method(MUSIC, lambda r: music.estimate(r, 1).azimuth_deg),
         covariance_method(DBF, lambda r: bartlett.estimate(r, 1).azimuth_deg),
         covariance_method(COARRAY_DBF, lambda r: peak_bearings(model.spectrum(r, True), model.grid_deg)),
-        covariance_method(SCG, lambda r: scg_bearing(model, sparse_spectrum(model, r)[1])),
+        covariance_method(
+            SCG, lambda r: sparse_peak_bearings(sparse_spectrum(model, r)[1], model.grid_deg, 1, 2.0)[1]
+        ),
     ]
 
 

@@ -110,6 +110,21 @@ def support_centroids(
     return centroids
 
 
+def sparse_peak_bearings(
+    spectrum: ArrayLike, grid_deg: ArrayLike, num_sources: int, min_separation_deg: float
+) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+    """Bearings of a sparse spectrum (SCG): its positive peaks, each at its support's centroid.
+
+    :func:`find_peaks` with the grid ends included; a peak at or below zero power is no
+    source; :func:`support_centroids` refines each. Returns the peak indices and their
+    bearings in degrees, strongest first.
+    """
+    values = np.asarray(spectrum, dtype=np.float64)
+    peaks = find_peaks(values, grid_deg, num_sources, min_separation_deg, include_ends=True)
+    peaks = peaks[values[peaks] > 0]
+    return peaks, support_centroids(values, grid_deg, peaks)
+
+
 def is_full_circle(grid_deg: NDArray[np.float64]) -> bool:
     """True when a uniform increasing grid covers 360 degrees (the next step wraps to its start)."""
     if grid_deg.size < 3:

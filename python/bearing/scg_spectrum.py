@@ -6,7 +6,7 @@ import numpy as np
 
 from .coarray import DEFAULT_FIELD_OF_VIEW_DEG, coarray_model
 from .estimators import power_to_db
-from .peaks import check_min_separation, check_num_sources, find_peaks, support_centroids
+from .peaks import check_min_separation, check_num_sources, sparse_peak_bearings
 from .scg import DEFAULT_OPTIONS, ScgOptions
 from .window_map import WindowMapBlock
 
@@ -78,8 +78,8 @@ class scg_spectrum(WindowMapBlock):
     def map_item(self, item: np.ndarray, window: dict | None) -> np.ndarray:
         right_hand_side = self.model.project_onto_range(item)  # float64
         eta = self.model.sparse_spectrum(right_hand_side, self.options)
-        peaks = find_peaks(eta, self.grid_deg, self._num_sources, self._min_separation_deg, include_ends=True)
-        peaks = peaks[eta[peaks] > 0]  # a peak at or below zero power is no source
-        azimuth_deg = support_centroids(eta, self.grid_deg, peaks)
+        peaks, azimuth_deg = sparse_peak_bearings(
+            eta, self.grid_deg, self._num_sources, self._min_separation_deg
+        )
         self.publish_bearings(azimuth_deg, power_to_db(eta[peaks], np.max(eta)), METHOD, window)
         return eta
