@@ -6,8 +6,7 @@ import numpy as np
 from gnuradio import gr
 from numpy.typing import ArrayLike
 
-from .mod_dnn import load
-from .resources import default_model_path
+from .resources import load_model
 
 
 class autoencoder_filter(gr.sync_block):
@@ -46,7 +45,7 @@ class autoencoder_filter(gr.sync_block):
     """
 
     def __init__(self, model_path: str = "", subcarrier_offsets_hz: ArrayLike | None = None) -> None:
-        self.model = load(model_path or default_model_path())
+        self.model = load_model(model_path)
         config = self.model.config
         offsets = config.subcarrier_offsets_hz if subcarrier_offsets_hz is None else subcarrier_offsets_hz
         self.subcarrier_offsets_hz = np.atleast_1d(np.asarray(offsets, dtype=np.float64))

@@ -14,9 +14,8 @@ from . import messages
 from .autoencoder_filter import autoencoder_filter
 from .coarray_dbf import coarray_dbf
 from .covariance_accumulator import covariance_accumulator
-from .mod_dnn import load
 from .modl_ssr_estimator import modl_ssr_estimator
-from .resources import default_model_path
+from .resources import default_model_path, load_model
 
 
 class mod_dnn_estimator(gr.hier_block2):
@@ -156,7 +155,7 @@ def mod_dnn_ports(model_path: str = "", subcarrier_offsets_hz: ArrayLike | None 
 
 @lru_cache(maxsize=16)
 def _ports(path: str, modified_ns: int | None, num_subcarriers: int | None) -> ModDnnPorts:
-    model = load(path)
+    model = load_model(path)
     config = model.config
     return ModDnnPorts(
         config.num_elements * (num_subcarriers or len(config.subcarrier_offsets_hz)),

@@ -8,9 +8,8 @@ from gnuradio import gr
 
 from . import messages
 from .estimators import power_to_db
-from .mod_dnn import load
 from .peaks import check_min_separation, check_num_sources
-from .resources import default_model_path
+from .resources import load_model
 from .window_map import BearingsBlock
 
 METHOD = "mod-dnn"
@@ -57,7 +56,7 @@ class modl_ssr_estimator(BearingsBlock):
     """
 
     def __init__(self, model_path: str = "", num_sources: int = 1, min_separation_deg: float = 2.0) -> None:
-        self.model = load(model_path or default_model_path())
+        self.model = load_model(model_path)
         self.set_num_sources(num_sources)
         self._min_separation_deg = check_min_separation(min_separation_deg)
         self.branch_sizes = [len(sub.grid_deg) for sub in self.model.subregions]

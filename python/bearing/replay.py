@@ -26,10 +26,9 @@ from .doa_estimator import doa_estimator
 from .estimators import METHODS as CLASSICAL_METHODS
 from .estimators import power_to_db
 from .json_sink import json_sink
-from .mod_dnn import load
 from .mod_dnn_estimator import mod_dnn_estimator
 from .peak_search import peak_search
-from .resources import default_model_path
+from .resources import default_model_path, load_model
 from .scg_spectrum import scg_spectrum
 from .srs_channel_estimator import output_offsets_hz
 from .srs_extractor import srs_extractor
@@ -317,7 +316,7 @@ def _learned_settings(settings: ReplaySettings, capture: Capture, is_srs: bool) 
                 f"trained on; got {getattr(settings, name)!r}"
             )
     model_path = settings.model_path or default_model_path()
-    model = load(model_path)
+    model = load_model(model_path)
     config = model.config
     model.check_array(capture.geometry.positions_m, capture.frequency_hz, f"the capture {capture.meta_path}")
     if config.kind != "srs":

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .mod_dnn import ModDnn
 
 DEMO_CAPTURE = "demo_ula4.sigmf-meta"
 DEFAULT_MODEL = "mod_dnn_ula4.pt"
@@ -25,6 +29,18 @@ def data_path(name: str) -> Path:
 def demo_capture_path() -> str:
     """The bundled demo capture: 4-element half-wavelength ULA, one emitter sweeping -60..60 deg."""
     return str(data_path(DEMO_CAPTURE))
+
+
+def load_model(model_path: str = "") -> ModDnn:
+    """The MoD-DNN model in ``model_path`` (empty: :func:`default_model_path`), as
+    :func:`mod_dnn.load` reads it.
+
+    torch, which takes about a second to import, is imported on the first call, not with
+    the package: the blocks and `bearing` commands that need no model start without it.
+    """
+    from .mod_dnn import load
+
+    return load(model_path or default_model_path())
 
 
 def default_model_path() -> str:
