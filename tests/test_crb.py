@@ -4,8 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gnuradio.bearing.array_model import ArrayGeometry, steering_derivative, steering_matrix, uca, ula
-from gnuradio.bearing.crb import crb_rmse_deg, deterministic_crb, stochastic_crb
+from gnuradio.bearing.array_model import (
+    SPEED_OF_LIGHT_M_S,
+    ArrayGeometry,
+    steering_derivative,
+    steering_matrix,
+    uca,
+    ula,
+)
+from gnuradio.bearing.crb import (
+    NotIdentifiableError,
+    crb_rmse_deg,
+    deterministic_crb,
+    hybrid_stochastic_crb,
+    stochastic_crb,
+)
+from gnuradio.bearing.hybrid_array import HybridArray, HybridLayout
 
 WAVELENGTH_M = 1.0
 RAD2_TO_DEG2 = (180.0 / np.pi) ** 2
@@ -74,13 +88,11 @@ def test_deterministic_never_exceeds_stochastic(geometry: ArrayGeometry) -> None
     assert np.all(np.diag(difference) > 0)
 
 
-def test_stochastic_crb_equals_the_inverse_fisher_matrix_on_a_uca() -> None:
-    """Slepian-Bangs: F_ij = T tr(R^-1 dR/di R^-1 dR/dj) over azimuths, real parameters of P, sigma^2."""
-    geometry, azimuth_deg, noise_power, t = uca(7, 0.6), [40.0, 100.0], 0.5, 30
-    a = steering_matrix(geometry.positions_m, azimuth_deg, WAVELENGTH_M)
-    d = steering_derivative(geometry.positions_m, azimuth_deg, WAVELENGTH_M)
-    p = CORRELATED_SOURCES
-    r = a @ p @ a.conj().T + noise_power * np.eye(7)
+def slepian_bangs_crb_deg2(a, d, p, noise_shape, noise_power, t):
+    """Slepian-Bangs, ``F_ij = T tr(R^-1 dR/di R^-1 dR/dj)`` over the azimuths, the real parameters
+    of a 2 x 2 ``P`` and ``sigma^2``, for ``R = A P A^H + sigma^2 noise_shape``; the azimuth block
+    of ``F^-1`` in deg^2."""
+    r = a @ p @ a.conj().T + noise_power * noise_shape
     derivatives = []
     for k in range(2):
         dk = np.zeros_like(d)
@@ -88,14 +100,20 @@ def test_stochastic_crb_equals_the_inverse_fisher_matrix_on_a_uca() -> None:
         derivatives.append(dk @ p @ a.conj().T + a @ p @ dk.conj().T)
     for e in (np.diag([1, 0]), np.diag([0, 1]), np.array([[0, 1], [1, 0]]), np.array([[0, 1j], [-1j, 0]])):
         derivatives.append(a @ e @ a.conj().T)
-    derivatives.append(np.eye(7))
+    derivatives.append(noise_shape)
     whitened = [np.linalg.solve(r, dr) for dr in derivatives]
     fisher = t * np.array([[np.trace(wi @ wj).real for wj in whitened] for wi in whitened])
+    return np.linalg.inv(fisher)[:2, :2] * RAD2_TO_DEG2
 
-    expected = np.linalg.inv(fisher)[:2, :2] * RAD2_TO_DEG2
+
+def test_stochastic_crb_equals_the_inverse_fisher_matrix_on_a_uca() -> None:
+    geometry, azimuth_deg, noise_power, t = uca(7, 0.6), [40.0, 100.0], 0.5, 30
+    a = steering_matrix(geometry.positions_m, azimuth_deg, WAVELENGTH_M)
+    d = steering_derivative(geometry.positions_m, azimuth_deg, WAVELENGTH_M)
+    expected = slepian_bangs_crb_deg2(a, d, CORRELATED_SOURCES, np.eye(7), noise_power, t)
 
     np.testing.assert_allclose(
-        stochastic_crb(geometry, WAVELENGTH_M, azimuth_deg, p, noise_power, t), expected
+        stochastic_crb(geometry, WAVELENGTH_M, azimuth_deg, CORRELATED_SOURCES, noise_power, t), expected
     )
 
 
@@ -156,3 +174,71 @@ def test_bad_arguments_raise_value_error() -> None:
         deterministic_crb(geometry, WAVELENGTH_M, [0.0, 10.0], [1.0, 0.0], 1.0, 10)
     with pytest.raises(ValueError, match="singular"):
         stochastic_crb(geometry, WAVELENGTH_M, [10.0, 10.0], [1.0, 1.0], 1.0, 10)
+
+
+# Hybrid analog-digital (H2AD) receiver: y = W^H x.
+CARRIER_HZ = SPEED_OF_LIGHT_M_S / WAVELENGTH_M
+H2AD = HybridArray(HybridLayout((2, 2), (2, 3), steer_azimuth_deg=10.0), CARRIER_HZ, spacing_m=0.5)
+
+
+def h2ad_crb(azimuth_deg, source_covariance, noise_power, t, hybrid: HybridArray = H2AD):
+    return hybrid_stochastic_crb(
+        hybrid.geometry(), WAVELENGTH_M, azimuth_deg, source_covariance, noise_power, t, hybrid.combiner()
+    )
+
+
+@pytest.mark.parametrize("geometry", [ula(8, 0.5), uca(7, 0.6)], ids=["ula", "uca"])
+def test_hybrid_crb_with_the_identity_combiner_is_the_stochastic_crb(geometry: ArrayGeometry) -> None:
+    args = (geometry, WAVELENGTH_M, [40.0, 55.0], CORRELATED_SOURCES, 0.3, 100)
+    np.testing.assert_allclose(
+        hybrid_stochastic_crb(*args, np.eye(geometry.num_elements)), stochastic_crb(*args), rtol=1e-9
+    )
+
+
+def test_hybrid_crb_equals_the_inverse_fisher_matrix_of_the_rf_chains() -> None:
+    """Slepian-Bangs on ``R_y = W^H A P A^H W + sigma^2 W^H W``, with a combiner that is not orthonormal."""
+    w = H2AD.combiner() @ np.diag([1.0, 2.0, 0.5, 1.5])
+    positions, azimuth_deg = H2AD.geometry().positions_m, [-5.0, 30.0]
+    a = w.conj().T @ steering_matrix(positions, azimuth_deg, WAVELENGTH_M)
+    d = w.conj().T @ steering_derivative(positions, azimuth_deg, WAVELENGTH_M)
+    expected = slepian_bangs_crb_deg2(a, d, CORRELATED_SOURCES, w.conj().T @ w, 0.5, 40)
+
+    bound = hybrid_stochastic_crb(H2AD.geometry(), WAVELENGTH_M, azimuth_deg, CORRELATED_SOURCES, 0.5, 40, w)
+
+    np.testing.assert_allclose(bound, expected, rtol=1e-9)
+
+
+def test_hybrid_crb_falls_with_snr_and_as_one_over_t() -> None:
+    by_snr = [np.diag(h2ad_crb([-5.0, 30.0], [snr, snr], 1.0, 100)) for snr in (0.1, 1.0, 10.0)]
+    assert np.all(np.diff(by_snr, axis=0) < 0)
+    by_t = [h2ad_crb([-5.0, 30.0], [1.0, 2.0], 1.0, t) for t in (10, 100)]
+    np.testing.assert_allclose(by_t[0], 10.0 * by_t[1], rtol=1e-12)
+
+
+def test_hybrid_crb_is_never_below_the_digital_crb_of_the_same_antennas() -> None:
+    for azimuth_deg in ([10.0], [-5.0, 30.0], [0.0, 20.0, 45.0]):
+        powers = np.ones(len(azimuth_deg))
+        args = (H2AD.geometry(), WAVELENGTH_M, azimuth_deg, powers, 0.5, 50)
+        difference = hybrid_stochastic_crb(*args, H2AD.combiner()) - stochastic_crb(*args)
+        assert np.all(np.linalg.eigvalsh(difference) >= -1e-12 * np.abs(difference).max())
+        assert np.all(np.diag(difference) > 0)
+
+
+def test_fewer_rf_chains_than_sources_plus_one_is_not_identifiable() -> None:
+    with pytest.raises(NotIdentifiableError, match=r"4 RF chains cannot determine 4 azimuths.*K \+ 1 = 5"):
+        h2ad_crb([-30.0, -5.0, 20.0, 45.0], np.ones(4), 1.0, 100)
+    two_chains = HybridArray(HybridLayout((2,), (3,)), CARRIER_HZ, spacing_m=0.5)
+    with pytest.raises(NotIdentifiableError, match="2 RF chains"):
+        h2ad_crb([-10.0, 20.0], [1.0, 1.0], 1.0, 100, two_chains)
+    assert h2ad_crb([10.0], [1.0], 1.0, 100, two_chains).shape == (1, 1)
+    with pytest.raises(NotIdentifiableError, match="singular"):
+        h2ad_crb([10.0, 10.0], [1.0, 1.0], 1.0, 100)
+    assert issubclass(NotIdentifiableError, ValueError)
+
+
+def test_bad_combiners_are_named() -> None:
+    geometry = H2AD.geometry()
+    with pytest.raises(ValueError, match=r"combiner must have shape \(10, R\)"):
+        hybrid_stochastic_crb(geometry, WAVELENGTH_M, [0.0], [1.0], 1.0, 10, np.eye(4))
+    with pytest.raises(ValueError, match="full column rank 2"):
+        hybrid_stochastic_crb(geometry, WAVELENGTH_M, [0.0], [1.0], 1.0, 10, np.ones((10, 2)))

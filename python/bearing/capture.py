@@ -14,7 +14,11 @@ Metadata layout (see docs/capture-format.md for the full description and the spe
   ``spatial:element_geometry`` (a list of ``{"point": [x, y, z]}`` in metres), optionally
   ``core:global_index`` and ``core:datetime``;
 * ground truth: one annotation per emitter and time window with ``spatial:signal_azimuth``
-  (degrees) or ``spatial:signal_bearing`` = ``{"azimuth": ..., "elevation": ...}``.
+  (degrees) or ``spatial:signal_bearing`` = ``{"azimuth": ..., "elevation": ...}``;
+* a hybrid analog-digital (H2AD) array (:mod:`.hybrid_array`): the channels are its R RF
+  chains, not its N antennas: ``core:num_channels`` = R, ``spatial:num_elements`` = N (the
+  points of ``spatial:element_geometry``), ``bearing:hybrid`` = :meth:`HybridArray.to_dict`
+  and ``bearing:combiner`` = ``{"real": ..., "imag": ...}``, the N x R combiner ``W``.
 
 Angles and positions are in the SigMF spatial frame used by :mod:`.array_model`
 (boresight +x, azimuth clockwise seen from above), so nothing is converted.
@@ -38,15 +42,21 @@ from numpy.typing import NDArray
 from sigmf.sigmffile import get_sigmf_filenames
 
 from .array_model import ArrayGeometry
+from .hybrid_array import HybridArray
 
 SPATIAL_EXTENSION = {"name": "spatial", "version": "1.1.0", "optional": True}
 """``core:extensions`` entry written for the spatial extension (sigmf/SigMF spatial.sigmf-ext.md v1.1.0)."""
+
+BEARING_EXTENSION = {"name": "bearing", "version": "1.0.0", "optional": True}
+"""``core:extensions`` entry declaring the project's ``bearing:`` fields (simulator, hybrid arrays)."""
 
 NUM_ELEMENTS_KEY = "spatial:num_elements"
 CHANNEL_INDEX_KEY = "spatial:channel_index"
 ELEMENT_GEOMETRY_KEY = "spatial:element_geometry"
 SIGNAL_AZIMUTH_KEY = "spatial:signal_azimuth"
 SIGNAL_BEARING_KEY = "spatial:signal_bearing"
+HYBRID_KEY = "bearing:hybrid"
+COMBINER_KEY = "bearing:combiner"
 
 CI16_FULL_SCALE = 32768.0
 """``ci16_le`` components are ``round(value * CI16_FULL_SCALE)`` (the scale sigmf-python reads with)."""
@@ -94,6 +104,8 @@ _GLOBAL_KEYS = frozenset(
         sigmf.SHA512_KEY,
         NUM_ELEMENTS_KEY,
         CHANNEL_INDEX_KEY,
+        HYBRID_KEY,
+        COMBINER_KEY,
     }
 )
 
@@ -143,6 +155,8 @@ class Capture:
 
     ``segments`` tile the data from the first segment's start to ``num_samples``;
     ``truths`` are sorted by ``sample_start``; ``global_info`` is the ``global`` object as read.
+    ``hybrid`` is the H2AD receiver whose RF chains the channels are, or None when every
+    channel is one antenna of ``geometry``.
     """
 
     meta_path: Path
@@ -155,10 +169,12 @@ class Capture:
     truths: list[Truth]
     global_info: dict
     num_samples: int
+    hybrid: HybridArray | None = None
 
     @property
     def num_channels(self) -> int:
-        return self.geometry.num_elements
+        """Channels per sample: the antennas, or the RF chains of a hybrid array."""
+        return self.geometry.num_elements if self.hybrid is None else self.hybrid.num_rf_chains
 
     def read(self, sample_start: int, sample_count: int) -> NDArray[np.complex64]:
         """Samples ``[sample_start, sample_start + sample_count)``, shape ``(count, M)`` complex64.
@@ -211,8 +227,10 @@ def read_capture(path: str | Path) -> Capture:
             f"(got {frequency_hz!r}; a positive frequency in Hz is required)"
         )
     geometry = _read_geometry(metadata, meta_path)
-    _check_channels(global_info, geometry.num_elements, meta_path)
-    num_samples = _count_samples(data_path, _ENCODINGS[datatype], geometry.num_elements)
+    hybrid = _read_hybrid(global_info, float(frequency_hz), geometry, meta_path)
+    num_channels = geometry.num_elements if hybrid is None else hybrid.num_rf_chains
+    _check_channels(global_info, geometry.num_elements, num_channels, meta_path)
+    num_samples = _count_samples(data_path, _ENCODINGS[datatype], num_channels)
     segments = _read_segments(metadata["captures"], num_samples, meta_path)
     truths = [
         truth
@@ -230,6 +248,7 @@ def read_capture(path: str | Path) -> Capture:
         truths=sorted(truths, key=lambda truth: truth.sample_start),
         global_info=global_info,
         num_samples=num_samples,
+        hybrid=hybrid,
     )
 
 
@@ -245,6 +264,7 @@ def write_capture(
     datatype: str = "cf32_le",
     description: str = "",
     extra_global: dict | None = None,
+    hybrid: HybridArray | None = None,
 ) -> Path:
     """Write ``samples`` (shape ``(N, M)``) as a SigMF recording; returns the ``.sigmf-meta`` path.
 
@@ -257,13 +277,17 @@ def write_capture(
     appended to the ``spatial`` declaration, and it must not set fields written here.
     NaN samples are allowed in ``cf32_le`` (tests use them); ``ci16_le`` needs finite samples
     within full scale [-1, 32767/32768] on each component.
+    With ``hybrid`` the samples are its RF-chain outputs, shape ``(N, R)``; ``geometry`` must be
+    its antennas, and ``bearing:hybrid`` and ``bearing:combiner`` are written (the ``bearing``
+    extension is declared unless ``extra_global`` declares it).
 
     Raises:
         ValueError: samples not of shape ``(N >= 1, M)``, unsupported datatype, non-positive
             rate or carrier, segments that do not tile the samples, ``extra`` fields that clash
             with fields written here, or samples that ``ci16_le`` cannot represent.
     """
-    array = _checked_samples(samples, geometry)
+    _check_hybrid(hybrid, geometry)
+    array = _checked_samples(samples, geometry, hybrid)
     if datatype not in _ENCODINGS:
         raise ValueError(f"unsupported datatype {datatype!r}; supported: {', '.join(_ENCODINGS)}")
     if not (_is_positive_number(sample_rate_hz) and _is_positive_number(frequency_hz)):
@@ -274,7 +298,9 @@ def write_capture(
     _check_tiling(segments, array.shape[0])
 
     recording = sigmf.SigMFFile(
-        global_info=_global_fields(sample_rate_hz, datatype, geometry.num_elements, description, extra_global)
+        global_info=_global_fields(
+            sample_rate_hz, datatype, geometry.num_elements, description, extra_global, hybrid
+        )
     )
     recording.set_data_file(data_buffer=io.BytesIO(_encode(array, _ENCODINGS[datatype])))
     points = [{"point": position.tolist()} for position in geometry.positions_m]
@@ -338,19 +364,64 @@ def _read_geometry(metadata: dict, meta_path: Path) -> ArrayGeometry:
         ) from err
 
 
-def _check_channels(global_info: dict, num_elements: int, meta_path: Path) -> None:
-    """All M elements of the geometry must be interleaved in this one dataset."""
+def _check_channels(global_info: dict, num_elements: int, num_channels: int, meta_path: Path) -> None:
+    """All channels (the M elements of the geometry, or the RF chains of a hybrid array) must be
+    interleaved in this one dataset."""
     checks = (
-        (sigmf.NUM_CHANNELS_KEY, global_info.get(sigmf.NUM_CHANNELS_KEY, 1), num_elements),
+        (sigmf.NUM_CHANNELS_KEY, global_info.get(sigmf.NUM_CHANNELS_KEY, 1), num_channels),
         (NUM_ELEMENTS_KEY, global_info.get(NUM_ELEMENTS_KEY, "missing"), num_elements),
         (CHANNEL_INDEX_KEY, global_info.get(CHANNEL_INDEX_KEY, "missing"), 0),
     )
+    what = "elements" if num_channels == num_elements else f"RF chains of the {num_elements} elements"
     for key, value, expected in checks:
         if value != expected:
             raise CaptureError(
-                f"{meta_path}: {key} is {value}, expected {expected}: the {num_elements} elements of "
+                f"{meta_path}: {key} is {value}, expected {expected}: the {num_channels} {what} of "
                 f"{ELEMENT_GEOMETRY_KEY} must all be interleaved in this dataset"
             )
+
+
+def _read_hybrid(
+    global_info: dict, frequency_hz: float, geometry: ArrayGeometry, meta_path: Path
+) -> HybridArray | None:
+    """The hybrid array of ``bearing:hybrid``, checked against the carrier, the geometry and
+    ``bearing:combiner``; None without ``bearing:hybrid``."""
+    if HYBRID_KEY not in global_info:
+        return None
+    try:
+        hybrid = HybridArray.from_dict(global_info[HYBRID_KEY])
+        _check_hybrid(hybrid, geometry)
+        combiner = np.asarray(global_info[COMBINER_KEY]["real"]) + 1j * np.asarray(
+            global_info[COMBINER_KEY]["imag"]
+        )
+    except (KeyError, TypeError, ValueError) as err:
+        raise CaptureError(f"{meta_path}: {HYBRID_KEY} / {COMBINER_KEY}: {err}") from err
+    if not np.isclose(hybrid.frequency_hz, frequency_hz, rtol=1e-12, atol=0):
+        raise CaptureError(
+            f"{meta_path}: {HYBRID_KEY}.frequency_hz {hybrid.frequency_hz} is not the carrier "
+            f"{sigmf.FREQUENCY_KEY} {frequency_hz}"
+        )
+    expected = hybrid.combiner()
+    if combiner.shape != expected.shape or not np.allclose(combiner, expected, rtol=0, atol=1e-9):
+        raise CaptureError(
+            f"{meta_path}: {COMBINER_KEY} is not the combiner of {HYBRID_KEY} (shape {combiner.shape}, "
+            f"expected {expected.shape}); only the steered weights of hybrid_array are supported"
+        )
+    return hybrid
+
+
+def _check_hybrid(hybrid: HybridArray | None, geometry: ArrayGeometry) -> None:
+    """ValueError unless ``geometry`` is the antennas of ``hybrid`` (when given)."""
+    if hybrid is None:
+        return
+    positions = hybrid.geometry().positions_m
+    if positions.shape != geometry.positions_m.shape or not np.allclose(
+        positions, geometry.positions_m, rtol=0, atol=1e-9
+    ):
+        raise ValueError(
+            f"the element geometry ({geometry.num_elements} elements) is not the hybrid array's "
+            f"{hybrid.num_elements}-antenna ULA of spacing {hybrid.spacing_m} m"
+        )
 
 
 def _count_samples(data_path: Path, encoding: _Encoding, num_channels: int) -> int:
@@ -443,13 +514,18 @@ def _is_positive_number(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and bool(0 < value < np.inf)
 
 
-def _checked_samples(samples: NDArray[np.complexfloating], geometry: ArrayGeometry) -> NDArray:
+def _checked_samples(
+    samples: NDArray[np.complexfloating], geometry: ArrayGeometry, hybrid: HybridArray | None
+) -> NDArray:
     array = np.asarray(samples)
     num_elements = geometry.num_elements
-    if array.ndim != 2 or array.shape[0] < 1 or array.shape[1] != num_elements:
+    channels = num_elements if hybrid is None else hybrid.num_rf_chains
+    what = (
+        f"{num_elements}-element geometry" if hybrid is None else f"{channels} RF chains of the hybrid array"
+    )
+    if array.ndim != 2 or array.shape[0] < 1 or array.shape[1] != channels:
         raise ValueError(
-            f"samples must have shape (N, {num_elements}) with N >= 1 for the {num_elements}-element "
-            f"geometry, got shape {array.shape}"
+            f"samples must have shape (N, {channels}) with N >= 1 for the {what}, got shape {array.shape}"
         )
     return array
 
@@ -484,7 +560,12 @@ def _encode(samples: NDArray, encoding: _Encoding) -> bytes:
 
 
 def _global_fields(
-    sample_rate_hz: float, datatype: str, num_elements: int, description: str, extra_global: dict | None
+    sample_rate_hz: float,
+    datatype: str,
+    num_elements: int,
+    description: str,
+    extra_global: dict | None,
+    hybrid: HybridArray | None,
 ) -> dict:
     extra = dict(extra_global or {})
     extensions = [dict(SPATIAL_EXTENSION), *extra.pop(sigmf.EXTENSIONS_KEY, [])]
@@ -497,9 +578,23 @@ def _global_fields(
         CHANNEL_INDEX_KEY: 0,
         **_checked_extra(extra, _GLOBAL_KEYS, "extra_global"),
     }
+    if hybrid is not None:
+        fields.update(_hybrid_fields(hybrid, extensions))
     if description:
         fields[sigmf.DESCRIPTION_KEY] = description
     return fields
+
+
+def _hybrid_fields(hybrid: HybridArray, extensions: list[dict]) -> dict:
+    """``core:num_channels`` = R, ``bearing:hybrid`` and ``bearing:combiner``; declares ``bearing``."""
+    if not any(extension.get("name") == BEARING_EXTENSION["name"] for extension in extensions):
+        extensions.append(dict(BEARING_EXTENSION))
+    combiner = hybrid.combiner()
+    return {
+        sigmf.NUM_CHANNELS_KEY: hybrid.num_rf_chains,
+        HYBRID_KEY: hybrid.to_dict(),
+        COMBINER_KEY: {"real": combiner.real.tolist(), "imag": combiner.imag.tolist()},
+    }
 
 
 def _capture_fields(segment: Segment, frequency_hz: float, points: list[dict]) -> dict:

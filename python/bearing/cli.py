@@ -1,4 +1,4 @@
-"""The `bearing` command: simulate, inspect, estimate and evaluate captures headless; train MoD-DNN.
+"""The `bearing` command: simulate, inspect, estimate, evaluate captures; train MoD-DNN and source counters.
 
 Its output is a contract users script against; docs/cli.md documents every field. Errors go
 to standard error as one line ``bearing: error: ...`` with exit status 2.
@@ -20,6 +20,7 @@ from . import evaluation, srs_simulator
 from .capture import CaptureError, read_capture
 from .replay import METHODS, ReplayFlowgraph, ReplaySettings
 from .simulator import PRESETS, Scenario, simulate, write
+from .source_counting import LEARNED_METHODS
 from .srs_simulator import SRS_PRESETS, SrsScenario
 
 
@@ -134,9 +135,9 @@ def _parser() -> argparse.ArgumentParser:
         "--captures", nargs="+", required=True, metavar="CAPTURE", help="calibration captures of one array"
     )
     train.add_argument("--out", required=True, metavar="MODEL", help="the model file to write (.pt)")
-    train.add_argument("--epochs", type=int, help="most epochs per stage (default 30)")
+    train.add_argument("--epochs", type=int, help="most epochs per stage (default 60)")
     train.add_argument(
-        "--lr", type=float, help="Adam's initial learning rate, halved every 5 epochs (default 0.01)"
+        "--lr", type=float, help="Adam's initial learning rate, halved every 10 epochs (default 0.01)"
     )
     train.add_argument("--batch-size", type=int, help="mini-batch size (default 64)")
     train.add_argument(
@@ -145,7 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--patience",
         type=int,
-        help="stop a stage after this many epochs without a better validation loss (default 5)",
+        help="stop a stage after this many epochs without a better validation loss (default 30)",
     )
     train.add_argument(
         "--seed", type=int, help="seeds the split, initial weights and batch order (default 0)"
@@ -186,6 +187,28 @@ def _parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="one JSON object per epoch and a summary object on stdout"
     )
     train.set_defaults(run=_train)
+
+    # Defaults of None fall back to counter_training's; torch is imported by _train_counter only.
+    counter = commands.add_parser(
+        "train-counter", help="train a source counter (dnn, cnn1d, fcnn) on simulated covariances"
+    )
+    counter.add_argument("--method", required=True, choices=LEARNED_METHODS, help="the counter")
+    counter.add_argument(
+        "--elements", required=True, type=int, metavar="M", help="array elements (eigenvalues)"
+    )
+    counter.add_argument(
+        "--max-sources", required=True, type=int, metavar="K", help="largest count, 1 .. M-1"
+    )
+    counter.add_argument("--out", required=True, metavar="MODEL", help="the model file to write (.pt)")
+    counter.add_argument("--examples", type=int, metavar="N", help="simulated covariances (default 50000)")
+    counter.add_argument("--epochs", type=int, help="most epochs (default 60)")
+    counter.add_argument(
+        "--seed", type=int, default=0, help="seeds the data, split, weights and batches (default 0)"
+    )
+    counter.add_argument("--snr-min-db", type=float, help="lowest training SNR per element, dB (default -20)")
+    counter.add_argument("--snr-max-db", type=float, help="highest training SNR per element, dB (default 30)")
+    counter.add_argument("--snapshots", type=int, metavar="T", help="snapshots per covariance (default 200)")
+    counter.set_defaults(run=_train_counter)
 
     bench = commands.add_parser(
         "bench", help="benchmarks: bench accuracy (the MoD-DNN study, docs/mod-dnn.md)"
@@ -492,6 +515,66 @@ def _print_training_summary(summary: dict) -> None:
                 )
         elif key != "type":
             print(f"{key:22s} {value}")
+
+
+def _train_counter(args: argparse.Namespace) -> int:
+    """Simulates covariances, trains a source counter, writes it, prints the summary (docs/cli.md)."""
+    from . import counter_models, counter_training
+    from .calibration_training import progress_line, stage_summary
+
+    started = time.perf_counter()
+    epochs = {} if args.epochs is None else {"epochs": args.epochs}
+    options = dataclasses.replace(counter_training.COUNTER_TRAINING, seed=args.seed, **epochs)
+    config = counter_models.CounterConfig(args.method, args.elements, args.max_sources)
+    default_low, default_high = counter_training.DEFAULT_SNR_RANGE_DB
+    low = default_low if args.snr_min_db is None else args.snr_min_db
+    high = default_high if args.snr_max_db is None else args.snr_max_db
+    snapshots = counter_training.DEFAULT_SNAPSHOTS if args.snapshots is None else args.snapshots
+    examples = counter_training.DEFAULT_EXAMPLES if args.examples is None else args.examples
+    out = Path(args.out)
+    if out.is_dir():
+        raise ValueError(f"{out}: is a directory, not a file to write")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    data, test = (
+        counter_training.simulate_training_set(
+            args.elements, args.max_sources, count, seed, snapshots, (low, high)
+        )
+        for count, seed in ((examples, args.seed), (max(2, examples // 10), args.seed + 1))
+    )
+    simulate_seconds = time.perf_counter() - started
+    print(
+        f"simulated {examples} + {test.num_sources.size} covariances ({args.elements} elements, "
+        f"0 .. {args.max_sources} sources, {snapshots} snapshots, SNR {low:g} .. {high:g} dB) "
+        f"in {simulate_seconds:.1f} s; training",
+        file=sys.stderr,
+    )
+
+    def progress(row: dict) -> None:
+        print(progress_line(row, options.epochs), file=sys.stderr, flush=True)
+
+    counter = counter_training.train_counter(config, data, options, progress)
+    counter_models.save(counter, out)
+    (stage,) = stage_summary(counter.history)
+    loss = stage["best_val_loss"]
+    _print_training_summary(
+        {
+            "method": args.method,
+            "elements": args.elements,
+            "max_sources": args.max_sources,
+            "snapshots": snapshots,
+            "snr_db": f"{low:g} .. {high:g}",
+            "examples": examples,
+            "epochs": stage["epochs"],
+            "best_epoch": stage["best_epoch"] or "-",
+            "best_val_loss": "-" if loss is None else f"{loss:.4e}",
+            "test_examples": test.num_sources.size,
+            "test_accuracy": f"{counter_training.counting_accuracy(counter, test):.4f}",
+            "simulate_seconds": round(simulate_seconds, 3),
+            "seconds": round(time.perf_counter() - started, 3),
+            "model": str(out),
+        }
+    )
+    return 0
 
 
 def _bench(args: argparse.Namespace) -> int:

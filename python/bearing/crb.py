@@ -20,6 +20,9 @@ References:
     (stochastic / unconditional CRB).
     [SLG01] P. Stoica, E. G. Larsson, A. B. Gershman, "The stochastic CRB for array
     processing: a textbook derivation", IEEE Signal Process. Lett. 8(5), 148-150, May 2001.
+
+When the data cannot determine the unknowns (the Fisher information is singular) the bounds
+raise :class:`NotIdentifiableError`, a ``ValueError`` whose message gives the reason.
 """
 
 from __future__ import annotations
@@ -30,6 +33,14 @@ from numpy.typing import ArrayLike, NDArray
 from .array_model import ArrayGeometry, steering_derivative, steering_matrix
 
 _RAD2_TO_DEG2 = float(np.rad2deg(1.0) ** 2)
+
+
+class NotIdentifiableError(ValueError):
+    """The Fisher information is singular: the data cannot determine the azimuths (no finite bound).
+
+    Raised for a source of zero power, azimuths the array cannot tell apart, or fewer RF chains
+    than the stochastic model needs (:func:`hybrid_stochastic_crb`). The message says which.
+    """
 
 
 def stochastic_crb(
@@ -64,9 +75,70 @@ def stochastic_crb(
     a, d, p, sigma2, t = _model(
         geometry, wavelength_m, azimuth_deg, source_covariance, noise_power, num_snapshots
     )
-    r = a @ p @ a.conj().T + sigma2 * np.eye(a.shape[0])
-    q = p @ a.conj().T @ np.linalg.solve(r, a) @ p
-    return _crb(a, d, q, sigma2, t)
+    return _stochastic_crb(a, d, p, sigma2, t)
+
+
+def hybrid_stochastic_crb(
+    geometry: ArrayGeometry,
+    wavelength_m: float,
+    azimuth_deg: ArrayLike,
+    source_covariance: ArrayLike,
+    noise_power: float,
+    num_snapshots: int,
+    combiner: ArrayLike,
+) -> NDArray[np.float64]:
+    """Stochastic CRB on azimuth seen through an analog combiner: ``y(t) = W^H x(t)``.
+
+    The hybrid analog-digital (H2AD) receiver of :mod:`.hybrid_array` samples only the ``R``
+    RF-chain outputs ``y = W^H (A s + n)``, complex Gaussian with covariance
+
+        R_y = W^H A P A^H W + sigma^2 W^H W                       (H2AD paper, eq. (43))
+
+    Unknowns: the ``K`` azimuths, the source covariance ``P`` (all its real parameters, as in
+    :func:`stochastic_crb`; a power vector is a diagonal ``P``) and ``sigma^2``. Slepian-Bangs
+    gives the Fisher information ``F_ij = T tr(R_y^-1 dR_y/di R_y^-1 dR_y/dj)`` ([SLG01]; H2AD
+    paper eqs. (37), (38)). The invertible whitening ``L^-1 y`` with ``W^H W = L L^H`` leaves it
+    unchanged and turns the model into ``B s + n'``, ``B = L^-1 W^H A``, white noise of power
+    ``sigma^2``; the bound is then the closed form of :func:`stochastic_crb` ([SN90]) with
+    ``A -> B`` and ``D -> L^-1 W^H D`` (``W`` does not depend on the azimuths). It is exact:
+    neither the equal powers nor the asymptotically orthogonal steering vectors of the paper's
+    closed form (eqs. (53)-(64)) are assumed. ``W = I`` gives :func:`stochastic_crb`; any ``W``
+    gives a bound no lower than it (``y`` is a function of ``x``).
+
+    Args:
+        geometry: the N antennas (before the combiner).
+        wavelength_m: carrier wavelength in metres.
+        azimuth_deg: the ``K`` true azimuths in degrees, distinct.
+        source_covariance: ``P``: ``(K,)`` powers or ``(K, K)`` Hermitian, in the units of
+            ``noise_power``.
+        noise_power: ``sigma^2`` per antenna, ``> 0`` (per RF chain too when ``W^H W = I``).
+        num_snapshots: ``T >= 1``.
+        combiner: ``W``, shape ``(N, R)``, full column rank (:meth:`HybridArray.combiner`).
+
+    Returns:
+        the bound on the covariance of unbiased azimuth estimates, shape ``(K, K)``, deg^2.
+
+    Raises:
+        NotIdentifiableError: ``R < K + 1``: with ``R <= K`` RF chains (``B`` square or wide)
+            ``B P B^H`` can match any ``R_y - sigma^2 I`` at every azimuth, so the Fisher
+            information is singular; also a singular Fisher information for the reasons of
+            :func:`stochastic_crb`.
+        ValueError: a bad argument, named.
+    """
+    a, d, p, sigma2, t = _model(
+        geometry, wavelength_m, azimuth_deg, source_covariance, noise_power, num_snapshots
+    )
+    w = _combiner(combiner, geometry.num_elements)
+    num_sources, num_chains = a.shape[1], w.shape[1]
+    if num_chains < num_sources + 1:
+        raise NotIdentifiableError(
+            f"{num_chains} RF chains cannot determine {num_sources} azimuths, the source covariance "
+            f"and the noise power: the stochastic model needs at least K + 1 = {num_sources + 1}"
+        )
+    whitening = np.linalg.cholesky(w.conj().T @ w)
+    b = np.linalg.solve(whitening, w.conj().T @ a)
+    db = np.linalg.solve(whitening, w.conj().T @ d)
+    return _stochastic_crb(b, db, p, sigma2, t)
 
 
 def deterministic_crb(
@@ -101,6 +173,15 @@ def crb_rmse_deg(crb_matrix: ArrayLike) -> float:
     return float(np.sqrt(np.mean(np.diag(crb))))
 
 
+def _stochastic_crb(
+    a: NDArray[np.complex128], d: NDArray[np.complex128], p: NDArray[np.complex128], sigma2: float, t: int
+) -> NDArray[np.float64]:
+    """[SN90]: :func:`_crb` with ``Q = P A^H R^-1 A P``, ``R = A P A^H + sigma^2 I``."""
+    r = a @ p @ a.conj().T + sigma2 * np.eye(a.shape[0])
+    q = p @ a.conj().T @ np.linalg.solve(r, a) @ p
+    return _crb(a, d, q, sigma2, t)
+
+
 def _crb(
     a: NDArray[np.complex128], d: NDArray[np.complex128], q: NDArray[np.complex128], sigma2: float, t: int
 ) -> NDArray[np.float64]:
@@ -109,7 +190,7 @@ def _crb(
         projector_perp = np.eye(a.shape[0]) - a @ np.linalg.solve(a.conj().T @ a, a.conj().T)
         inverse = np.linalg.inv(np.real((d.conj().T @ projector_perp @ d) * q.T))
     except np.linalg.LinAlgError as error:
-        raise ValueError(
+        raise NotIdentifiableError(
             "the Fisher information is singular: a source with zero power, or azimuths the "
             "array cannot tell apart"
         ) from error
@@ -152,3 +233,17 @@ def _model(
     a = steering_matrix(geometry.positions_m, azimuth, wavelength_m)
     d = steering_derivative(geometry.positions_m, azimuth, wavelength_m)
     return a, d, p, float(noise_power), int(num_snapshots)
+
+
+def _combiner(combiner: ArrayLike, num_elements: int) -> NDArray[np.complex128]:
+    """``W`` as an ``(N, R)`` complex matrix of full column rank, else a ValueError naming it."""
+    w = np.asarray(combiner, dtype=np.complex128)
+    if w.ndim != 2 or w.shape[0] != num_elements or w.shape[1] < 1:
+        raise ValueError(
+            f"combiner must have shape ({num_elements}, R) for {num_elements} antennas, got shape {w.shape}"
+        )
+    if not np.all(np.isfinite(w)):
+        raise ValueError("combiner contains NaN or infinite values")
+    if np.linalg.matrix_rank(w) < w.shape[1]:
+        raise ValueError(f"combiner must have full column rank {w.shape[1]}: W^H W is singular")
+    return w

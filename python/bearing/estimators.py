@@ -153,13 +153,30 @@ def esprit(covariance: ArrayLike, num_sources: int, ula: UlaAxis, wavelength_m: 
     Values of the sine beyond +-1 are clipped to endfire. Arguments and result as in
     :func:`root_music`.
     """
+    return np.sort(_ula_azimuth_deg(esprit_phases_rad(covariance, num_sources), ula, wavelength_m))
+
+
+def esprit_phases_rad(covariance: ArrayLike, num_sources: int) -> NDArray[np.float64]:
+    """The ``K`` phases ``angle(z_k)`` of the TLS-ESPRIT rotation ``Psi`` (see :func:`esprit`).
+
+    ``z_k = exp(j 2 pi d sin(az_k - broadside) / lambda)`` for a ULA of spacing ``d``; the
+    phases are what a caller needs when ``d`` exceeds ``lambda / 2`` and the sine is
+    ambiguous (the sparse virtual arrays of :mod:`~gnuradio.bearing.hybrid_candidates`).
+
+    Args:
+        covariance: ``R``, shape ``(M, M)``, elements in ULA order.
+        num_sources: ``K``, ``1 <= K <= M - 1``.
+
+    Returns:
+        phases in radians, shape ``(K,)``, in ``(-pi, pi]``, unordered.
+    """
     r = check_covariance(covariance)
     _check_num_sources(num_sources, r.shape[0])
     signal = np.linalg.eigh(r)[1][:, -num_sources:]
     _, _, vh = np.linalg.svd(np.hstack([signal[:-1], signal[1:]]))
     v = vh.conj().T
     psi = -v[:num_sources, num_sources:] @ np.linalg.inv(v[num_sources:, num_sources:])
-    return np.sort(_ula_azimuth_deg(np.angle(np.linalg.eigvals(psi)), ula, wavelength_m))
+    return np.angle(np.linalg.eigvals(psi))
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,11 @@ class ReplayFlowgraph(gr.top_block):
         if settings.method not in METHODS:
             raise ValueError(f"unknown method {settings.method!r}; choose one of {', '.join(METHODS)}")
         capture = read_capture(capture_path)
+        if capture.hybrid is not None:
+            raise ValueError(
+                f"{capture.meta_path}: the {capture.num_channels} channels are the RF chains of a hybrid "
+                "array (bearing:hybrid), not antennas; these estimators need one channel per antenna"
+            )
         is_srs = nr_metadata.CARRIER_KEY in capture.global_info
         if settings.method in LEARNED_METHODS:
             settings = _learned_settings(settings, capture, is_srs)

@@ -41,7 +41,8 @@ from numpy.typing import NDArray
 
 from . import array_model
 from .array_model import ArrayGeometry
-from .capture import Segment, Truth, write_capture
+from .capture import BEARING_EXTENSION, Segment, Truth, write_capture
+from .hybrid_array import HybridArray, HybridLayout
 from .impairments import (
     Impairments,
     ImpairmentSpec,
@@ -68,6 +69,10 @@ class ArraySpec:
     ``"uca"``: ``num_elements``, ``radius_m`` (:func:`array_model.uca`);
     ``"ura"``: ``num_rows``, ``num_columns``, ``spacing_y_m``, ``spacing_z_m`` (:func:`array_model.ura`);
     ``"custom"``: ``positions_m``, ``M`` rows of ``[x, y, z]`` metres in the SigMF spatial frame.
+
+    ``hybrid`` (optional, ``"ula"`` only) makes the array an H2AD receiver (:mod:`.hybrid_array`):
+    its antennas are grouped into analog subarrays, ``sum_g K_g M_g = num_elements``, and a
+    capture holds the outputs of the RF chains instead of the antennas.
     """
 
     kind: str
@@ -79,12 +84,13 @@ class ArraySpec:
     spacing_y_m: float | None = None
     spacing_z_m: float | None = None
     positions_m: tuple[tuple[float, float, float], ...] | None = None
+    hybrid: HybridLayout | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, str) or self.kind not in _ARRAY_FIELDS:
             raise ValueError(f"kind: must be one of {sorted(_ARRAY_FIELDS)}, got {self.kind!r}")
         used = _ARRAY_FIELDS[self.kind]
-        for name in (f.name for f in fields(self) if f.name != "kind"):
+        for name in (f.name for f in fields(self) if f.name not in ("kind", "hybrid")):
             value = getattr(self, name)
             if name in used and value is None:
                 raise ValueError(f"{name}: required for an array of kind {self.kind!r}")
@@ -100,6 +106,36 @@ class ArraySpec:
                 raise ValueError(f"{name}: must be positive, got {value!r}")
             else:
                 object.__setattr__(self, name, float(value))
+        if self.hybrid is not None:
+            self._check_hybrid()
+
+    def _check_hybrid(self) -> None:
+        if not isinstance(self.hybrid, HybridLayout):
+            raise ValueError(
+                f"hybrid: must be a HybridLayout, got {self.hybrid!r} (from_dict converts dictionaries)"
+            )
+        if self.kind != "ula":
+            raise ValueError(
+                f"hybrid: an H2AD receiver splits a ULA; not available for an array of kind {self.kind!r}"
+            )
+        if self.hybrid.num_elements != self.num_elements:
+            raise ValueError(
+                f"hybrid: the subarrays hold sum K_g M_g = {self.hybrid.num_elements} antennas, "
+                f"the array has num_elements = {self.num_elements}"
+            )
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> ArraySpec:
+        values = _fields_of(cls, data)
+        if values.get("hybrid") is not None:
+            values["hybrid"] = _nested("hybrid", HybridLayout.from_dict, values["hybrid"])
+        return cls(**values)
+
+    def hybrid_array(self, frequency_hz: float) -> HybridArray | None:
+        """The H2AD receiver at carrier ``frequency_hz``, or None for an array sampled per antenna."""
+        if self.hybrid is None:
+            return None
+        return HybridArray(self.hybrid, frequency_hz, self.spacing_m)
 
     def geometry(self) -> ArrayGeometry:
         """The nominal element positions."""
@@ -410,7 +446,7 @@ class Scenario:
         if not isinstance(data, Mapping):
             raise ValueError(f"scenario: must be a JSON object, got {data!r}")
         values = _fields_of(cls, data)
-        values["array"] = _nested("array", _plain_from_dict(ArraySpec), values["array"])
+        values["array"] = _nested("array", ArraySpec.from_dict, values["array"])
         emitters = _list(values.get("emitters", ()), "emitters")
         values["emitters"] = tuple(
             _nested(f"emitters[{i}]", Emitter.from_dict, e) for i, e in enumerate(emitters)
@@ -472,7 +508,8 @@ class SimulatedCapture:
         scenario: the scenario that made it.
         geometry: nominal element positions (the impairments are not in it).
         impairments: the drawn impairment realisation (the truth a calibration would find).
-        samples: ``(N, M)`` complex64, ``N = num_segments * samples_per_segment``.
+        samples: ``(N, C)`` complex64, ``N = num_segments * samples_per_segment``; ``C = M``
+            antennas, or ``R`` RF chains of a hybrid array.
         segments: one SigMF capture segment per scenario segment.
         truths: one per active emitter per segment; ``azimuth_deg`` is the direct path's,
             ``extra`` holds ``bearing:emitter_index`` and ``bearing:snr_db``.
@@ -484,21 +521,30 @@ class SimulatedCapture:
     samples: NDArray[np.complex64]
     segments: list[Segment]
     truths: list[Truth]
+    hybrid: HybridArray | None = None
+    """The H2AD receiver whose RF-chain outputs ``samples`` holds, or None (one channel per antenna)."""
 
 
 def simulate(scenario: Scenario) -> SimulatedCapture:
-    """Simulate ``scenario``: bit-identical output for the same scenario."""
+    """Simulate ``scenario``: bit-identical output for the same scenario.
+
+    A hybrid array (``array.hybrid``) draws the antenna samples, noise included, exactly as the
+    array without ``hybrid`` does, then keeps the RF-chain outputs ``W^H x`` of
+    :meth:`HybridArray.rf_outputs`: with ``W^H W = I`` the noise stays unit-power per RF chain.
+    """
     geometry = scenario.array.geometry()
+    hybrid = scenario.array.hybrid_array(scenario.frequency_hz)
     _, ray_seed, segment_seed = seed_streams(scenario.seed)
     impairments = scenario.impairment_realisation()
     ray_offsets_deg = _draw_ray_offsets(scenario, np.random.default_rng(ray_seed))
     length = scenario.samples_per_segment
-    samples = np.empty((scenario.num_segments * length, geometry.num_elements), dtype=np.complex64)
+    channels = geometry.num_elements if hybrid is None else hybrid.num_rf_chains
+    samples = np.empty((scenario.num_segments * length, channels), dtype=np.complex64)
     segments, truths = [], []
     for index, seed in enumerate(segment_seed.spawn(scenario.num_segments)):
         rng = np.random.default_rng(seed)
         block = _segment_samples(scenario, geometry, impairments, ray_offsets_deg, index, rng)
-        samples[index * length : (index + 1) * length] = block
+        samples[index * length : (index + 1) * length] = block if hybrid is None else hybrid.rf_outputs(block)
         segment = Segment(
             sample_start=index * length,
             sample_count=length,
@@ -506,7 +552,7 @@ def simulate(scenario: Scenario) -> SimulatedCapture:
         )
         segments.append(segment)
         truths.extend(_segment_truths(scenario, segment, index))
-    return SimulatedCapture(scenario, geometry, impairments, samples, segments, truths)
+    return SimulatedCapture(scenario, geometry, impairments, samples, segments, truths, hybrid)
 
 
 def seed_streams(seed: int) -> list[np.random.SeedSequence]:
@@ -522,7 +568,8 @@ def write(simulated: SimulatedCapture, path: str | Path) -> Path:
     (``bearing:scenario``, the input of :meth:`Scenario.from_dict`) and the impairment
     realisation (``bearing:impairments``, the input of :meth:`Impairments.from_dict`), so
     the capture says how it was made. Each truth annotation also carries
-    ``bearing:emitter_index`` and ``bearing:snr_db``.
+    ``bearing:emitter_index`` and ``bearing:snr_db``. A hybrid array's structure and combiner
+    are written by :func:`capture.write_capture` (``bearing:hybrid``, ``bearing:combiner``).
     """
     scenario = simulated.scenario
     return write_capture(
@@ -534,6 +581,7 @@ def write(simulated: SimulatedCapture, path: str | Path) -> Path:
         segments=simulated.segments,
         truths=simulated.truths,
         description=scenario.description,
+        hybrid=simulated.hybrid,
         extra_global={
             "core:extensions": [BEARING_EXTENSION],
             "bearing:scenario": scenario.to_dict(),
@@ -541,9 +589,6 @@ def write(simulated: SimulatedCapture, path: str | Path) -> Path:
         },
     )
 
-
-BEARING_EXTENSION = {"name": "bearing", "version": "1.0.0", "optional": True}
-"""``core:extensions`` entry declaring the ``bearing:`` fields written by :func:`write`."""
 
 DEMO_FREQUENCY_HZ = 4.85e9
 """Carrier of the bundled demo: the MoD-DNN testbed (4.85 GHz, half-wavelength spacing 3.09 cm)."""
@@ -578,16 +623,24 @@ def demo_ula4_impairments() -> ImpairmentConfig:
     return ImpairmentConfig(rho=demo.impairments.rho, realisation=demo.impairment_realisation().to_dict())
 
 
+CALIBRATION_SNR_DB = 20.0
+"""SNR of the calibration sweeps ``calibration_ula4`` and ``srs_calibration_ula4``, dB."""
+
+
 def calibration_ula4_scenario() -> Scenario:
     """A calibration sweep of the demo's array: its emitter and impaired array realisation.
 
     The emitter sweeps -60 .. 60 deg in 0.1 deg steps over 1201 segments of 128 snapshots at
-    10 dB (one segment every 10 ms); another master seed than the demo's, so that no waveform
+    20 dB (one segment every 10 ms); another master seed than the demo's, so that no waveform
     or noise is shared with it. 1201 x 128 x 4 complex64 samples, about 4.9 MB of data: the
-    training set of the bundled MoD-DNN model (docs/mod-dnn.md).
+    training set of the bundled MoD-DNN model (docs/mod-dnn.md). A calibration runs at a
+    higher SNR than the demo's 10 dB, as a turntable campaign would: the calibration's noise
+    sets the floor of what MoD-DNN learns (docs/mod-dnn.md, "Calibration SNR").
     """
+    demo = demo_ula4_scenario()
     return replace(
-        demo_ula4_scenario(),
+        demo,
+        emitters=tuple(replace(emitter, snr_db=CALIBRATION_SNR_DB) for emitter in demo.emitters),
         snapshots_per_segment=128,
         num_segments=1201,
         gap_samples=10_000 - 128,

@@ -43,6 +43,7 @@ from .nr_carrier import Carrier
 from .nr_srs import SrsConfig
 from .simulator import (
     BEARING_EXTENSION,
+    CALIBRATION_SNR_DB,
     ArraySpec,
     Cluster,
     ImpairmentConfig,
@@ -509,6 +510,7 @@ def srs_calibration_ula4_scenario() -> SrsScenario:
                 srs=SrsConfig(ue=0, c_srs=63, k_tc=2, t_srs=10),
                 azimuth_deg=-60.0,
                 azimuth_end_deg=60.0,
+                snr_db=CALIBRATION_SNR_DB,
                 label="ue",
             ),
         ),

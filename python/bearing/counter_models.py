@@ -1,0 +1,237 @@
+"""Learned source counters: the enhanced DNN, the 1D-CNN and the FCNN baseline, and their file.
+
+All three classify a covariance's eigenvalues (:mod:`source_counting`) into ``0 ..
+K_max`` sources: ``K_max + 1`` classes, trained with the cross-entropy loss (the H2AD
+paper, eq. (32)). The networks output logits; the paper's softmax (eq. (31)) is in
+:meth:`SourceCounter.probabilities` and, during training, inside the cross-entropy.
+
+* ``dnn``, the enhanced DNN (H2AD paper Sec. III-B, Fig. 4): the 5 features of
+  :func:`source_counting.eigenvalue_features`, three fully connected layers ``5 -> H -> H
+  -> K_max + 1``, ReLU and dropout after the first two. Sec. IV-C counts its cost as ``d h
+  + h^2 + h c``: three weight matrices, the third the output layer.
+* ``cnn1d``, the improved 1D-CNN (Sec. III-C, Fig. 6): the ``M`` log eigenvalues of
+  :func:`source_counting.log_eigenvalues` as a ``1 x M`` sequence; conv 64 filters (kernel
+  3, the paper's kernel size was lost from the text) + batch norm + ReLU + max-pool 2; conv
+  128 filters (kernel 3) + ReLU; global average pooling; one fully connected layer to
+  ``K_max + 1``.
+* ``fcnn``, the baseline of Li et al. (Drones 2023), whose multi-layer network classifies
+  features of the eigenvalue sequence. Our reading: the ``M`` eigenvalues scaled to unit
+  sum (:func:`source_counting.normalised_eigenvalues`), the enhanced DNN's three layers
+  (the H2AD paper aligns their depth, Sec. V) without dropout and without the statistics.
+
+A counter is trained for one array size ``M`` (its eigenvalue count) and ``K_max``;
+:meth:`SourceCounter.inputs` refuses covariances of another size.
+
+**Model file** (:func:`save`, :func:`load`; :mod:`model_file`): ``format``
+``gr-bearing/source-counter``, ``version``, ``config`` (JSON of :class:`CounterConfig`:
+method, M, K_max, architecture, and the simulation it was trained on), ``state`` (the
+weights) and ``history`` (the training epochs, JSON).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike, NDArray
+
+from . import source_counting
+from .model_file import config_from_json, read_model_file, write_model_file
+from .resources import data_path
+
+MODEL_FORMAT = "gr-bearing/source-counter"
+MODEL_VERSION = 1
+"""File format name and version; :func:`load` refuses other formats and newer versions."""
+
+CNN_CHANNELS = (64, 128)
+"""Filters of the 1D-CNN's two convolutions (H2AD paper, Sec. III-C)."""
+CNN_KERNEL = 3
+"""Kernel size of both convolutions."""
+
+SHIPPED_ELEMENTS = (4, 8)
+"""Array sizes M of the bundled counter models (``examples/data/counters/METHOD_ulaM.pt``,
+installed under ``share/gr-bearing/data/counters``): K_max = 3 for M = 4, 4 for M = 8."""
+
+
+@dataclass(frozen=True)
+class CounterConfig:
+    """Everything a counter needs besides its weights.
+
+    Attributes:
+        method: ``"dnn"``, ``"cnn1d"`` or ``"fcnn"``.
+        num_elements: ``M``, the eigenvalues per covariance (the array's element count).
+        max_sources: ``K_max``, the largest count, ``1 .. M - 1``; the counter answers ``0 ..
+            K_max``.
+        hidden: width of the DNN's and the FCNN's two hidden layers.
+        dropout: the enhanced DNN's dropout probability (the FCNN and the 1D-CNN have none).
+        trained_on: the simulation the weights were trained on (:mod:`counter_training`:
+            snapshots, SNR range, examples, seed, ...), for the record.
+    """
+
+    method: str
+    num_elements: int
+    max_sources: int
+    hidden: int = 64
+    dropout: float = 0.2
+    trained_on: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.method not in source_counting.LEARNED_METHODS:
+            raise ValueError(
+                f"method: a learned counter is one of {', '.join(source_counting.LEARNED_METHODS)}, "
+                f"got {self.method!r}"
+            )
+        for name, low in (("num_elements", 2), ("max_sources", 1), ("hidden", 1)):
+            value = getattr(self, name)
+            if not isinstance(value, int | np.integer) or value < low:
+                raise ValueError(f"{name}: must be an integer >= {low}, got {value!r}")
+        if self.max_sources >= self.num_elements:
+            raise ValueError(
+                f"max_sources: at most M - 1 = {self.num_elements - 1} sources are countable from "
+                f"{self.num_elements} eigenvalues, got {self.max_sources}"
+            )
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout: must be in [0, 1), got {self.dropout!r}")
+        # as the model file stores it (tuples become lists), so a loaded config equals this one
+        object.__setattr__(self, "trained_on", json.loads(json.dumps(self.trained_on)))
+
+    @property
+    def num_classes(self) -> int:
+        """``K_max + 1``: the counts ``0 .. K_max``."""
+        return self.max_sources + 1
+
+    @property
+    def input_size(self) -> int:
+        """Features per covariance: 5 for the DNN, ``M`` for the 1D-CNN and the FCNN."""
+        return source_counting.NUM_EIGENVALUE_FEATURES if self.method == "dnn" else self.num_elements
+
+
+def fully_connected(inputs: int, hidden: int, classes: int, dropout: float) -> torch.nn.Sequential:
+    """``inputs -> hidden -> hidden -> classes`` logits; ReLU (and dropout if > 0) after the hidden layers."""
+    layers: list[torch.nn.Module] = []
+    for width in (inputs, hidden):
+        layers += [torch.nn.Linear(width, hidden), torch.nn.ReLU()]
+        if dropout > 0:
+            layers.append(torch.nn.Dropout(dropout))
+    return torch.nn.Sequential(*layers, torch.nn.Linear(hidden, classes))
+
+
+def cnn1d(classes: int) -> torch.nn.Sequential:
+    """The 1D-CNN: ``(N, M)`` log eigenvalues to ``(N, classes)`` logits (module docstring)."""
+    first, second = CNN_CHANNELS
+    padding = CNN_KERNEL // 2
+    return torch.nn.Sequential(
+        torch.nn.Unflatten(1, (1, -1)),
+        torch.nn.Conv1d(1, first, CNN_KERNEL, padding=padding),
+        torch.nn.BatchNorm1d(first),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool1d(2, ceil_mode=True),
+        torch.nn.Conv1d(first, second, CNN_KERNEL, padding=padding),
+        torch.nn.ReLU(),
+        torch.nn.AdaptiveAvgPool1d(1),
+        torch.nn.Flatten(),
+        torch.nn.Linear(second, classes),
+    )
+
+
+def network(config: CounterConfig) -> torch.nn.Sequential:
+    """The network of ``config.method``, freshly initialised."""
+    if config.method == "cnn1d":
+        return cnn1d(config.num_classes)
+    dropout = config.dropout if config.method == "dnn" else 0.0
+    return fully_connected(config.input_size, config.hidden, config.num_classes, dropout)
+
+
+class SourceCounter(torch.nn.Module):
+    """A learned counter: its configuration, its network and the eigenvalue input of its method."""
+
+    def __init__(self, config: CounterConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.network = network(config)
+        self.history: list[dict] = []
+        self.eval()
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Logits ``(N, K_max + 1)`` of the inputs ``(N, input_size)`` (:meth:`inputs`)."""
+        return self.network(inputs)
+
+    def inputs(self, covariances: ArrayLike) -> torch.Tensor:
+        """The network input of a batch of covariances ``(N, M, M)``: ``(N, input_size)`` float32.
+
+        Raises:
+            ValueError: the covariances are not ``M x M`` with the trained ``M``, or invalid
+                (:func:`source_counting.eigenvalues`).
+        """
+        r = np.asarray(covariances)
+        if r.ndim != 3:
+            raise ValueError(f"covariances must have shape (N, M, M), got shape {r.shape}")
+        self.check_elements(r.shape[-1])
+        values = source_counting.eigenvalues(r)
+        features = source_counting.LEARNED_INPUTS[self.config.method](values)
+        return torch.as_tensor(features, dtype=torch.float32)
+
+    def check_elements(self, num_elements: int) -> None:
+        """``ValueError`` unless ``num_elements`` is the trained array size M."""
+        if num_elements != self.config.num_elements:
+            raise ValueError(
+                f"the {self.config.method} source counter was trained for {self.config.num_elements} "
+                f"eigenvalues ({self.config.num_elements}-element array); the covariance is "
+                f"{num_elements} x {num_elements}"
+            )
+
+    def probabilities(self, covariances: ArrayLike) -> NDArray[np.float64]:
+        """Softmax over ``0 .. K_max`` sources, ``(N, K_max + 1)``, of covariances ``(N, M, M)``."""
+        x = self.inputs(covariances)
+        self.eval()
+        with torch.no_grad():
+            return torch.softmax(self(x), dim=1).double().numpy()
+
+    def predict(self, covariances: ArrayLike) -> NDArray[np.int64]:
+        """The most probable count of each covariance ``(N, M, M)``: ``(N,)`` int64."""
+        return self.probabilities(covariances).argmax(axis=1)
+
+    def count(self, covariance: ArrayLike) -> int:
+        """The most probable count of one covariance ``(M, M)``."""
+        r = np.asarray(covariance)
+        if r.ndim != 2:
+            raise ValueError(f"covariance must have shape (M, M), got shape {r.shape}")
+        return int(self.predict(r[None])[0])
+
+
+def save(counter: SourceCounter, path: str | Path) -> Path:
+    """Write the model file (module docstring); returns its path."""
+    return write_model_file(
+        path, MODEL_FORMAT, MODEL_VERSION, counter.config, counter.state_dict(), history=counter.history
+    )
+
+
+def load(path: str | Path) -> SourceCounter:
+    """Read a model file; ``FileNotFoundError`` or ``ValueError`` naming the file and what is wrong."""
+    data = read_model_file(path, MODEL_FORMAT, MODEL_VERSION, "source counter model")
+    try:
+        counter = SourceCounter(config_from_json(CounterConfig, data["config"]))
+        counter.load_state_dict(data["state"], strict=True)
+        counter.history = json.loads(data.get("history", "[]"))
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:  # JSONDecodeError is a ValueError
+        raise ValueError(f"{path}: damaged source counter model file ({error})") from None
+    counter.eval()
+    return counter
+
+
+def shipped_model_path(method: str, num_elements: int = 8) -> Path:
+    """The bundled counter of ``method`` for an ``num_elements``-element array (:data:`SHIPPED_ELEMENTS`).
+
+    Raises:
+        ValueError: no bundled model of that method and size.
+        FileNotFoundError: the bundled file is not installed.
+    """
+    if method not in source_counting.LEARNED_METHODS or num_elements not in SHIPPED_ELEMENTS:
+        raise ValueError(
+            f"no bundled {method!r} counter for {num_elements} elements: bundled are "
+            f"{', '.join(source_counting.LEARNED_METHODS)} for M = {', '.join(map(str, SHIPPED_ELEMENTS))}"
+        )
+    return data_path(f"counters/{method}_ula{num_elements}.pt")

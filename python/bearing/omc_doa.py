@@ -1,0 +1,258 @@
+"""OMC-DOA: online micro-clustering of a stream of candidate azimuths into bearings.
+
+Deng et al. 2025 (Sec. IV-A) fuse the ambiguous candidates of the groups of an H2AD array
+(:mod:`~gnuradio.bearing.hybrid_candidates`) with (1) dynamic micro-cluster updating,
+(2) exponential decay and (3) inter-cluster merging; the ``K`` heaviest clusters are the
+bearings. The paper gives no equations; this module fills them in from the stream
+clustering literature it builds on.
+
+A micro-cluster is the cluster feature of CluStream (Aggarwal et al. 2003, after BIRCH):
+weight ``W``, linear sum and square sum of its members, kept here in the equivalent
+centred form weight ``W``, centroid ``mu = LS / W`` and scatter ``S = SS - LS^2 / W``
+(deg^2), so that the spread is ``sqrt(S / W)``. Clusters combine additively (West 1979):
+
+    W = W1 + W2,  mu = mu1 + W2 D / W,  S = S1 + S2 + W1 W2 D^2 / W,  D = wrap(mu2 - mu1),
+
+which serves both a candidate joining a cluster (a cluster of one member, ``S2 = 0``) and
+two clusters merging. Differences are wrapped to ``[-180, 180)``, so clusters may straddle
++-180 deg (circular arrays). As in DenStream (Cao et al. 2006), weights fade by
+``f = 2^(-1 / half_life)`` per estimate, and ``S`` fades with them, so old members lose
+their say in centroid and spread alike: a moving emitter is tracked, a silent one fades.
+
+One :meth:`OmcDoa.update` is one estimate (time step): fade every cluster; give each
+candidate to the nearest cluster whose centroid is within ``radius_deg``, or open a cluster
+for it; merge clusters whose centroids are closer than ``merge_deg`` (closest pair first);
+remove the clusters that received no candidate in this update and weigh less than
+``min_weight``. Sparing the clusters just fed lets a new cluster grow whatever
+``min_weight`` is (DenStream spares young outlier clusters for the same reason).
+
+Drop rule: a cluster of weight ``W0`` that receives nothing is removed in the ``n``-th
+silent update, ``n = max(1, floor(half_life log2(W0 / min_weight)) + 1)``
+(:func:`estimates_to_drop`); a source seen with candidate weight ``w`` in every estimate
+reaches ``W0 = w / (1 - f)`` (:func:`steady_state_weight`). :func:`min_weight_for_drop`
+inverts the rule. A constant-rate emitter (``v`` deg per estimate) is followed with a lag
+of ``v f / (1 - f)`` deg (the weighted mean age of the members), which must stay below
+``radius_deg``.
+
+References:
+    C. C. Aggarwal, J. Han, J. Wang, P. S. Yu, "A framework for clustering evolving data
+    streams", Proc. VLDB 2003, 81-92 (CluStream).
+    F. Cao, M. Ester, W. Qian, A. Zhou, "Density-based clustering over an evolving data
+    stream with noise", Proc. SIAM SDM 2006, 328-339 (DenStream).
+    T. Zhang, R. Ramakrishnan, M. Livny, "BIRCH: an efficient data clustering method for
+    very large databases", Proc. ACM SIGMOD 1996, 103-114 (cluster feature).
+    D. H. D. West, "Updating mean and variance estimates: an improved method", Comm. ACM
+    22(9), 532-535, 1979.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .array_model import wrap_deg
+
+DEFAULT_RADIUS_DEG = 2.0
+DEFAULT_MERGE_DEG = 1.0
+DEFAULT_HALF_LIFE_ESTIMATES = 3.0
+DEFAULT_MIN_WEIGHT = 0.5
+"""Defaults: a lone candidate (weight 1) is dropped after 4 silent estimates, a source
+seen once per estimate (steady weight 4.85) after 10."""
+
+
+@dataclass(frozen=True)
+class MicroCluster:
+    """A snapshot of one micro-cluster.
+
+    Attributes:
+        centroid_deg: weighted mean azimuth, degrees in ``[-180, 180)``.
+        weight: faded sum of the member weights.
+        spread_deg: weighted standard deviation of the members about the centroid, degrees.
+    """
+
+    centroid_deg: float
+    weight: float
+    spread_deg: float
+
+
+class OmcDoa:
+    """Online micro-clustering of candidate azimuths (see the module docstring).
+
+    Args:
+        radius_deg: a candidate joins the nearest cluster within this distance, degrees.
+        merge_deg: clusters whose centroids are closer than this merge, degrees (0: never).
+        half_life_estimates: estimates after which a weight has faded to one half.
+        min_weight: a cluster that gets no candidate in an update and weighs less than this
+            (after fading) is removed.
+    """
+
+    def __init__(
+        self,
+        radius_deg: float = DEFAULT_RADIUS_DEG,
+        merge_deg: float = DEFAULT_MERGE_DEG,
+        half_life_estimates: float = DEFAULT_HALF_LIFE_ESTIMATES,
+        min_weight: float = DEFAULT_MIN_WEIGHT,
+    ) -> None:
+        self._radius_deg = _positive(radius_deg, "radius_deg")
+        self._merge_deg = _non_negative(merge_deg, "merge_deg")
+        self._fade = fade_factor(half_life_estimates)
+        self._min_weight = _positive(min_weight, "min_weight")
+        self._clusters: list[_Cluster] = []
+
+    @property
+    def clusters(self) -> list[MicroCluster]:
+        """The current micro-clusters, heaviest first (a copy: changing it changes nothing)."""
+        ordered = sorted(self._clusters, key=lambda cluster: -cluster.weight)
+        return [MicroCluster(c.centroid_deg, c.weight, float(np.sqrt(c.scatter / c.weight))) for c in ordered]
+
+    def update(self, candidates_deg: ArrayLike, weights: ArrayLike | None = None) -> None:
+        """Take one estimate's candidates: fade, absorb, merge, prune.
+
+        Args:
+            candidates_deg: azimuths in degrees, any shape (e.g. the ``(K, M_g)`` rows of
+                :func:`~gnuradio.bearing.hybrid_candidates.group_candidates`); NaN entries
+                are skipped; empty means a silent estimate.
+            weights: positive weight of each candidate, broadcast to the candidates'
+                shape; default 1.
+        """
+        candidates, candidate_weights = _weighted_candidates(candidates_deg, weights)
+        for cluster in self._clusters:
+            cluster.fade(self._fade)
+        for azimuth_deg, weight in zip(candidates, candidate_weights, strict=True):
+            self._absorb(_Cluster(float(wrap_deg(azimuth_deg)), float(weight), 0.0, fed=True))
+        self._merge_close()
+        self._clusters = [c for c in self._clusters if c.fed or c.weight >= self._min_weight]
+
+    def bearings(self, num_sources: int) -> NDArray[np.float64]:
+        """Centroids of the ``num_sources`` heaviest clusters, heaviest first, degrees.
+
+        Fewer when there are fewer clusters; ``num_sources`` comes from a source counter.
+        """
+        count = _check_num_sources(num_sources)
+        return np.array([c.centroid_deg for c in self.clusters[:count]], dtype=np.float64)
+
+    def _absorb(self, candidate: _Cluster) -> None:
+        if self._clusters:
+            distances = np.abs(
+                wrap_deg(np.array([c.centroid_deg for c in self._clusters]) - candidate.centroid_deg)
+            )
+            nearest = int(np.argmin(distances))
+            if distances[nearest] <= self._radius_deg:
+                self._clusters[nearest].combine(candidate)
+                return
+        self._clusters.append(candidate)
+
+    def _merge_close(self) -> None:
+        while len(self._clusters) > 1:
+            centroids = np.array([c.centroid_deg for c in self._clusters])
+            distances = np.abs(wrap_deg(centroids[:, None] - centroids[None, :]))
+            np.fill_diagonal(distances, np.inf)
+            first, second = sorted(np.unravel_index(int(np.argmin(distances)), distances.shape))
+            if distances[first, second] >= self._merge_deg:
+                return
+            self._clusters[first].combine(self._clusters.pop(second))
+
+
+@dataclass
+class _Cluster:
+    """Cluster feature in centred form: weight, centroid (deg), scatter ``S`` (deg^2).
+
+    ``fed`` is whether the cluster received a candidate in the current update.
+    """
+
+    centroid_deg: float
+    weight: float
+    scatter: float
+    fed: bool = False
+
+    def fade(self, factor: float) -> None:
+        self.weight *= factor
+        self.scatter *= factor
+        self.fed = False
+
+    def combine(self, other: _Cluster) -> None:
+        """Adds ``other`` (a cluster, or a candidate with ``scatter = 0``) to this one (West 1979)."""
+        total = self.weight + other.weight
+        offset = float(wrap_deg(other.centroid_deg - self.centroid_deg))
+        self.centroid_deg = float(wrap_deg(self.centroid_deg + other.weight * offset / total))
+        self.scatter += other.scatter + self.weight * other.weight * offset**2 / total
+        self.weight = total
+        self.fed = self.fed or other.fed
+
+
+def fade_factor(half_life_estimates: float) -> float:
+    """Per-estimate weight factor ``f = 2^(-1 / half_life)`` (DenStream's fading function)."""
+    return float(2.0 ** (-1.0 / _positive(half_life_estimates, "half_life_estimates")))
+
+
+def steady_state_weight(half_life_estimates: float, weight_per_estimate: float = 1.0) -> float:
+    """Weight ``w / (1 - f)`` of a cluster that gains ``w`` in every estimate, after many.
+
+    For an H2AD source whose groups' candidates come in one update per estimate, ``w`` is
+    the sum of the weights of the groups that see it.
+    """
+    return _positive(weight_per_estimate, "weight_per_estimate") / (1.0 - fade_factor(half_life_estimates))
+
+
+def estimates_to_drop(half_life_estimates: float, min_weight: float, weight: float) -> int:
+    """Silent estimates after which a cluster of ``weight`` is removed (it is gone after the n-th).
+
+    ``n = max(1, floor(half_life log2(weight / min_weight)) + 1)``: the first ``n >= 1`` with
+    ``weight f^n < min_weight``.
+    """
+    half_life = _positive(half_life_estimates, "half_life_estimates")
+    ratio = _positive(weight, "weight") / _positive(min_weight, "min_weight")
+    return max(1, int(np.floor(half_life * np.log2(ratio))) + 1)
+
+
+def min_weight_for_drop(drop_after_estimates: int, half_life_estimates: float, weight: float) -> float:
+    """The ``min_weight`` that removes a cluster of ``weight`` in its n-th silent estimate.
+
+    Halfway (in log scale) between the weights after ``n - 1`` and ``n`` fades,
+    ``weight f^(n - 1/2)``, so that rounding does not move the estimate of the drop.
+    """
+    if int(drop_after_estimates) != drop_after_estimates or drop_after_estimates < 1:
+        raise ValueError(f"drop_after_estimates must be a positive integer, got {drop_after_estimates!r}")
+    fade = fade_factor(half_life_estimates)
+    return _positive(weight, "weight") * fade ** (drop_after_estimates - 0.5)
+
+
+def _weighted_candidates(
+    candidates_deg: ArrayLike, weights: ArrayLike | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The finite candidates and their weights, flattened; NaN candidates dropped."""
+    candidates = np.asarray(candidates_deg, dtype=np.float64)
+    if np.any(np.isinf(candidates)):
+        raise ValueError("candidates_deg contains infinite values (NaN marks a missing candidate)")
+    try:
+        candidate_weights = np.broadcast_to(np.asarray(1.0 if weights is None else weights), candidates.shape)
+    except ValueError as error:
+        raise ValueError(
+            f"weights of shape {np.shape(weights)} do not broadcast to candidates_deg of shape "
+            f"{candidates.shape}"
+        ) from error
+    candidate_weights = candidate_weights.astype(np.float64)
+    if not np.all(np.isfinite(candidate_weights) & (candidate_weights > 0)):
+        raise ValueError("weights must be positive finite numbers")
+    present = ~np.isnan(candidates)
+    return candidates[present], candidate_weights[present]
+
+
+def _check_num_sources(num_sources: int) -> int:
+    if int(num_sources) != num_sources or num_sources < 0:
+        raise ValueError(f"num_sources must be an integer >= 0, got {num_sources!r}")
+    return int(num_sources)
+
+
+def _positive(value: float, name: str) -> float:
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+def _non_negative(value: float, name: str) -> float:
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)

@@ -1,0 +1,61 @@
+"""Synthetic data for the H2AD tests: one group's RF-chain covariance, and exact alias sets."""
+
+from __future__ import annotations
+
+import numpy as np
+from gnuradio.bearing.array_model import steering_matrix, ula
+from gnuradio.bearing.covariance import sample_covariance
+from numpy.typing import ArrayLike, NDArray
+from scipy.linalg import block_diag
+from signals import snapshots
+
+WAVELENGTH_M = 1.0
+HALF_WAVELENGTH_M = WAVELENGTH_M / 2.0
+
+
+def combiner(
+    subarray_size: int, num_subarrays: int, spacing_m: float, steer_deg: float, whole_group: bool = False
+) -> NDArray[np.complex128]:
+    """Block-diagonal phase-shifter matrix ``W``, shape ``(K M, K)``, ``y = W^H x``.
+
+    Block ``k`` is ``a(steer) / sqrt(M)`` over subarray ``k``'s elements, taken about the
+    subarray's own centre (every subarray steered alike, as ``HybridArray.combiner``), or with
+    ``whole_group`` about the array's origin (one beam across the whole group).
+    """
+    positions = ula(subarray_size * num_subarrays, spacing_m).positions_m
+    blocks = []
+    for first in range(0, subarray_size * num_subarrays, subarray_size):
+        subarray = positions[first : first + subarray_size]
+        reference = 0.0 if whole_group else subarray.mean(axis=0)
+        blocks.append(steering_matrix(subarray - reference, steer_deg, WAVELENGTH_M))
+    return block_diag(*blocks) / np.sqrt(subarray_size)
+
+
+def group_covariance(
+    subarray_size: int,
+    num_subarrays: int,
+    truth_deg: ArrayLike,
+    snr_db: float,
+    rng: np.random.Generator,
+    num_snapshots: int = 400,
+    spacing_m: float = HALF_WAVELENGTH_M,
+    steer_deg: float = 0.0,
+    whole_group: bool = False,
+) -> NDArray[np.complex128]:
+    """Sample covariance ``(K, K)`` of one group's RF chains for unit-power sources at ``snr_db``."""
+    geometry = ula(subarray_size * num_subarrays, spacing_m)
+    x = snapshots(geometry, WAVELENGTH_M, truth_deg, snr_db, num_snapshots, rng)[0]
+    w = combiner(subarray_size, num_subarrays, spacing_m, steer_deg, whole_group)
+    return sample_covariance(w.conj().T @ x)
+
+
+def alias_candidates(
+    truth_deg: ArrayLike, subarray_size: int, sine_noise: float = 0.0
+) -> NDArray[np.float64]:
+    """What a half-wavelength group of ``M`` gives: each source's ``M`` aliases ``2 / M`` apart in sine.
+
+    Shape ``(K, M)``; ``sine_noise`` shifts each row (one ESPRIT phase error per source).
+    """
+    sine = np.sin(np.deg2rad(np.atleast_1d(truth_deg))) + sine_noise
+    aliases = sine[:, None] + 2.0 * np.arange(subarray_size) / subarray_size
+    return np.sort(np.rad2deg(np.arcsin(np.mod(aliases + 1.0, 2.0) - 1.0)), axis=1)

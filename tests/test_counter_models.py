@@ -1,0 +1,142 @@
+"""The learned source counters: shapes, training, the model file, array size refusal, the bundled models."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from gnuradio.bearing import counter_models
+from gnuradio.bearing.counter_models import CounterConfig, SourceCounter
+from gnuradio.bearing.counter_training import (
+    COUNTER_TRAINING,
+    simulate_covariances,
+    simulate_training_set,
+    train_counter,
+)
+from gnuradio.bearing.source_counting import LEARNED_METHODS, count_sources
+
+T = 200
+DATA = Path(__file__).resolve().parents[1] / "examples" / "data"
+"""The bundled data in the source tree (the tests also run from the build tree, which has none)."""
+QUICK = dataclasses.replace(COUNTER_TRAINING, epochs=4, batch_size=64)
+"""A few epochs: enough for the loss to fall, a second or so per model."""
+
+
+@pytest.fixture(scope="module")
+def small_data():
+    """600 covariances of a 4-element array, 0 .. 2 sources, 0 .. 20 dB."""
+    return simulate_training_set(4, 2, 600, seed=0, snr_range_db=(0.0, 20.0))
+
+
+@pytest.fixture(scope="module")
+def trained(small_data) -> dict[str, SourceCounter]:
+    return {
+        method: train_counter(CounterConfig(method, 4, 2), small_data, QUICK) for method in LEARNED_METHODS
+    }
+
+
+@pytest.mark.parametrize("method", LEARNED_METHODS)
+def test_shapes(method):
+    counter = SourceCounter(CounterConfig(method, 8, 4))
+    covariances = simulate_covariances(8, [0, 1, 2], 10.0, T, np.random.default_rng(0))
+    inputs = counter.inputs(covariances)
+    assert inputs.shape == (3, counter.config.input_size) and inputs.dtype == torch.float32
+    assert counter(inputs).shape == (3, 5)
+    probabilities = counter.probabilities(covariances)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-6)
+    assert counter.predict(covariances).shape == (3,)
+    assert counter.count(covariances[0]) in range(5)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"method": "mdl"}, "learned counter"),
+        ({"max_sources": 8}, "at most M - 1 = 7"),
+        ({"num_elements": 1}, "num_elements"),
+        ({"dropout": 1.0}, "dropout"),
+    ],
+)
+def test_config_refuses(changes, message):
+    with pytest.raises(ValueError, match=message):
+        CounterConfig(**{"method": "dnn", "num_elements": 8, "max_sources": 4, **changes})
+
+
+@pytest.mark.parametrize("method", LEARNED_METHODS)
+def test_short_training_lowers_the_loss(trained, method):
+    """Below chance (log 3 for three classes) and below the first epoch's validation loss."""
+    history = trained[method].history
+    best = min(row["val_loss"] for row in history)
+    assert best < history[0]["val_loss"] and best < 0.8 * math.log(3)
+    assert trained[method].config.trained_on["examples"] == 600
+
+
+@pytest.mark.parametrize("method", LEARNED_METHODS)
+def test_save_load_round_trip(trained, method, tmp_path):
+    counter = trained[method]
+    loaded = counter_models.load(counter_models.save(counter, tmp_path / f"{method}.pt"))
+    assert loaded.config == counter.config and loaded.history == counter.history
+    covariances = simulate_covariances(4, [0, 1, 2, 2], 5.0, T, np.random.default_rng(1))
+    np.testing.assert_array_equal(loaded.probabilities(covariances), counter.probabilities(covariances))
+    assert count_sources(covariances[1], T, method, tmp_path / f"{method}.pt") == counter.count(
+        covariances[1]
+    )
+
+
+def test_refuses_another_array_size(trained):
+    with pytest.raises(ValueError, match=r"trained for 4 eigenvalues .* the covariance is 6 x 6"):
+        trained["dnn"].count(np.eye(6))
+    with pytest.raises(ValueError, match="trained for 4"):
+        count_sources(np.eye(8), T, "cnn1d", trained["cnn1d"])
+
+
+def test_training_refuses_data_of_another_array(small_data):
+    with pytest.raises(ValueError, match="the counter is for 5 x 5"):
+        train_counter(CounterConfig("dnn", 5, 2), small_data, QUICK)
+    with pytest.raises(ValueError, match=r"outside 0 \.\. max_sources = 1"):
+        train_counter(CounterConfig("dnn", 4, 1), small_data, QUICK)
+
+
+def test_file_errors(trained, tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such source counter model file"):
+        counter_models.load(tmp_path / "missing.pt")
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(b"not a model")
+    with pytest.raises(ValueError, match="not a readable source counter model file"):
+        counter_models.load(corrupt)
+    with pytest.raises(ValueError, match="not a source counter model file"):
+        counter_models.load(DATA / "mod_dnn_ula4.pt")
+    path = counter_models.save(trained["fcnn"], tmp_path / "fcnn.pt")
+    data = torch.load(path, weights_only=True)
+    for changes, message in (
+        (
+            {"version": counter_models.MODEL_VERSION + 1},
+            "file version 2; this gr-bearing reads versions 1 .. 1",
+        ),
+        ({"state": {}}, "damaged source counter model file"),
+        ({"config": '{"method": "fcnn", "num_elements": 4, "max_sources": 9}'}, "damaged .* at most M - 1"),
+    ):
+        torch.save({**data, **changes}, tmp_path / "changed.pt")
+        with pytest.raises(ValueError, match=message):
+            counter_models.load(tmp_path / "changed.pt")
+
+
+@pytest.mark.parametrize("num_elements", counter_models.SHIPPED_ELEMENTS)
+@pytest.mark.parametrize("method", LEARNED_METHODS)
+def test_shipped_models_count_at_10_db(method, num_elements, monkeypatch):
+    """Two fresh covariances per count 0 .. K_max at 10 dB, 200 snapshots."""
+    monkeypatch.setattr(counter_models, "data_path", lambda name: DATA / name)  # the source tree's
+    counter = counter_models.load(counter_models.shipped_model_path(method, num_elements))
+    assert counter.config.method == method and counter.config.num_elements == num_elements
+    counts = np.repeat(np.arange(counter.config.max_sources + 1), 2)
+    covariances = simulate_covariances(num_elements, counts, 10.0, T, np.random.default_rng(7))
+    np.testing.assert_array_equal(counter.predict(covariances), counts)
+
+
+def test_no_shipped_model_for_other_sizes():
+    with pytest.raises(ValueError, match="no bundled 'dnn' counter for 5 elements"):
+        counter_models.shipped_model_path("dnn", 5)
