@@ -122,7 +122,7 @@ def test_quick_study_writes_every_figure_and_table(quick_run):
 
 def test_quick_study_tables_hold_finite_numbers_for_every_method(quick_run):
     sections = table_rows((quick_run / "tables.md").read_text())
-    assert len(sections) == 8
+    assert len(sections) == 9
     for title, rows in sections.items():
         assert rows, title
         for row in rows:
@@ -138,3 +138,6 @@ def test_quick_study_tables_hold_finite_numbers_for_every_method(quick_run):
     snr = next(rows for title, rows in sections.items() if title.startswith("RMSE (deg) against SNR"))
     assert [row[0] for row in snr] == ["+10", "+20"]
     assert all(len(row) == len(study.METHOD_NAMES) + 4 for row in snr)  # SNR, CRB, methods, ratio, routing
+    calibration = next(rows for title, rows in sections.items() if title.startswith("Calibration SNR"))
+    assert [row[0] for row in calibration] == ["+10", "+20"]
+    assert all(len(row) == 8 for row in calibration)  # SNR, CRB, 2 methods x 2 calibrations, 2 ratios

@@ -9,7 +9,7 @@ from gnuradio.bearing.array_model import ula, wavelength_m
 from gnuradio.bearing.autoencoder import MultiTaskAutoencoder, subregion_index
 from gnuradio.bearing.impairments import Impairments, array_response, draw_impairments
 from gnuradio.bearing.mod_dnn import ModDnn, ModDnnConfig, load, save
-from gnuradio.bearing.mod_dnn_training import TrainingOptions, train_mod_dnn
+from gnuradio.bearing.mod_dnn_training import TrainingOptions, train_mod_dnn, with_routing_noise
 from gnuradio.bearing.modl_ssr import ModlSsr
 
 CARRIER_HZ = 4.85e9
@@ -194,6 +194,22 @@ def test_bad_training_input_names_the_problem():
     values[0, 0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         train_mod_dnn(values, angles, [0, 1], config())
+
+
+def test_routing_noise_copies_reach_their_snr_and_keep_the_labels():
+    rng = np.random.default_rng(0)
+    values = np.exp(2j * np.pi * rng.random((400, 16, 4))).astype(np.complex64)  # unit power, no noise
+    azimuth, held_out = rng.uniform(-60, 60, 400), rng.random(400) < 0.2
+    out, out_azimuth, out_held = with_routing_noise(values, azimuth, held_out, (10.0, 0.0), rng)
+    assert out.shape == (1200, 16, 4) and out.dtype == np.complex64
+    np.testing.assert_array_equal(out[:400], values)
+    np.testing.assert_array_equal(out_azimuth, np.tile(azimuth, 3))
+    np.testing.assert_array_equal(out_held, np.tile(held_out, 3))
+    for copy, snr_db in enumerate((10.0, 0.0), start=1):
+        noise_power = np.mean(np.abs(out[400 * copy : 400 * (copy + 1)] - values) ** 2)
+        assert 10 * np.log10(1.0 / noise_power) == pytest.approx(snr_db, abs=0.1)
+    with pytest.raises(ValueError, match="routing_snrs_db"):
+        TrainingOptions(routing_snrs_db=(np.nan,))
 
 
 def test_gated_decoders_copy_the_input_so_the_branch_spectrum_is_the_input_spectrum():

@@ -150,11 +150,12 @@ def normalise(cfrs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """
     if not torch.is_complex(cfrs) or cfrs.ndim != 3:
         raise ValueError(f"cfrs must be a complex tensor (N, K, M), got {cfrs.dtype} {tuple(cfrs.shape)}")
-    norm = torch.linalg.vector_norm(cfrs, dim=-1, keepdim=True)
+    # The norm of the real and imaginary parts: torch's complex vector_norm along the last
+    # dimension took 0.2 ms for 1024 CFRs of 4 elements, ten times this.
+    norm = torch.linalg.vector_norm(torch.view_as_real(cfrs), dim=(-2, -1))[..., None]
     reference = cfrs[..., :1]
-    phase = torch.where(
-        reference.abs() > 0, reference / reference.abs().clamp(min=1e-30), torch.ones_like(reference)
-    )
+    magnitude = reference.abs()
+    phase = torch.where(magnitude > 0, reference / magnitude.clamp(min=1e-30), torch.ones_like(reference))
     gain = torch.where(norm > 0, norm * phase, torch.ones_like(reference))
     x = cfrs / gain
     return torch.cat([x.real, x.imag], dim=-1), gain

@@ -152,8 +152,11 @@ class covariance_accumulator(gr.basic_block):
         self.add_item_tag(
             0, self.nitems_written(0) + produced, pmt.intern(messages.WINDOW), messages.to_pmt(info)
         )
+        port = pmt.intern(messages.COVARIANCE_PORT)
+        if pmt.is_null(self.message_subscribers(port)):
+            return  # nobody listens (MoD-DNN's accumulators): the message costs more than the covariance
         message = dict(info, matrix=matrix.astype(np.complex64).ravel(), size=self._output_size)
-        self.message_port_pub(pmt.intern(messages.COVARIANCE_PORT), messages.to_pmt(message))
+        self.message_port_pub(port, messages.to_pmt(message))
 
     def _occasion_window(self, first: int, stop: int, truths: list[float]) -> dict | None:
         """The window info of items ``[first, stop)`` in recording samples, if they are SRS occasions."""

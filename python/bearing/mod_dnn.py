@@ -282,7 +282,7 @@ class ModDnn(torch.nn.Module):
             for branch in np.flatnonzero(energies >= MIN_ENERGY_SHARE * total):
                 result = self.ssr[branch](torch.as_tensor(np.asarray(spectra[branch])[None]))
                 calibrated, eta = (t[0].numpy().astype(np.float64) for t in result)
-                np.add.at(spectrum, self._grid_index[branch], eta * energies[branch] / total)
+                spectrum[self._grid_index[branch]] += eta * energies[branch] / total
                 if branch == chosen:
                     chosen_result = calibrated, eta
         calibrated, eta = chosen_result

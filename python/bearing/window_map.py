@@ -55,7 +55,10 @@ class WindowMapBlock(BearingsBlock):
         return {}
 
     def forecast(self, noutput_items: int, ninputs: int) -> list[int]:
-        return [noutput_items] * ninputs
+        # Any input will do (general_work maps what there is room for). Asking for
+        # noutput_items made the scheduler halve its request, one forecast call a step,
+        # down to the one item a covariance accumulator delivers at a time.
+        return [1] * ninputs
 
     def general_work(self, input_items, output_items) -> int:
         items, out = input_items[0], output_items[0]
