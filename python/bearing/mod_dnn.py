@@ -28,7 +28,6 @@ weights) and ``history`` (training losses, JSON).
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import threading
@@ -42,6 +41,7 @@ from numpy.typing import ArrayLike, NDArray
 from .array_model import ArrayGeometry
 from .autoencoder import DEFAULT_EDGES_DEG, MultiTaskAutoencoder, check_decoder, check_edges
 from .coarray import DEFAULT_FIELD_OF_VIEW_DEG, CoarrayModel, coarray_model
+from .model_file import config_from_json, read_model_file, write_model_file
 from .modl_ssr import ModlSsr
 from .scg import ScgOptions
 
@@ -130,21 +130,6 @@ class ModDnnConfig:
     @property
     def scg_options(self) -> ScgOptions:
         return ScgOptions(**self.scg)
-
-    def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str) -> ModDnnConfig:
-        data = json.loads(text)
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ValueError(f"unknown model configuration fields: {', '.join(unknown)}")
-        for name in ("grid_deg", "edges_deg", "subcarrier_offsets_hz"):
-            if name in data:
-                data[name] = tuple(data[name])
-        return cls(**data)
 
 
 @dataclass(frozen=True)
@@ -354,40 +339,16 @@ def branch_covariances(branches: NDArray[np.complex128]) -> NDArray[np.complex12
 
 def save(model: ModDnn, path: str | Path, history: list[dict] | None = None) -> Path:
     """Write the model file (see the module docstring); returns its path."""
-    path = Path(path)
-    torch.save(
-        {
-            "format": MODEL_FORMAT,
-            "version": MODEL_VERSION,
-            "config": model.config.to_json(),
-            "state": model.state_dict(),
-            "history": json.dumps(history or []),
-        },
-        path,
+    return write_model_file(
+        path, MODEL_FORMAT, MODEL_VERSION, model.config, model.state_dict(), history=history or []
     )
-    return path
 
 
 def load(path: str | Path) -> ModDnn:
     """Read a model file with ``torch.load(weights_only=True)``; ``ValueError`` naming what is wrong."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such MoD-DNN model file")
+    data = read_model_file(path, MODEL_FORMAT, MODEL_VERSION, "MoD-DNN model")
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises several types for a damaged or foreign file
-        raise ValueError(
-            f"{path}: not a readable MoD-DNN model file ({type(error).__name__}: {error})"
-        ) from None
-    if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
-        raise ValueError(f"{path}: not a MoD-DNN model file (no format {MODEL_FORMAT!r})")
-    version = data.get("version")
-    if not isinstance(version, int) or not 1 <= version <= MODEL_VERSION:
-        raise ValueError(
-            f"{path}: model file version {version!r}; this gr-bearing reads versions 1 .. {MODEL_VERSION}"
-        )
-    try:
-        model = ModDnn(ModDnnConfig.from_json(data["config"]))
+        model = ModDnn(config_from_json(ModDnnConfig, data["config"]))
         model.load_state_dict(data["state"], strict=True)
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
         raise ValueError(f"{path}: damaged MoD-DNN model file ({error})") from None
