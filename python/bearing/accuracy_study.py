@@ -393,8 +393,8 @@ def train_methods(
             for name, fields in ABLATIONS.items()
         ]
     methods += classical_methods()
-    methods.append(calibrated_music_method(items, azimuths_deg))
     covariances = item_covariances(items)
+    methods.append(calibrated_music_method(covariances, azimuths_deg))
     deep = DeepMusic(GEOMETRY, CARRIER_HZ, FIELD_OF_VIEW_GRID_DEG, seed=config.seed)
     _, seconds = timed(lambda: train_deep_music(deep, covariances, azimuths_deg, config.training_options()))
     methods.append(covariance_method(DEEP_MUSIC, lambda r: deep.estimate(r[None]), seconds))
@@ -404,9 +404,8 @@ def train_methods(
     return {method.name: method for method in methods}
 
 
-def calibrated_music_method(items: NDArray[np.complex128], azimuths_deg: NDArray[np.float64]) -> Method:
-    """Manifold-calibrated MUSIC with the table of the sweep's item covariances."""
-    covariances = item_covariances(items)
+def calibrated_music_method(covariances: NDArray[np.complex128], azimuths_deg: NDArray[np.float64]) -> Method:
+    """Manifold-calibrated MUSIC with the table of a sweep's item covariances ``(N, M, M)``."""
     table, seconds = timed(lambda: CalibrationTable.fit(covariances, azimuths_deg, FIELD_OF_VIEW_GRID_DEG))
     return covariance_method(CALIBRATED_MUSIC, lambda r: calibrated_music(r, table, 1), seconds)
 
@@ -473,7 +472,7 @@ def run_study(config: StudyConfig, log: Callable[[str], None] = progress) -> Stu
     )
     low_methods = {
         MOD_DNN: train_mod_dnn_method(MOD_DNN, *low_sweep, config),
-        CALIBRATED_MUSIC: calibrated_music_method(*low_sweep),
+        CALIBRATED_MUSIC: calibrated_music_method(item_covariances(low_sweep[0]), low_sweep[1]),
     }
     by_snr, crb_deg, wrong_subregion, paper_calibration = {}, {}, {}, {}
     for index, snr_db in enumerate(config.snrs_db):
