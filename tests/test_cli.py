@@ -176,8 +176,9 @@ def test_bad_arguments_are_reported_without_traceback(make_capture, tmp_path):
         (["estimate", path, "--sources", "4"], "num_sources"),
         (["estimate", path, "--average", "0"], "average"),
         (["evaluate", path, "--method", "music,magic"], "magic"),
-        (["estimate", path, "--method", "scg", "--sources", "0"], "num_sources"),
-        (["estimate", path, "--method", "coarray-dbf", "--sources", "0"], "num_sources"),
+        (["estimate", path, "--method", "scg", "--sources", "0"], "--sources"),
+        (["estimate", path, "--method", "coarray-dbf", "--sources", "-1"], "--sources"),
+        (["estimate", path, "--sources", "two"], "--sources"),
     ):
         result = bearing(*args, check=False)
         assert result.returncode == 2, args

@@ -155,7 +155,7 @@ def test_full_circle_grid_wraps_and_finds_an_emitter_behind():
 
 def test_setters_and_grids_are_validated():
     with pytest.raises(ValueError, match="num_sources"):
-        bearing.peak_search(num_sources=2).set_num_sources(0)
+        bearing.peak_search(num_sources=2).set_num_sources(-1)
     with pytest.raises(ValueError, match="at most 100000"):
         bearing.azimuth_grid(-90, 90, 1e-5)
     with pytest.raises(ValueError, match="uniform linear array"):

@@ -88,3 +88,16 @@ def test_a_window_without_power_is_logged_counted_once_and_the_flowgraph_finishe
     assert [r["sample_start"] for r in records] == [0, 8] and len(spectra) == 2
     assert [dbf.failed_estimates for dbf in block.dbfs] == [1, 1, 1, 1]
     assert block.failed_estimates == 1 and block.dropped_windows == 0
+
+
+def test_auto_sources_count_each_branch_and_use_the_chosen_ones(narrowband_model):
+    """One source per window: the chosen branch's counter says 1, so auto gives the model's
+    single bearing; the other branches' counts do not matter."""
+    model = load(narrowband_model)
+    windows = windows_of(TRUTHS_DEG, model.config.subcarrier_offsets_hz, 64)
+    block, _, records, _, _ = run_estimator(narrowband_model, windows, average=64, num_sources=0)
+    assert len(block.counters) == len(block.covariances) == 4
+    assert [r["num_sources"] for r in records] == [1] * len(TRUTHS_DEG)
+    for window, record in zip(windows, records, strict=True):
+        expected = model.estimate(window, num_sources=1)
+        np.testing.assert_allclose(record["azimuth_deg"], expected.bearings_deg, atol=1e-3)

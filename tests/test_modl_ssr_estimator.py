@@ -110,7 +110,7 @@ def test_items_without_partner_or_power_are_dropped_counted_and_the_flowgraph_fi
     assert out.shape == (2, model.grid_deg.size)
 
 
-@pytest.mark.parametrize(("option", "value"), [("num_sources", 0), ("min_separation_deg", -1.0)])
+@pytest.mark.parametrize(("option", "value"), [("num_sources", -1), ("min_separation_deg", -1.0)])
 def test_bad_parameters_are_named(narrowband_model, option, value):
     with pytest.raises(ValueError, match=option):
         bearing.modl_ssr_estimator(str(narrowband_model), **{option: value})

@@ -130,7 +130,7 @@ def test_nan_spectra_are_dropped_counted_and_the_tags_follow_their_items():
         ("eps", -0.5),
         ("max_iter", 0),
         ("max_iter", 2.5),
-        ("num_sources", 0),
+        ("num_sources", -1),
         ("min_separation_deg", -1.0),
         ("grid_step_deg", 0.0),
     ],

@@ -7,6 +7,7 @@ blocks exported here are thin wrappers that move items, tags and messages.
 
 from .array_model import ArrayGeometry, steering_matrix, uca, ula, ura, wavelength_m
 from .autoencoder_filter import autoencoder_filter
+from .candidate_generator import candidate_generator
 from .capture import Capture, CaptureError, read_capture, write_capture
 from .capture_source import capture_source
 from .coarray_dbf import coarray_dbf
@@ -16,9 +17,11 @@ from .estimators import azimuth_grid
 from .json_sink import json_sink
 from .mod_dnn_estimator import ModDnnPorts, mod_dnn_estimator, mod_dnn_ports
 from .modl_ssr_estimator import modl_ssr_estimator
+from .omc_doa_tracker import omc_doa_tracker
 from .peak_search import peak_search
 from .resources import default_model_path, demo_capture_path
 from .scg_spectrum import scg_spectrum
+from .source_counter import source_counter
 from .srs_extractor import srs_extractor, srs_window_samples
 
 __all__ = [
@@ -28,6 +31,7 @@ __all__ = [
     "ModDnnPorts",
     "autoencoder_filter",
     "azimuth_grid",
+    "candidate_generator",
     "capture_source",
     "coarray_dbf",
     "covariance_accumulator",
@@ -38,9 +42,11 @@ __all__ = [
     "mod_dnn_estimator",
     "mod_dnn_ports",
     "modl_ssr_estimator",
+    "omc_doa_tracker",
     "peak_search",
     "read_capture",
     "scg_spectrum",
+    "source_counter",
     "srs_extractor",
     "srs_window_samples",
     "steering_matrix",

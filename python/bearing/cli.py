@@ -16,8 +16,9 @@ from pathlib import Path
 
 from gnuradio import gr
 
-from . import evaluation, srs_simulator
+from . import evaluation, source_counting, srs_simulator
 from .capture import CaptureError, read_capture
+from .peaks import AUTO_SOURCES
 from .replay import METHODS, ReplayFlowgraph, ReplaySettings
 from .simulator import PRESETS, Scenario, simulate, write
 from .source_counting import LEARNED_METHODS
@@ -73,7 +74,34 @@ def _parser() -> argparse.ArgumentParser:
     info.set_defaults(run=_info)
 
     estimation = _Parser(add_help=False)
-    estimation.add_argument("--sources", type=int, default=1, help="number of emitters (default 1)")
+    estimation.add_argument(
+        "--sources",
+        type=_sources,
+        default=1,
+        metavar="N|auto",
+        help="number of emitters, or auto: counted in every window by --counter (default 1)",
+    )
+    estimation.add_argument(
+        "--counter",
+        choices=source_counting.METHODS,
+        default="mdl",
+        help="source counting method of --sources auto (default mdl; docs/source-counting.md)",
+    )
+    estimation.add_argument(
+        "--counter-model",
+        default="",
+        metavar="MODEL",
+        help="model file of a learned --counter (dnn, cnn1d, fcnn; default: the bundled model "
+        "for the array's size)",
+    )
+    estimation.add_argument(
+        "--track",
+        type=int,
+        default=0,
+        metavar="N",
+        help="smooth the bearings into tracks with OMC-DOA; an emitter silent for N estimates is dropped "
+        "(default 0: off)",
+    )
     estimation.add_argument(
         "--average",
         type=int,
@@ -236,7 +264,23 @@ def _settings(args: argparse.Namespace, method: str) -> ReplaySettings:
         grid_step_deg=step,
         min_separation_deg=args.min_separation,
         model_path=args.model,
+        counter=args.counter,
+        counter_model=args.counter_model,
+        track_drop_after=args.track,
     )
+
+
+def _sources(text: str) -> int:
+    """``--sources``: a positive count, or ``auto`` (:data:`~gnuradio.bearing.peaks.AUTO_SOURCES`)."""
+    if text == "auto":
+        return AUTO_SOURCES
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of emitters or auto, got {text!r}")
+    return count
 
 
 def _replay(capture: str, settings: ReplaySettings, json_path: str = "", keep_spectra: bool = False):

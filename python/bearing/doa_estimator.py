@@ -8,7 +8,8 @@ import pmt
 from . import messages
 from .array_model import ArrayGeometry, wavelength_m
 from .estimators import Estimator, azimuth_grid, power_to_db
-from .window_map import WindowMapBlock
+from .peaks import AUTO_SOURCES
+from .window_map import WindowMapBlock, window_num_sources
 
 
 class doa_estimator(WindowMapBlock):
@@ -24,6 +25,10 @@ class doa_estimator(WindowMapBlock):
     The array is described by ``positions_m`` (M x 3, metres, SigMF spatial frame) and the
     carrier ``frequency_hz``. With spatial smoothing upstream, set ``covariance_size`` to the
     subarray length L: the estimator then uses the first L elements.
+
+    ``num_sources`` 0 (:data:`~gnuradio.bearing.peaks.AUTO_SOURCES`, "auto") estimates, for
+    each covariance, the count a source counter upstream wrote into its ``window`` tag (at
+    most L - 1; a count of 0 gives the spectrum of one source and no bearings).
 
     A covariance the method cannot use (NaN, singular, too few elements) is dropped with a log
     line and counted in :attr:`failed_estimates`; the flowgraph goes on.
@@ -69,10 +74,11 @@ class doa_estimator(WindowMapBlock):
         self._estimator.set_method(method)
 
     def set_num_sources(self, num_sources: int) -> None:
-        if not 1 <= int(num_sources) <= self._size - 1:
+        """Bearings per estimate, 1 .. L - 1, or 0 (auto: each window's counted sources)."""
+        if int(num_sources) != num_sources or not AUTO_SOURCES <= num_sources <= self._size - 1:
             raise ValueError(
                 f"num_sources must be between 1 and {self._size - 1} for a covariance of "
-                f"{self._size} elements, got {num_sources}"
+                f"{self._size} elements, or 0 (auto), got {num_sources}"
             )
         self._num_sources = int(num_sources)
 
@@ -84,9 +90,10 @@ class doa_estimator(WindowMapBlock):
             self.logger.error(f"method message ignored: {error}")
 
     def map_item(self, item: np.ndarray, window: dict | None) -> np.ndarray:
-        estimate = self._estimator.estimate(item.reshape(self._size, self._size), self._num_sources)
+        count = min(window_num_sources(self._num_sources, window), self._size - 1)
+        estimate = self._estimator.estimate(item.reshape(self._size, self._size), max(count, 1))
         # Refined peaks may rise above the grid's maximum: the strongest value is the 0 dB reference.
         reference = max(np.max(estimate.spectrum), np.max(estimate.peak_values, initial=0.0))
-        peak_db = power_to_db(estimate.peak_values, reference)
-        self.publish_bearings(estimate.azimuth_deg, peak_db, self.method, window)
+        peak_db = power_to_db(estimate.peak_values[:count], reference)
+        self.publish_bearings(estimate.azimuth_deg[:count], peak_db, self.method, window)
         return power_to_db(estimate.spectrum, np.max(estimate.spectrum))

@@ -19,6 +19,9 @@ Stream tags (values are PMT dicts):
   output, the covariance's mean element power ``trace(R) / M`` in the input's power units
   (the DBF spectrum itself is normalised by it; MoD-DNN's branch energies, Liu et al. 2025,
   Fig. 2), and creates the tag with only ``power`` when a covariance comes without one.
+  The source counter adds ``num_sources: int``, its count of emitters in the window; the
+  estimator blocks set to "auto" sources (``num_sources`` 0) estimate that many, and the
+  blocks between them pass it on with the rest of the tag.
 
 Messages:
 
@@ -29,6 +32,14 @@ Messages:
   when the capture has no annotation there).
   :func:`bearings_record` turns it into the JSON object that ``bearing estimate --json`` prints.
 * ``azimuth`` (the estimators): the pair ``(azimuth_deg . float)`` of the strongest bearing.
+* ``num_sources`` (the source counter): a PMT dict with ``num_sources``, ``method``,
+  ``sample_start``, ``sample_count`` and ``truth_azimuth_deg`` (as in ``bearings``) for every
+  covariance it counts.
+* ``candidates`` (the H2AD candidate generator): a ``bearings`` message whose
+  ``azimuth_deg`` holds every group's ambiguous candidates (NaN-free, group by group),
+  with ``weights`` (f64 vector, one per candidate: its group's weight) and ``num_sources``
+  the count the candidates were made for. The OMC-DOA tracker takes it, and plain
+  ``bearings`` messages alike.
 """
 
 from __future__ import annotations
@@ -45,6 +56,8 @@ WINDOW = "window"
 BEARINGS_PORT = "bearings"
 AZIMUTH_PORT = "azimuth"
 COVARIANCE_PORT = "covariance"
+NUM_SOURCES = "num_sources"
+CANDIDATES_PORT = "candidates"
 
 
 def to_pmt(value: object) -> pmt.pmt_t:
@@ -81,9 +94,11 @@ def window_tags(block: gr.basic_block, count: int, port: int = 0) -> dict[int, d
 
 
 def bearings_message(
-    azimuth_deg: ArrayLike, peak_db: ArrayLike, method: str, window: dict | None
+    azimuth_deg: ArrayLike, peak_db: ArrayLike, method: str, window: dict | None, extra: dict | None = None
 ) -> pmt.pmt_t:
-    """The ``bearings`` message for one estimate; ``window`` is the item's ``window`` tag, if any."""
+    """The ``bearings`` message for one estimate; ``window`` is the item's ``window`` tag, if any;
+    ``extra`` fields are added (or replace the defaults, e.g. ``num_sources`` of a ``candidates``
+    message)."""
     window = window or {}
     fields = {
         "sample_start": window.get("sample_start", -1),
@@ -96,7 +111,7 @@ def bearings_message(
     }
     if "ue" in window:
         fields["ue"] = window["ue"]
-    return to_pmt(fields)
+    return to_pmt(fields | (extra or {}))
 
 
 def azimuth_pair(azimuth_deg: float) -> pmt.pmt_t:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -250,10 +251,15 @@ class ModDnn(torch.nn.Module):
         self,
         spectra: list[ArrayLike],
         energies: ArrayLike,
-        num_sources: int = 1,
+        num_sources: int | Sequence[int | None] = 1,
         min_separation_deg: float = 2.0,
     ) -> ModDnnEstimate:
-        """Step 4 and the subregion choice, from the P coarray DBF spectra and energies."""
+        """Step 4 and the subregion choice, from the P coarray DBF spectra and energies.
+
+        ``num_sources`` is the bearings wanted, or one count per branch (a source counter on
+        each branch's covariance; None: none), of which the chosen branch's applies; 0 gives
+        no bearings.
+        """
         energies = np.asarray(energies, dtype=np.float64)
         if energies.shape != (len(self.ssr),) or len(spectra) != len(self.ssr):
             raise ValueError(f"expected {len(self.ssr)} branch spectra and energies, got {len(spectra)}")
@@ -271,7 +277,10 @@ class ModDnn(torch.nn.Module):
                 if branch == chosen:
                     chosen_result = calibrated, eta
         calibrated, eta = chosen_result
-        bearings = self.ssr[chosen].bearings(calibrated, eta, num_sources, min_separation_deg)
+        count = num_sources if isinstance(num_sources, int) else num_sources[chosen]
+        if count is None:
+            raise ValueError(f"no source count for the chosen branch {chosen} (its source counter failed)")
+        bearings = self.ssr[chosen].bearings(calibrated, eta, max(count, 1), min_separation_deg)[:count]
         return ModDnnEstimate(bearings, spectrum, chosen, energies)
 
     def covered(self, azimuth_deg: ArrayLike) -> NDArray[np.bool_]:

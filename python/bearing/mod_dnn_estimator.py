@@ -15,7 +15,9 @@ from .autoencoder_filter import autoencoder_filter
 from .coarray_dbf import coarray_dbf
 from .covariance_accumulator import covariance_accumulator
 from .modl_ssr_estimator import modl_ssr_estimator
+from .peaks import AUTO_SOURCES
 from .resources import default_model_path, load_model
+from .source_counter import source_counter
 
 
 class mod_dnn_estimator(gr.hier_block2):
@@ -24,8 +26,8 @@ class mod_dnn_estimator(gr.hier_block2):
     Chain, one branch per subregion ``p`` of the model::
 
         CFR items --autoencoder_filter--> branch p --covariance_accumulator (eq. (11))
-            --coarray_dbf (subregion p's grid, adds the branch power)--> modl_ssr_estimator
-            --> sparse spectrum; bearings, azimuth
+            [--source_counter (sources: auto)] --coarray_dbf (subregion p's grid, adds the
+            branch power)--> modl_ssr_estimator --> sparse spectrum; bearings, azimuth
 
     Input: ``M*K`` complex64 CFR items, channel-major (``item[m*K + k]``): M-channel
     snapshots of a narrowband capture (K = 1, from the capture source or an SDR), or the SRS
@@ -41,15 +43,21 @@ class mod_dnn_estimator(gr.hier_block2):
             (:func:`~gnuradio.bearing.resources.default_model_path`).
         average: items per covariance window; None: the model's ``window_items`` (the
             window it was trained on).
-        num_sources: bearings per estimate, at least 1.
+        num_sources: bearings per estimate, at least 1; or 0 (auto): a source counter on
+            every branch covariance counts the sources of its subregion, and the chosen
+            branch's count applies.
         min_separation_deg: peaks closer than this to a stronger one are ignored, degrees.
         subcarrier_offsets_hz: the K input subcarriers' offsets from the carrier, hertz
             (for SRS items, the extractor's pilots); None: the model's trained subcarriers.
         overlap: items shared by consecutive windows.
+        counter: the source counting method of auto sources
+            (:data:`~gnuradio.bearing.source_counting.METHODS`).
+        counter_model: its model file, for a learned method (empty: the bundled one).
 
     Attributes:
-        autoencoder, covariances, dbfs, estimator: the inner blocks (P covariance accumulators
-            and coarray DBFs).
+        autoencoder, covariances, counters, dbfs, estimator: the inner blocks (P covariance
+            accumulators, P source counters with auto sources, none otherwise, and P coarray
+            DBFs).
         grid_deg: the output spectrum's azimuths, degrees.
     """
 
@@ -61,6 +69,8 @@ class mod_dnn_estimator(gr.hier_block2):
         min_separation_deg: float = 2.0,
         subcarrier_offsets_hz: ArrayLike | None = None,
         overlap: int = 0,
+        counter: str = "mdl",
+        counter_model: str = "",
     ) -> None:
         path = model_path or default_model_path()
         # Python references to every inner block: a block only GNU Radio refers to crashes the flowgraph.
@@ -74,6 +84,11 @@ class mod_dnn_estimator(gr.hier_block2):
                 config.num_elements, self.autoencoder.num_subcarriers, self.average, overlap
             )
             for _ in model.subregions
+        ]
+        snapshots = self.average * self.autoencoder.num_subcarriers
+        self.counters = [
+            source_counter(config.num_elements, counter, snapshots, counter_model)
+            for _ in (model.subregions if num_sources == AUTO_SOURCES else ())
         ]
         self.dbfs = [
             coarray_dbf(
@@ -92,7 +107,8 @@ class mod_dnn_estimator(gr.hier_block2):
         )
         self.connect(self, self.autoencoder)
         for branch, (covariance, dbf) in enumerate(zip(self.covariances, self.dbfs, strict=True)):
-            self.connect((self.autoencoder, branch), covariance, dbf, (self.estimator, branch))
+            counted = (self.counters[branch],) if self.counters else ()
+            self.connect((self.autoencoder, branch), covariance, *counted, dbf, (self.estimator, branch))
         self.connect(self.estimator, self)
         for port in (messages.BEARINGS_PORT, messages.AZIMUTH_PORT):
             self.message_port_register_hier_out(port)
@@ -110,6 +126,13 @@ class mod_dnn_estimator(gr.hier_block2):
         return self.covariances[0].nitems_written(0) - self.estimator.nitems_written(0)
 
     def set_num_sources(self, num_sources: int) -> None:
+        """Bearings per estimate; switching between auto (0) and a fixed count needs a new block
+        (the branch counters are built with it): ``ValueError``."""
+        if (num_sources == AUTO_SOURCES) != bool(self.counters):
+            raise ValueError(
+                "num_sources: switching between auto (0) and a fixed count rebuilds the branches; "
+                "make a new mod_dnn_estimator"
+            )
         self.estimator.set_num_sources(num_sources)
 
 

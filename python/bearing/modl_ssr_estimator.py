@@ -51,7 +51,9 @@ class modl_ssr_estimator(BearingsBlock):
     Args:
         model_path: the model file; empty: the bundled model
             (:func:`~gnuradio.bearing.resources.default_model_path`).
-        num_sources: bearings per estimate, at least 1, strongest first.
+        num_sources: bearings per estimate, at least 1, strongest first; or 0 (auto): the
+            count a source counter on each branch's covariance put in the ``window`` tags,
+            the chosen branch's (the sources in its subregion).
         min_separation_deg: peaks closer than this to a stronger one are ignored, degrees.
     """
 
@@ -72,7 +74,9 @@ class modl_ssr_estimator(BearingsBlock):
         self.failed_estimates = 0
 
     def set_num_sources(self, num_sources: int) -> None:
-        self._num_sources = check_num_sources(num_sources)
+        """Bearings per estimate, at least 1, or 0 (auto: the count a source counter put in
+        the chosen branch's ``window`` tag)."""
+        self._num_sources = check_num_sources(num_sources, auto=True)
 
     def forecast(self, noutput_items: int, ninputs: int) -> list[int]:
         return [1] * ninputs
@@ -120,9 +124,8 @@ class modl_ssr_estimator(BearingsBlock):
         """Writes one window's spectrum to ``out`` and publishes its bearings; False when it fails."""
         try:
             energies = [_power(window, port) for port, window in enumerate(windows)]
-            estimate = self.model.estimate_from_spectra(
-                spectra, energies, self._num_sources, self._min_separation_deg
-            )
+            counts = self._num_sources or [(window or {}).get(messages.NUM_SOURCES) for window in windows]
+            estimate = self.model.estimate_from_spectra(spectra, energies, counts, self._min_separation_deg)
             out[:] = estimate.spectrum
             dbf = spectra[estimate.subregion]
             grid_deg = self.model.subregions[estimate.subregion].grid_deg

@@ -9,6 +9,7 @@ from gnuradio import gr
 from . import messages
 from .estimators import azimuth_grid, power_to_db
 from .peaks import check_num_sources, find_peaks
+from .window_map import window_num_sources
 
 
 class peak_search(gr.sync_block):
@@ -21,7 +22,9 @@ class peak_search(gr.sync_block):
     ``linear``, the peak powers in dB relative to the spectrum's maximum. Use it behind any
     block that outputs a spectrum, such as the estimator (dB) or coarray DBF (linear;
     ``bearing estimate --method coarray-dbf`` names its records ``"coarray-dbf"``), to
-    re-count or re-separate peaks.
+    re-count or re-separate peaks. ``num_sources`` 0 (auto) takes each spectrum's count
+    from its ``window`` tag, where a source counter upstream put it; 0 counted sources
+    give a message without bearings.
     """
 
     def __init__(
@@ -45,7 +48,8 @@ class peak_search(gr.sync_block):
         self.message_port_register_out(pmt.intern(messages.BEARINGS_PORT))
 
     def set_num_sources(self, num_sources: int) -> None:
-        self._num_sources = check_num_sources(num_sources)
+        """Peaks per spectrum, at least 1, or 0 (auto: each window's counted sources)."""
+        self._num_sources = check_num_sources(num_sources, auto=True)
 
     def work(self, input_items, output_items) -> int:
         spectra = input_items[0]
@@ -55,14 +59,14 @@ class peak_search(gr.sync_block):
             if not np.all(np.isfinite(spectrum)):
                 self.logger.warn(f"spectrum {first + index} skipped: NaN or infinite values")
                 continue
+            window = windows.get(first + index)
             try:
-                peaks = find_peaks(spectrum, self.grid_deg, self._num_sources, self._min_separation_deg)
+                count = window_num_sources(self._num_sources, window)
+                peaks = find_peaks(spectrum, self.grid_deg, max(count, 1), self._min_separation_deg)[:count]
             except ValueError as error:
                 self.logger.warn(f"spectrum {first + index} skipped: {error}")
                 continue
             peak_db = power_to_db(spectrum[peaks], np.max(spectrum)) if self._linear else spectrum[peaks]
-            message = messages.bearings_message(
-                self.grid_deg[peaks], peak_db, self.method, windows.get(first + index)
-            )
+            message = messages.bearings_message(self.grid_deg[peaks], peak_db, self.method, window)
             self.message_port_pub(pmt.intern(messages.BEARINGS_PORT), message)
         return len(spectra)

@@ -10,6 +10,9 @@ from .array_model import wrap_deg
 
 FULL_CIRCLE_DEG = 360.0
 
+AUTO_SOURCES = 0
+"""``num_sources`` of an estimator block that takes each item's count from a source counter."""
+
 
 def find_peaks(
     spectrum: ArrayLike,
@@ -54,10 +57,17 @@ def find_peaks(
     return np.asarray(selected, dtype=np.intp)
 
 
-def check_num_sources(num_sources: int) -> int:
-    """``num_sources`` as an int; ``ValueError`` unless it is a positive integer."""
-    if int(num_sources) != num_sources or num_sources < 1:
-        raise ValueError(f"num_sources must be a positive integer, got {num_sources!r}")
+def check_num_sources(num_sources: int, auto: bool = False) -> int:
+    """``num_sources`` as an int; ``ValueError`` unless it is a positive integer (or, with
+    ``auto``, :data:`AUTO_SOURCES`)."""
+    lowest = AUTO_SOURCES if auto else 1
+    if int(num_sources) != num_sources or num_sources < lowest:
+        wanted = (
+            "an integer >= 0 (0: auto, the count of a source counter upstream)"
+            if auto
+            else "a positive integer"
+        )
+        raise ValueError(f"num_sources must be {wanted}, got {num_sources!r}")
     return int(num_sources)
 
 

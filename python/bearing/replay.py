@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from gnuradio import blocks, gr
 
-from . import nr_metadata
+from . import messages, nr_metadata
 from .capture import Capture, read_capture
 from .capture_source import capture_source
 from .coarray_dbf import coarray_dbf
@@ -27,9 +27,12 @@ from .estimators import METHODS as CLASSICAL_METHODS
 from .estimators import power_to_db
 from .json_sink import json_sink
 from .mod_dnn_estimator import mod_dnn_estimator
+from .omc_doa_tracker import omc_doa_tracker
 from .peak_search import peak_search
+from .peaks import AUTO_SOURCES
 from .resources import default_model_path, load_model
 from .scg_spectrum import scg_spectrum
+from .source_counter import source_counter
 from .srs_channel_estimator import output_offsets_hz
 from .srs_extractor import srs_extractor
 
@@ -61,6 +64,12 @@ class ReplaySettings:
     (``num_subcarriers`` None takes it).
     Its grid is the model's (the grid settings do not apply), and it refuses
     ``forward_backward`` and ``subarray_length``: the model was trained on plain covariances.
+
+    ``num_sources`` 0 (:data:`~gnuradio.bearing.peaks.AUTO_SOURCES`) counts the sources of
+    every window with the source counter ``counter`` (a method of
+    :data:`~gnuradio.bearing.source_counting.METHODS`; a learned one reads ``counter_model``,
+    empty: the bundled model for the array's size). ``track_drop_after`` N > 0 passes the
+    estimates through the OMC-DOA tracker, which drops an emitter after N silent estimates.
     """
 
     method: str = "music"
@@ -75,12 +84,18 @@ class ReplaySettings:
     min_separation_deg: float = 2.0
     num_subcarriers: int | None = None
     model_path: str = ""
+    counter: str = "mdl"
+    counter_model: str = ""
+    track_drop_after: int = 0
 
 
 class ReplayFlowgraph(gr.top_block):
     """capture_source -> covariance_accumulator -> estimator -> json_sink (+ spectra sink).
 
-    The estimator is ``doa_estimator`` for the classical methods; for ``coarray-dbf``,
+    With auto sources a ``source_counter`` sits between the covariance accumulator and the
+    estimator (MoD-DNN: one per branch, in its block); with tracking an ``omc_doa_tracker``
+    sits between the estimator's ``bearings`` and the sink. The estimator is
+    ``doa_estimator`` for the classical methods; for ``coarray-dbf``,
     ``coarray_dbf`` with a ``peak_search`` (records named ``coarray-dbf``); for ``scg``,
     ``coarray_dbf -> scg_spectrum``, with the noise floor removed (docs/scg.md). With spatial
     smoothing the coarray blocks model the first ``subarray_length`` elements, as the
@@ -222,12 +237,30 @@ class _Chain:
                 subarray_length=settings.subarray_length,
             )
             flowgraph.connect(upstream, self.covariance)
+            self.counted = self.covariance
+            if settings.num_sources == AUTO_SOURCES:
+                items = 1 if subcarrier_offsets_hz is None else subcarrier_offsets_hz.size
+                self.counter = source_counter(
+                    self.covariance.output_size,
+                    settings.counter,
+                    settings.average * items,
+                    settings.counter_model,
+                )
+                flowgraph.connect(self.covariance, self.counter)
+                self.counted = self.counter
             if settings.method in COARRAY_METHODS:
                 self._build_coarray(flowgraph, capture, settings)
             else:
                 self._build_classical(flowgraph, capture, settings)
         self.sink = json_sink(json_path)
-        flowgraph.msg_connect((self.bearings, "bearings"), (self.sink, "bearings"))
+        bearings = (self.bearings, "bearings")
+        if settings.track_drop_after:
+            self.tracker = omc_doa_tracker(
+                settings.num_sources, drop_after_estimates=settings.track_drop_after
+            )
+            flowgraph.msg_connect(bearings, (self.tracker, messages.CANDIDATES_PORT))
+            bearings = (self.tracker, "bearings")
+        flowgraph.msg_connect(bearings, (self.sink, "bearings"))
         grid_size = len(self.estimator.grid_deg)
         if keep_spectra:
             self.spectra_sink = blocks.vector_sink_f(grid_size)
@@ -256,7 +289,7 @@ class _Chain:
         )
         self.estimators: tuple = (self.estimator,)
         self._linear_spectra = False  # dB relative to each maximum already
-        flowgraph.connect(self.covariance, self.estimator)
+        flowgraph.connect(self.counted, self.estimator)
 
     def _build_coarray(self, flowgraph: ReplayFlowgraph, capture: Capture, settings: ReplaySettings) -> None:
         grid = (settings.grid_start_deg, settings.grid_stop_deg, settings.grid_step_deg)
@@ -273,13 +306,13 @@ class _Chain:
                 min_separation_deg=settings.min_separation_deg,
             )
             self.estimators = (self.dbf, self.estimator)
-            flowgraph.connect(self.covariance, self.dbf, self.estimator)
+            flowgraph.connect(self.counted, self.dbf, self.estimator)
         else:
             self.estimator, self.estimators = self.dbf, (self.dbf,)
             self.bearings = peak_search(
                 *grid, settings.num_sources, settings.min_separation_deg, method="coarray-dbf", linear=True
             )
-            flowgraph.connect(self.covariance, self.dbf, self.bearings)
+            flowgraph.connect(self.counted, self.dbf, self.bearings)
         self._linear_spectra = True
 
     def _build_learned(
@@ -296,6 +329,8 @@ class _Chain:
             settings.min_separation_deg,
             subcarrier_offsets_hz,
             settings.overlap,
+            settings.counter,
+            settings.counter_model,
         )
         self.estimators = (self.estimator,)
         self._linear_spectra = True

@@ -8,7 +8,7 @@ from .coarray import DEFAULT_FIELD_OF_VIEW_DEG, coarray_model
 from .estimators import power_to_db
 from .peaks import check_min_separation, check_num_sources, sparse_peak_bearings
 from .scg import DEFAULT_OPTIONS, ScgOptions
-from .window_map import WindowMapBlock
+from .window_map import WindowMapBlock, window_num_sources
 
 METHOD = "scg"
 """The ``method`` of this block's ``bearings`` messages."""
@@ -34,6 +34,8 @@ class scg_spectrum(WindowMapBlock):
     angles that share the source's power, :func:`~gnuradio.bearing.peaks.support_centroids`),
     published as a ``bearings`` message (``method`` ``"scg"``, ``peak_db`` the peak values
     relative to the spectrum's maximum) and as an ``azimuth`` pair of the strongest.
+    ``num_sources`` 0 (auto) takes each spectrum's count from its ``window`` tag, where a
+    source counter upstream put it (coarray DBF passes the tag on).
 
     The array is ``positions_m`` (M x 3, metres, SigMF spatial frame) at the carrier
     ``frequency_hz``: SCG needs the coarray model's ``P`` (shared with coarray DBF). Bad
@@ -73,13 +75,14 @@ class scg_spectrum(WindowMapBlock):
         self.register_bearings_ports()
 
     def set_num_sources(self, num_sources: int) -> None:
-        self._num_sources = check_num_sources(num_sources)
+        """Bearings per estimate, at least 1, or 0 (auto: each window's counted sources)."""
+        self._num_sources = check_num_sources(num_sources, auto=True)
 
     def map_item(self, item: np.ndarray, window: dict | None) -> np.ndarray:
         right_hand_side = self.model.project_onto_range(item)  # float64
         eta = self.model.sparse_spectrum(right_hand_side, self.options)
-        peaks, azimuth_deg = sparse_peak_bearings(
-            eta, self.grid_deg, self._num_sources, self._min_separation_deg
-        )
+        count = window_num_sources(self._num_sources, window)
+        peaks, azimuth_deg = sparse_peak_bearings(eta, self.grid_deg, max(count, 1), self._min_separation_deg)
+        peaks, azimuth_deg = peaks[:count], azimuth_deg[:count]
         self.publish_bearings(azimuth_deg, power_to_db(eta[peaks], np.max(eta)), METHOD, window)
         return eta

@@ -389,8 +389,7 @@ def count_sources(
             trained for another method or array size, a list of groups for a method other
             than ``edc``, or an invalid covariance or ``num_snapshots``.
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown source counting method {method!r}; choose one of {', '.join(METHODS)}")
+    check_method(method)
     _check_snapshots(num_snapshots)
     if method in LEARNED_METHODS:
         return _learned_counter(method, model).count(_one_covariance(covariances))
@@ -399,6 +398,13 @@ def count_sources(
     if method == "edc":
         return edc(covariances, num_snapshots)
     return {"mdl": mdl, "aic": aic}[method](_one_covariance(covariances), num_snapshots)
+
+
+def check_method(method: str) -> str:
+    """``method``; ``ValueError`` naming the choices unless it is one of :data:`METHODS`."""
+    if method not in METHODS:
+        raise ValueError(f"unknown source counting method {method!r}; choose one of {', '.join(METHODS)}")
+    return method
 
 
 def _learned_counter(method: str, model: SourceCounter | str | Path | None) -> SourceCounter:

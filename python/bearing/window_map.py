@@ -8,6 +8,7 @@ from gnuradio import gr
 from numpy.typing import ArrayLike
 
 from . import messages
+from .peaks import AUTO_SOURCES
 
 
 class BearingsBlock(gr.basic_block):
@@ -85,3 +86,17 @@ class WindowMapBlock(BearingsBlock):
             produced += 1
         self.consume(0, count)
         return produced
+
+
+def window_num_sources(num_sources: int, window: dict | None) -> int:
+    """The sources to estimate for one item: ``num_sources``, or with :data:`AUTO_SOURCES`
+    the ``num_sources`` a source counter upstream wrote into the item's ``window`` tag
+    (:mod:`~gnuradio.bearing.messages`); ``ValueError`` when there is none."""
+    if num_sources != AUTO_SOURCES:
+        return num_sources
+    if window is None or messages.NUM_SOURCES not in window:
+        raise ValueError(
+            "sources: auto, but the item has no num_sources in its window tag: put a Source "
+            "Counter upstream (between the covariance accumulator and the estimator)"
+        )
+    return int(window[messages.NUM_SOURCES])

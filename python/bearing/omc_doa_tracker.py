@@ -1,0 +1,95 @@
+"""GNU Radio block: OMC-DOA, online micro-clustering of candidate azimuths into tracked bearings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pmt
+
+from . import messages
+from .estimators import power_to_db
+from .omc_doa import (
+    DEFAULT_HALF_LIFE_ESTIMATES,
+    DEFAULT_MERGE_DEG,
+    DEFAULT_RADIUS_DEG,
+    OmcDoa,
+    min_weight_for_drop,
+    steady_state_weight,
+)
+from .peaks import check_num_sources
+from .window_map import BearingsBlock
+
+METHOD = "omc-doa"
+"""The ``method`` of this block's ``bearings`` messages."""
+
+DEFAULT_DROP_AFTER_ESTIMATES = 3
+"""Silent estimates after which a source seen in every estimate is dropped, by default."""
+
+
+class omc_doa_tracker(BearingsBlock):
+    """Fuses a stream of candidate azimuths into bearings: OMC-DOA (Deng et al. 2025, Sec. IV-A).
+
+    Input: ``candidates`` messages of the H2AD candidate generator (every group's ambiguous
+    candidates, with their group weights), or ``bearings`` messages of any estimator (a
+    fully digital array: the tracker then smooths its estimates into tracks). Each message
+    is one estimate, one :meth:`~gnuradio.bearing.omc_doa.OmcDoa.update`: the clusters fade,
+    absorb the candidates, merge and are pruned (docs/omc-doa.md). Output: for every input
+    message a ``bearings`` message (``method`` ``"omc-doa"``, the input's window fields)
+    with the centroids of the K heaviest clusters, heaviest first; ``peak_db`` holds their
+    weights in dB relative to the heaviest. The ``azimuth`` message follows the heaviest.
+
+    ``num_sources`` K is fixed, or 0 (auto): the input message's ``num_sources`` (a source
+    counter's count, through the candidate generator or an estimator set to auto sources).
+
+    Drop rule: a source whose cluster gains ``source_weight`` in every estimate and then
+    falls silent is dropped in its ``drop_after_estimates``-th silent estimate
+    (:func:`~gnuradio.bearing.omc_doa.min_weight_for_drop`); a lighter cluster (a lone alias
+    or outlier) sooner. ``source_weight`` is 1 for the bearings of an estimator, and the sum
+    of the group weights (the number of groups, by default) for H2AD candidates, where a
+    true direction gathers a candidate from every group.
+
+    Args:
+        num_sources: bearings per estimate, or 0 (auto).
+        radius_deg: a candidate joins the nearest cluster within this distance, degrees.
+        merge_deg: clusters closer than this merge, degrees (0: never).
+        half_life_estimates: estimates after which a cluster's weight has halved.
+        drop_after_estimates: silent estimates after which a source is dropped (>= 1).
+        source_weight: the weight a source's cluster gains per estimate (see above).
+    """
+
+    def __init__(
+        self,
+        num_sources: int = 0,
+        radius_deg: float = DEFAULT_RADIUS_DEG,
+        merge_deg: float = DEFAULT_MERGE_DEG,
+        half_life_estimates: float = DEFAULT_HALF_LIFE_ESTIMATES,
+        drop_after_estimates: int = DEFAULT_DROP_AFTER_ESTIMATES,
+        source_weight: float = 1.0,
+    ) -> None:
+        self.set_num_sources(num_sources)
+        weight = steady_state_weight(half_life_estimates, source_weight)
+        min_weight = min_weight_for_drop(drop_after_estimates, half_life_estimates, weight)
+        self.tracker = OmcDoa(radius_deg, merge_deg, half_life_estimates, min_weight)
+        BearingsBlock.__init__(self, name="Bearing OMC-DOA Tracker", in_sig=None, out_sig=None)
+        self.register_bearings_ports()
+        self.message_port_register_in(pmt.intern(messages.CANDIDATES_PORT))
+        self.set_msg_handler(pmt.intern(messages.CANDIDATES_PORT), self.handle_candidates)
+        self.failed_estimates = 0
+
+    def set_num_sources(self, num_sources: int) -> None:
+        """Bearings per estimate, or 0 (auto: each message's ``num_sources``)."""
+        self._num_sources = check_num_sources(num_sources, auto=True)
+
+    def handle_candidates(self, message: pmt.pmt_t) -> None:
+        try:
+            fields = messages.from_pmt(message)
+            count = self._num_sources or int(fields[messages.NUM_SOURCES])
+            self.tracker.update(fields["azimuth_deg"], fields.get("weights"))
+        except Exception as error:  # an exception escaping a handler stops the block's messages
+            self.failed_estimates += 1
+            self.logger.warn(f"candidates message ignored: {type(error).__name__}: {error}")
+            return
+        clusters = self.tracker.clusters[:count]
+        weights = np.array([cluster.weight for cluster in clusters])
+        peak_db = power_to_db(weights, weights.max()) if clusters else weights
+        azimuth_deg = [cluster.centroid_deg for cluster in clusters]
+        self.publish_bearings(azimuth_deg, peak_db, METHOD, fields)

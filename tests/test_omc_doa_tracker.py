@@ -1,0 +1,129 @@
+"""Flowgraph tests of the H2AD candidate generator and the OMC-DOA tracker."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from flowgraphs import run_within, window_tags
+from gnuradio import bearing, blocks, gr
+from gnuradio.bearing import covariance, messages
+from gnuradio.bearing.array_model import ula, wavelength_m
+from gnuradio.bearing.hybrid_array import HybridArray, HybridLayout
+from gnuradio.bearing.omc_doa import estimates_to_drop, min_weight_for_drop, steady_state_weight
+from signals import snapshots
+
+CARRIER_HZ = 2.4e9
+SNAPSHOTS = 400
+
+
+def _element_covariances(
+    num_elements: int, truths_deg: list[list[float]], snr_db: float = 20.0
+) -> np.ndarray:
+    """One sample covariance of a half-wavelength ULA per source set, in order."""
+    geometry = ula(num_elements, wavelength_m(CARRIER_HZ) / 2)
+    rng = np.random.default_rng(7)
+    return np.stack(
+        [
+            covariance.sample_covariance(
+                snapshots(geometry, wavelength_m(CARRIER_HZ), t, snr_db, SNAPSHOTS, rng)[0]
+            )
+            for t in truths_deg
+        ]
+    )
+
+
+def _source(matrices: np.ndarray):
+    tags = window_tags(len(matrices), sample_count=SNAPSHOTS)
+    return blocks.vector_source_c(
+        matrices.astype(np.complex64).ravel().tolist(), False, matrices[0].size, tags
+    )
+
+
+def test_tracker_drops_an_emitter_that_switches_off_after_the_configured_estimates():
+    """Two emitters for 12 windows, then one: the tracker (K = 2 fixed) keeps the silent track
+    for drop_after - 1 estimates and drops it in the drop_after-th."""
+    on, off, drop_after = 12, 6, 3
+    truths = [[-25.0, 30.0]] * on + [[-25.0]] * off
+    geometry = ula(6, wavelength_m(CARRIER_HZ) / 2).positions_m.tolist()
+    counter = bearing.source_counter(6, "mdl")
+    estimator = bearing.doa_estimator(geometry, CARRIER_HZ, num_sources=0)
+    tracker = bearing.omc_doa_tracker(num_sources=2, drop_after_estimates=drop_after)
+    top = gr.top_block()
+    source = _source(_element_covariances(6, truths))
+    sink = bearing.json_sink("")
+    top.connect(source, counter, estimator, blocks.null_sink(gr.sizeof_float * len(estimator.grid_deg)))
+    top.msg_connect((estimator, "bearings"), (tracker, messages.CANDIDATES_PORT))
+    top.msg_connect((tracker, "bearings"), (sink, "bearings"))
+    run_within(top)
+    records = sink.records
+    assert len(records) == on + off
+    assert all(r["method"] == "omc-doa" for r in records)
+    assert [r["sample_start"] for r in records] == [1000 * i for i in range(on + off)]
+    np.testing.assert_allclose(sorted(records[on - 1]["azimuth_deg"]), [-25.0, 30.0], atol=0.3)
+    counts = [r["num_sources"] for r in records]
+    assert counts[on : on + drop_after - 1] == [2] * (drop_after - 1)
+    assert counts[on + drop_after - 1 :] == [1] * (off - drop_after + 1)
+    np.testing.assert_allclose(records[-1]["azimuth_deg"], [-25.0], atol=0.3)
+    assert records[-1]["peak_db"] == [0.0]
+
+
+def test_drop_rule_matches_the_omc_doa_module():
+    """The block's min_weight drops a steady source in exactly drop_after_estimates estimates."""
+    for drop_after in (1, 3, 7):
+        tracker = bearing.omc_doa_tracker(
+            drop_after_estimates=drop_after, half_life_estimates=2.0, source_weight=3
+        )
+        weight = steady_state_weight(2.0, 3)
+        assert tracker.tracker._min_weight == pytest.approx(min_weight_for_drop(drop_after, 2.0, weight))
+        assert estimates_to_drop(2.0, tracker.tracker._min_weight, weight) == drop_after
+
+
+def test_h2ad_chain_counts_and_finds_two_sources_from_rf_chains():
+    """RF-chain covariances of N = 20 (4 subarrays of 2, 4 of 3): EDC on the groups, candidates
+    per group, OMC-DOA with auto sources."""
+    array = HybridArray(HybridLayout((4, 4), (2, 3)), CARRIER_HZ)
+    truth = [-2.0, 28.0]
+    rng = np.random.default_rng(5)
+    x = snapshots(array.geometry(), array.wavelength_m, truth, 20.0, SNAPSHOTS, rng, num_trials=5)
+    y = array.rf_outputs(np.swapaxes(x, 1, 2))  # (trials, T, R)
+    matrices = np.stack([covariance.sample_covariance(trial.T) for trial in y])
+    counter = bearing.source_counter(8, "edc", group_sizes=[4, 4])
+    candidates = bearing.candidate_generator((4, 4), (2, 3), CARRIER_HZ, num_sources=0)
+    tracker = bearing.omc_doa_tracker(num_sources=0, source_weight=2)
+    raw, tracked = blocks.message_debug(), bearing.json_sink("")
+    top = gr.top_block()
+    source = _source(matrices)
+    top.connect(source, counter, candidates)
+    top.msg_connect((candidates, messages.CANDIDATES_PORT), (raw, "store"))
+    top.msg_connect((candidates, messages.CANDIDATES_PORT), (tracker, messages.CANDIDATES_PORT))
+    top.msg_connect((tracker, "bearings"), (tracked, "bearings"))
+    run_within(top)
+    first = messages.from_pmt(raw.get_message(0))
+    assert first["num_sources"] == 2 and first["method"] == "h2ad-candidates"
+    assert len(first["azimuth_deg"]) == 2 * (2 + 3)  # M_g candidates per source and group
+    assert sorted(set(first["weights"])) == [1.0]
+    assert len(tracked.records) == 5
+    for record in tracked.records:
+        np.testing.assert_allclose(sorted(record["azimuth_deg"]), truth, atol=0.5)
+
+
+def test_candidate_generator_refuses_what_it_cannot_resolve():
+    generator = bearing.candidate_generator((2, 3), (2, 3), CARRIER_HZ, num_sources=0)
+    with pytest.raises(
+        ValueError, match="every group has too few RF chains \\(2, 3\\); ESPRIT needs K_g >= K \\+ 1"
+    ):
+        generator.candidates(np.eye(5), 3)
+    azimuth, weights = generator.candidates(np.eye(5), 0)
+    assert azimuth.size == 0 and weights.size == 0
+    with pytest.raises(ValueError, match="pairwise coprime"):
+        bearing.candidate_generator((2, 2), (2, 4), CARRIER_HZ)
+    with pytest.raises(ValueError, match="group_weights must be 2 positive numbers"):
+        bearing.candidate_generator((2, 2), (2, 3), CARRIER_HZ, group_weights=[1.0])
+
+
+def test_tracker_logs_a_bad_message_and_goes_on():
+    tracker = bearing.omc_doa_tracker(num_sources=1)
+    tracker.handle_candidates(messages.to_pmt({"azimuth_deg": [float("inf")], "num_sources": 1}))
+    assert tracker.failed_estimates == 1
+    tracker.handle_candidates(messages.to_pmt({"azimuth_deg": [10.0], "num_sources": 1}))
+    assert [c.centroid_deg for c in tracker.tracker.clusters] == [10.0]
