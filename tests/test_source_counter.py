@@ -163,3 +163,16 @@ def test_counter_message_is_a_pmt_dict_with_the_documented_fields():
         "sample_count",
         "truth_azimuth_deg",
     }
+
+
+def test_count_port_gives_the_pair_for_a_qt_edit_box():
+    counter = bearing.source_counter(6, "mdl")
+    debug = blocks.message_debug()
+    top = gr.top_block()
+    source = _source(_covariances(6, TRUTHS_DEG[:2]))
+    top.connect(source, counter, blocks.null_sink(gr.sizeof_gr_complex * 36))
+    top.msg_connect((counter, "count"), (debug, "store"))
+    run_within(top)
+    pairs = [debug.get_message(i) for i in range(debug.num_messages())]
+    assert [pmt.symbol_to_string(pmt.car(p)) for p in pairs] == ["num_sources"] * 2
+    assert [pmt.to_long(pmt.cdr(p)) for p in pairs] == [1, 2]

@@ -19,7 +19,7 @@ from .mod_dnn_estimator import ModDnnPorts, mod_dnn_estimator, mod_dnn_ports
 from .modl_ssr_estimator import modl_ssr_estimator
 from .omc_doa_tracker import omc_doa_tracker
 from .peak_search import peak_search
-from .resources import default_model_path, demo_capture_path
+from .resources import default_model_path, demo_capture_path, two_emitters_capture_path
 from .scg_spectrum import scg_spectrum
 from .source_counter import source_counter
 from .srs_extractor import srs_extractor, srs_window_samples
@@ -50,6 +50,7 @@ __all__ = [
     "srs_extractor",
     "srs_window_samples",
     "steering_matrix",
+    "two_emitters_capture_path",
     "uca",
     "ula",
     "ura",

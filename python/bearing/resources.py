@@ -1,4 +1,4 @@
-"""Data files shipped with gr-bearing (the bundled demo capture and MoD-DNN model)."""
+"""Data files shipped with gr-bearing (the bundled captures, MoD-DNN model and source counters)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from .mod_dnn import ModDnn
 
 DEMO_CAPTURE = "demo_ula4.sigmf-meta"
+TWO_EMITTERS_CAPTURE = "two_emitters_ula8.sigmf-meta"
 DEFAULT_MODEL = "mod_dnn_ula4.pt"
 
 
@@ -29,6 +30,12 @@ def data_path(name: str) -> Path:
 def demo_capture_path() -> str:
     """The bundled demo capture: 4-element half-wavelength ULA, one emitter sweeping -60..60 deg."""
     return str(data_path(DEMO_CAPTURE))
+
+
+def two_emitters_capture_path() -> str:
+    """The bundled two-emitter capture (preset ``two_emitters_ula8``): 8-element ULA, one
+    emitter throughout and one that switches on, moves and switches off."""
+    return str(data_path(TWO_EMITTERS_CAPTURE))
 
 
 def load_model(model_path: str = "") -> ModDnn:

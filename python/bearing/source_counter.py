@@ -10,6 +10,9 @@ import pmt
 from . import messages, source_counting
 from .window_map import WindowMapBlock
 
+COUNT_PORT = "count"
+"""The port of the ``(num_sources . count)`` pair, for a QT GUI Message Edit Box (Int, pair mode)."""
+
 
 class source_counter(WindowMapBlock):
     """Counts the emitters in each covariance and passes the covariance on, count attached.
@@ -18,8 +21,10 @@ class source_counter(WindowMapBlock):
     accumulator makes them. Each output item is its input item, with ``num_sources`` (the
     count) added to its ``window`` tag, which the estimator blocks read when their sources
     are "auto" (``num_sources`` 0); the count is also published as a ``num_sources``
-    message (see :mod:`~gnuradio.bearing.messages`). Put the block between the covariance
-    accumulator and the estimator.
+    message (see :mod:`~gnuradio.bearing.messages`) and as the pair ``(num_sources . count)``
+    on the ``count`` port, which a QT GUI Message Edit Box (type Int, pair mode, key
+    ``num_sources``) shows live. Put the block between the covariance accumulator and the
+    estimator.
 
     Methods (:mod:`~gnuradio.bearing.source_counting`, docs/source-counting.md): ``mdl``
     and ``aic`` (Wax & Kailath 1985), ``edc`` (Deng et al. 2025, Sec. III-A), and the
@@ -73,6 +78,7 @@ class source_counter(WindowMapBlock):
             out_sig=[(np.complex64, self._size**2)],
         )
         self.message_port_register_out(pmt.intern(messages.NUM_SOURCES))
+        self.message_port_register_out(pmt.intern(COUNT_PORT))
 
     def count(self, covariance: np.ndarray, num_snapshots: int) -> int:
         """The count of one ``(M, M)`` covariance of ``num_snapshots`` snapshots."""
@@ -104,6 +110,9 @@ class source_counter(WindowMapBlock):
             "truth_azimuth_deg": np.asarray((window or {}).get("truth_azimuth_deg", ()), dtype=np.float64),
         }
         self.message_port_pub(pmt.intern(messages.NUM_SOURCES), messages.to_pmt(message))
+        self.message_port_pub(
+            pmt.intern(COUNT_PORT), pmt.cons(pmt.intern(messages.NUM_SOURCES), pmt.from_long(self._count))
+        )
         return item
 
     def window_fields(self, item: np.ndarray) -> dict:
