@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gnuradio.bearing.candidate_fusion import fuse_candidates, wgmd, wlmd
+from gnuradio.bearing.candidate_fusion import fuse_candidates, refine_bearings, wgmd, wlmd
+from gnuradio.bearing.covariance import sample_covariance
+from gnuradio.bearing.hybrid_array import HybridArray, HybridLayout
 from gnuradio.bearing.hybrid_candidates import group_candidates
+from gnuradio.bearing.simulator import complex_normal
 from h2ad_signals import HALF_WAVELENGTH_M, WAVELENGTH_M, alias_candidates, group_covariance
 
 FUSIONS = [wgmd, wlmd, fuse_candidates]
@@ -74,3 +77,81 @@ def test_bad_arguments_raise_naming_them(fusion) -> None:
         fusion(good, -1)
     with pytest.raises(ValueError, match="group 1"):
         fusion([good[0], np.array([np.inf])], 1)
+
+
+def _hybrid(truth_deg: list[float]) -> tuple[HybridArray, np.ndarray, np.ndarray]:
+    """The H2AD study's array, (4, 4, 4) x (3, 4, 5), its combiner and the RF-chain response."""
+    array = HybridArray(HybridLayout((4, 4, 4), (3, 4, 5)), frequency_hz=4.85e9)
+    combiner = array.combiner()
+    return array, combiner, combiner.conj().T @ array.geometry().steering(truth_deg, array.frequency_hz)
+
+
+def test_refine_bearings_reaches_the_sources_of_an_exact_covariance() -> None:
+    truth_deg = [-5.0, 8.5]
+    array, combiner, response = _hybrid(truth_deg)
+    covariance = response @ response.conj().T + np.eye(array.num_rf_chains)
+    coarse = np.add(truth_deg, [0.6, -0.45])
+    refined = refine_bearings(covariance, coarse, combiner, array.geometry().positions_m, array.wavelength_m)
+    np.testing.assert_allclose(refined, truth_deg, atol=1e-4)
+
+
+def test_refine_bearings_beats_the_fused_bearings_of_sample_covariances() -> None:
+    """The fusions see each group's aperture, the refinement all the chains' (the CRLB's)."""
+    truth_deg, rng = [-5.0, 8.5], np.random.default_rng(7)
+    array, combiner, response = _hybrid(truth_deg)
+    fused_errors, refined_errors = [], []
+    for _ in range(20):
+        signals = response @ complex_normal(rng, (2, 200)) + complex_normal(rng, (array.num_rf_chains, 200))
+        covariance = sample_covariance(signals)
+        candidates = [
+            group_candidates(
+                covariance[np.ix_(ula.rf_chains, ula.rf_chains)],
+                2,
+                ula.subarray_size,
+                array.spacing_m,
+                array.wavelength_m,
+            )
+            for ula in array.virtual_ulas()
+        ]
+        fused = np.sort(fuse_candidates(candidates, 2))
+        refined = refine_bearings(
+            covariance, fused, combiner, array.geometry().positions_m, array.wavelength_m
+        )
+        fused_errors.append(fused - truth_deg)
+        refined_errors.append(refined - truth_deg)
+    assert np.max(np.abs(fused_errors)) < 0.5, "the right class"
+    fused_rmse, refined_rmse = (
+        np.sqrt(np.mean(np.square(e), axis=0)) for e in (fused_errors, refined_errors)
+    )
+    assert np.all(refined_rmse < 0.6 * fused_rmse)
+
+
+def test_refine_bearings_searches_only_the_window() -> None:
+    array, combiner, response = _hybrid([0.0, 20.0])
+    covariance = response @ response.conj().T + np.eye(array.num_rf_chains)
+    positions = array.geometry().positions_m
+    refined = refine_bearings(
+        covariance, [3.0, 20.5], combiner, positions, array.wavelength_m, search_deg=1.0
+    )
+    assert 1.9 <= refined[0] <= 4.1, "the source at 0 deg is beyond the window of 3 deg"
+    assert refined[1] == pytest.approx(20.0, abs=1e-4)
+    wide = refine_bearings(covariance, [3.0, 20.5], combiner, positions, array.wavelength_m, search_deg=4.0)
+    np.testing.assert_allclose(wide, [0.0, 20.0], atol=1e-4)
+
+
+def test_refine_bearings_bad_arguments_raise_naming_them() -> None:
+    array, combiner, response = _hybrid([0.0])
+    covariance = response @ response.conj().T + np.eye(array.num_rf_chains)
+    positions, wavelength = array.geometry().positions_m, array.wavelength_m
+    with pytest.raises(ValueError, match="combiner has 12 RF chains"):
+        refine_bearings(covariance[:5, :5], [0.0], combiner, positions, wavelength)
+    with pytest.raises(ValueError, match="combiner"):
+        refine_bearings(covariance, [0.0], combiner[:-1], positions, wavelength)
+    with pytest.raises(ValueError, match="bearings_deg"):
+        refine_bearings(covariance, [np.nan], combiner, positions, wavelength)
+    with pytest.raises(ValueError, match="num_sources"):
+        refine_bearings(covariance, np.zeros(12), combiner, positions, wavelength)
+    with pytest.raises(ValueError, match="search_deg"):
+        refine_bearings(covariance, [0.0], combiner, positions, wavelength, search_deg=0.0)
+    with pytest.raises(ValueError, match="step_deg"):
+        refine_bearings(covariance, [0.0], combiner, positions, wavelength, search_deg=0.5, step_deg=1.0)

@@ -165,3 +165,31 @@ def test_bad_update_and_bearings_arguments_raise() -> None:
     with pytest.raises(ValueError, match="weight"):
         estimates_to_drop(3.0, 0.5, 0.0)
     assert estimates_to_drop(3.0, 2.0, 1.0) == 1, "a cluster below the floor goes when first silent"
+
+
+def test_a_candidate_joins_the_nearer_neighbour_on_either_side_and_across_180_deg() -> None:
+    omc, fade = OmcDoa(radius_deg=5.0, merge_deg=0.0), fade_factor(3.0)
+    omc.update([10.0, 20.0, 178.0])
+    omc.update([14.0, 16.5, -179.0])  # nearer to 10 (4 deg), to 20 (3.5 deg), to 178 (3 deg, across 180)
+    expected = [10.0 + 4.0 / (1.0 + fade), 20.0 - 3.5 / (1.0 + fade), 178.0 + 3.0 / (1.0 + fade)]
+    np.testing.assert_allclose(sorted(c.centroid_deg for c in omc.clusters), expected)
+    np.testing.assert_allclose([c.weight for c in omc.clusters], 1.0 + fade)
+
+
+def test_clusters_merge_across_180_deg() -> None:
+    omc = OmcDoa(radius_deg=0.1, merge_deg=1.0)
+    omc.update([179.6, -179.8, 0.0])  # 0.6 deg apart across the seam: one cluster; 0 stays alone
+    assert len(omc.clusters) == 2
+    assert omc.bearings(1)[0] == pytest.approx(179.9)
+
+
+def test_of_equal_weights_the_tighter_cluster_ranks_first() -> None:
+    omc = OmcDoa(radius_deg=2.0)
+    omc.update([-30.0, -31.5, -29.0, 40.0, 40.2, 39.9])  # two clusters of weight 3
+    assert [round(c.centroid_deg, 6) for c in omc.clusters] == [40.033333, -30.166667]
+    assert omc.bearings(1) == pytest.approx([40.0333333])
+    omc = OmcDoa(radius_deg=2.0)
+    omc.update([10.0, 50.0])  # equal weights and spreads: the older first
+    assert omc.bearings(2).tolist() == [10.0, 50.0]
+    omc.update([50.0, 10.0])
+    assert omc.bearings(2).tolist() == [10.0, 50.0]

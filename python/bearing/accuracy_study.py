@@ -35,9 +35,7 @@ source and T = 16 snapshots (the item's subcarriers), RMS over the test angles.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -64,6 +62,7 @@ from .modl_ssr import peak_bearings
 from .peaks import sparse_peak_bearings
 from .plotting import plot_training_history, plt, save_figure
 from .simulator import DEMO_FREQUENCY_HZ
+from .study_report import decorate, markdown_table, progress, study_arguments
 from .training_data import source_cfrs
 
 CARRIER_HZ = DEMO_FREQUENCY_HZ
@@ -443,11 +442,6 @@ class StudyResults:
         return self.by_snr[self.config.test_snr_db]
 
 
-def progress(line: str) -> None:
-    """A progress line on standard error (standard output carries the tables)."""
-    print(line, file=sys.stderr, flush=True)
-
-
 def run_study(config: StudyConfig, log: Callable[[str], None] = progress) -> StudyResults:
     """Steps 1-2 of the module docstring; ``log`` gets one line per stage.
 
@@ -555,18 +549,6 @@ def p80(evaluation: Evaluation, truth_deg: ArrayLike) -> float:
 
 
 # --- tables --------------------------------------------------------------------------------------
-
-
-def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
-    """A Markdown table; floats with 3 decimals (4 below 0.1)."""
-
-    def cell(value: object) -> str:
-        if not isinstance(value, float):
-            return str(value)
-        return f"{value:.3f}" if abs(value) >= 0.1 else f"{value:.4f}"
-
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
 
 
 def header_lines(results: StudyResults, command: str) -> list[str]:
@@ -805,26 +787,6 @@ def report_sections(results: StudyResults) -> list[tuple[str, list[str]]]:
 
 
 # --- figures -------------------------------------------------------------------------------------
-
-
-def decorate(
-    panel: plt.Axes,
-    xlabel: str,
-    ylabel: str,
-    title: str,
-    xscale: str = "linear",
-    yscale: str = "linear",
-    legend: bool = True,
-) -> None:
-    """Scales, labels, title, grid and (if ``legend``) legend of one panel."""
-    panel.set_xscale(xscale)
-    panel.set_yscale(yscale)
-    panel.set_xlabel(xlabel)
-    panel.set_ylabel(ylabel)
-    panel.set_title(title)
-    panel.grid(True, which="both", alpha=0.3)
-    if legend:
-        panel.legend(fontsize="small")
 
 
 def plot_lines(
@@ -1096,19 +1058,14 @@ def write_report(results: StudyResults, out: str | Path, command: str) -> str:
 
 def main(argv: Sequence[str] | None = None, prog: str = "bearing bench accuracy") -> int:
     """``bearing bench accuracy [--quick] [--out DIR] [--seed N]``: run, write and print the tables."""
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="the small configuration (under a minute)")
-    parser.add_argument(
-        "--out",
-        default="docs/figures/mod-dnn",
-        help="folder of the PNGs and tables (default docs/figures/mod-dnn)",
+    args, command = study_arguments(
+        argv,
+        prog,
+        __doc__.splitlines()[0],
+        out_default="docs/figures/mod-dnn",
+        quick_help="the small configuration (under a minute)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="master seed (default 0; see the tables' header)")
-    args = parser.parse_args(argv)
     config = StudyConfig.quick(args.seed) if args.quick else StudyConfig(seed=args.seed)
-    command = " ".join(
-        [prog, *(["--quick"] if args.quick else []), "--out", args.out, "--seed", str(args.seed)]
-    )
     threads = torch.get_num_threads()
     torch.set_num_threads(TORCH_THREADS)
     try:

@@ -31,6 +31,15 @@ discovery; fewer when the candidates run out:
   estimate: all groups' candidates in one update, each weighted by its group's weight; the
   ``num_sources`` heaviest micro-clusters (where the groups agree) are the bearings.
 
+:func:`refine_bearings` then takes each fused bearing to the MUSIC peak of the *whole*
+RF-chain covariance within ``search_deg`` of it. The three fusions use the groups'
+covariances only, so their accuracy is that of the groups' short virtual apertures
+(``K_g M_g d``); the covariances *between* groups carry the phase across the whole array
+(``N d``), which the stochastic CRB of the RF chains
+(:func:`~gnuradio.bearing.crb.hybrid_stochastic_crb`) counts. The fused bearing picks the
+lobe (no ambiguity left), the local MUSIC search on the ``R`` chains brings the accuracy
+to that of the whole array.
+
 Ghosts: with two groups, two sources whose sines differ by a multiple of
 ``lambda / (M_1 M_2 d)`` put an alias of one on an alias of the other, a class as good as
 a true one; a third group removes most of them.
@@ -41,6 +50,8 @@ References:
     DOA estimation via machine learning", IEEE TMLCN 3, 17-29, 2025 (arXiv:2308.08100).
     Deng, Bai, ..., Shu, "DNN-based methods of jointly sensing number and directions of
     targets via a green massive H2AD MIMO receiver", 2025 (Sec. IV-A).
+    R. O. Schmidt, "Multiple emitter location and signal parameter estimation", IEEE Trans.
+    Antennas Propag. 34(3), 276-280, 1986 (MUSIC).
 """
 
 from __future__ import annotations
@@ -49,10 +60,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.optimize
 from numpy.typing import ArrayLike, NDArray
 
-from .array_model import wrap_deg
+from .array_model import _as_positions, steering_matrix, wrap_deg
+from .covariance import check_covariance
+from .crb import _combiner
+from .estimators import REFINE_TOLERANCE_DEG, _music
+from .estimators import _check_num_sources as _check_music_sources
 from .omc_doa import DEFAULT_MERGE_DEG, DEFAULT_RADIUS_DEG, OmcDoa, _check_num_sources
+
+DEFAULT_SEARCH_DEG = 1.0
+"""Half-width of the MUSIC search about a fused bearing (:func:`refine_bearings`), degrees:
+beyond the fused error of a found source (the H2AD study counts a source found within
+1 deg), within the main lobe of the whole array (first null ``asin(lambda / (N d))`` from
+boresight: 2.4 deg for N = 48 at half a wavelength)."""
+DEFAULT_STEP_DEG = 0.1
+"""Grid step of that search; the peak is then refined within one step (bounded Brent)."""
 
 ClassChoice = Callable[[list[NDArray[np.float64]], NDArray[np.float64]], tuple[int, ...]]
 """Maps the groups' remaining candidates and the group weights to one candidate index per group."""
@@ -110,6 +134,74 @@ def fuse_candidates(
         np.concatenate([np.full(g.size, w) for g, w in zip(groups, group_weights, strict=True)]),
     )
     return omc.bearings(num_sources)
+
+
+def refine_bearings(
+    covariance: ArrayLike,
+    bearings_deg: ArrayLike,
+    combiner: ArrayLike,
+    positions_m: ArrayLike,
+    wavelength_m: float,
+    search_deg: float = DEFAULT_SEARCH_DEG,
+    step_deg: float = DEFAULT_STEP_DEG,
+) -> NDArray[np.float64]:
+    """Each fused bearing moved to the MUSIC peak of all RF chains within ``search_deg`` of it.
+
+    MUSIC (Schmidt 1986) on the response of the RF chains, ``b(az) = W^H a(az)`` (H2AD paper
+    eq. (12); ``a`` the antennas' steering vector), normalised to unit norm, with ``K =
+    len(bearings_deg)`` sources: the pseudo-spectrum on a grid of ``step_deg`` over
+    ``bearing +- search_deg`` (clipped to the front half-plane ``[-90, 90]`` of the ULA),
+    its maximum refined within one step by a bounded Brent search. See the module docstring
+    for why: it recovers the accuracy of the whole array that the groups' candidates lack.
+
+    Args:
+        covariance: sample covariance of all ``R`` RF chains, shape ``(R, R)``, in the
+            combiner's column order (:meth:`HybridArray.rf_outputs`).
+        bearings_deg: fused azimuths in degrees, shape ``(K,)``, ``1 <= K <= R - 1``
+            (e.g. from :func:`fuse_candidates`, :func:`wgmd` or :func:`wlmd`).
+        combiner: ``W``, shape ``(N, R)`` (:meth:`HybridArray.combiner`).
+        positions_m: the antennas' positions, shape ``(N, 3)``, metres, SigMF frame
+            (``HybridArray.geometry().positions_m``).
+        wavelength_m: carrier wavelength in metres.
+        search_deg: half-width of the search about each bearing, degrees, > 0.
+        step_deg: grid step, degrees, in ``(0, search_deg]``.
+
+    Returns:
+        the refined azimuths in degrees, shape ``(K,)``, in the order of ``bearings_deg``.
+    """
+    positions = _as_positions(positions_m)
+    w = _combiner(combiner, positions.shape[0])
+    r = check_covariance(covariance)
+    if r.shape[0] != w.shape[1]:
+        raise ValueError(
+            f"covariance is {r.shape[0]} x {r.shape[0]} but the combiner has {w.shape[1]} RF chains"
+        )
+    bearings = np.atleast_1d(np.asarray(bearings_deg, dtype=np.float64))
+    if bearings.ndim != 1 or not np.all(np.isfinite(bearings)):
+        raise ValueError(f"bearings_deg must be a 1-D array of finite azimuths, got {bearings_deg!r}")
+    _check_music_sources(bearings.size, r.shape[0])
+    if not (np.isfinite(search_deg) and search_deg > 0):
+        raise ValueError(f"search_deg must be a positive finite number, got {search_deg!r}")
+    if not (np.isfinite(step_deg) and 0 < step_deg <= search_deg):
+        raise ValueError(f"step_deg must be in (0, search_deg = {search_deg!r}], got {step_deg!r}")
+    spectrum = _music(r, bearings.size)
+
+    def rf_spectrum(azimuth_deg: ArrayLike) -> NDArray[np.float64]:
+        return spectrum(w.conj().T @ steering_matrix(positions, azimuth_deg, wavelength_m))
+
+    offsets = np.arange(-search_deg, search_deg + step_deg / 2, step_deg)
+    refined = []
+    for bearing in bearings:
+        grid = np.clip(bearing + offsets, -90.0, 90.0)
+        best = grid[int(np.argmax(rf_spectrum(grid)))]
+        result = scipy.optimize.minimize_scalar(
+            lambda azimuth_deg: -float(rf_spectrum(azimuth_deg)[0]),
+            bounds=(max(best - step_deg, -90.0), min(best + step_deg, 90.0)),
+            method="bounded",
+            options={"xatol": REFINE_TOLERANCE_DEG},
+        )
+        refined.append(float(result.x))
+    return np.array(refined, dtype=np.float64)
 
 
 def _fuse_classes(

@@ -22,15 +22,36 @@ def matched_errors_deg(estimated_deg: ArrayLike, truth_deg: ArrayLike) -> tuple[
     """Absolute errors of the estimates assigned one-to-one to the true bearings.
 
     The assignment minimises the total absolute error (Hungarian algorithm). Returns the
-    errors of the matched pairs and the number of true bearings left without an estimate.
+    errors of the matched pairs (in the order of the estimates) and the number of true
+    bearings left without an estimate.
     """
+    errors, _, cols, num_truth = _assignment(estimated_deg, truth_deg)
+    return errors, num_truth - len(cols)
+
+
+def truth_errors_deg(estimated_deg: ArrayLike, truth_deg: ArrayLike) -> NDArray[np.float64]:
+    """Absolute error of each true bearing's estimate, shape ``(K,)`` in the order of ``truth_deg``.
+
+    The assignment of :func:`matched_errors_deg`; NaN for a true bearing left without an estimate.
+    """
+    errors, _, cols, num_truth = _assignment(estimated_deg, truth_deg)
+    per_truth = np.full(num_truth, np.nan)
+    per_truth[cols] = errors
+    return per_truth
+
+
+def _assignment(
+    estimated_deg: ArrayLike, truth_deg: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.intp], int]:
+    """Least-total-error assignment: errors of the pairs, their estimate and truth indices, ``K``."""
     estimated = np.atleast_1d(np.asarray(estimated_deg, dtype=np.float64))
     truth = np.atleast_1d(np.asarray(truth_deg, dtype=np.float64))
     if estimated.size == 0 or truth.size == 0:
-        return np.empty(0), int(truth.size)
+        none = np.empty(0, dtype=np.intp)
+        return np.empty(0), none, none, int(truth.size)
     cost = np.abs(angle_difference_deg(estimated[:, None], truth[None, :]))
     rows, cols = linear_sum_assignment(cost)
-    return cost[rows, cols], int(truth.size - len(cols))
+    return cost[rows, cols], rows, cols, int(truth.size)
 
 
 def error_statistics(records: Iterable[dict]) -> dict[str, float | None]:

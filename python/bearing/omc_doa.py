@@ -3,8 +3,8 @@
 Deng et al. 2025 (Sec. IV-A) fuse the ambiguous candidates of the groups of an H2AD array
 (:mod:`~gnuradio.bearing.hybrid_candidates`) with (1) dynamic micro-cluster updating,
 (2) exponential decay and (3) inter-cluster merging; the ``K`` heaviest clusters are the
-bearings. The paper gives no equations; this module fills them in from the stream
-clustering literature it builds on.
+bearings (of equal weights, the tighter first). The paper gives no equations; this module
+fills them in from the stream clustering literature it builds on.
 
 A micro-cluster is the cluster feature of CluStream (Aggarwal et al. 2003, after BIRCH):
 weight ``W``, linear sum and square sum of its members, kept here in the equivalent
@@ -47,12 +47,14 @@ References:
 
 from __future__ import annotations
 
+import bisect
+import heapq
+import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-
-from .array_model import wrap_deg
 
 DEFAULT_RADIUS_DEG = 2.0
 DEFAULT_MERGE_DEG = 1.0
@@ -100,12 +102,18 @@ class OmcDoa:
         self._fade = fade_factor(half_life_estimates)
         self._min_weight = _positive(min_weight, "min_weight")
         self._clusters: list[_Cluster] = []
+        self._centroids: list[float] = []
+        self._openings = itertools.count()
+        """The clusters sorted by centroid, and their centroids (the keys of the bisections)."""
 
     @property
     def clusters(self) -> list[MicroCluster]:
-        """The current micro-clusters, heaviest first (a copy: changing it changes nothing)."""
-        ordered = sorted(self._clusters, key=lambda cluster: -cluster.weight)
-        return [MicroCluster(c.centroid_deg, c.weight, float(np.sqrt(c.scatter / c.weight))) for c in ordered]
+        """The current micro-clusters, heaviest first; on a tie the tighter, then the older.
+
+        A copy: changing it changes nothing.
+        """
+        ordered = sorted(self._clusters, key=_rank)
+        return [MicroCluster(c.centroid_deg, c.weight, math.sqrt(c.scatter / c.weight)) for c in ordered]
 
     def update(self, candidates_deg: ArrayLike, weights: ArrayLike | None = None) -> None:
         """Take one estimate's candidates: fade, absorb, merge, prune.
@@ -120,51 +128,83 @@ class OmcDoa:
         candidates, candidate_weights = _weighted_candidates(candidates_deg, weights)
         for cluster in self._clusters:
             cluster.fade(self._fade)
-        for azimuth_deg, weight in zip(candidates, candidate_weights, strict=True):
-            self._absorb(_Cluster(float(wrap_deg(azimuth_deg)), float(weight), 0.0, fed=True))
+        for azimuth_deg, weight in zip(candidates.tolist(), candidate_weights.tolist(), strict=True):
+            self._absorb(_wrap(azimuth_deg), weight)
         self._merge_close()
         self._clusters = [c for c in self._clusters if c.fed or c.weight >= self._min_weight]
+        self._centroids = [c.centroid_deg for c in self._clusters]
 
     def bearings(self, num_sources: int) -> NDArray[np.float64]:
         """Centroids of the ``num_sources`` heaviest clusters, heaviest first, degrees.
 
-        Fewer when there are fewer clusters; ``num_sources`` comes from a source counter.
+        On a tie the tighter cluster (less spread) first, then the older: one estimate's
+        candidates of equal group weights tie often (every class of one candidate per group
+        weighs the same), and the tighter class is the groups' better agreement. Fewer
+        bearings when there are fewer clusters; ``num_sources`` comes from a source counter.
         """
-        count = _check_num_sources(num_sources)
-        return np.array([c.centroid_deg for c in self.clusters[:count]], dtype=np.float64)
+        heaviest = heapq.nsmallest(_check_num_sources(num_sources), self._clusters, key=_rank)
+        return np.array([c.centroid_deg for c in heaviest], dtype=np.float64)
 
-    def _absorb(self, candidate: _Cluster) -> None:
-        if self._clusters:
-            distances = np.abs(
-                wrap_deg(np.array([c.centroid_deg for c in self._clusters]) - candidate.centroid_deg)
-            )
-            nearest = int(np.argmin(distances))
-            if distances[nearest] <= self._radius_deg:
-                self._clusters[nearest].combine(candidate)
+    def _absorb(self, azimuth_deg: float, weight: float) -> None:
+        """Adds a candidate to the nearest cluster within the radius, or opens a cluster for it.
+
+        The clusters are sorted by centroid, so the nearest is one of the two circular
+        neighbours of the candidate's place (a bisection; the lower one on a tie): O(log C)
+        per candidate instead of a distance to each of the C clusters.
+        """
+        centroids = self._centroids
+        if centroids:
+            place = bisect.bisect_left(centroids, azimuth_deg)
+            lower, upper = place - 1, place % len(centroids)
+            lower_gap = abs(_wrap(centroids[lower] - azimuth_deg))
+            upper_gap = abs(_wrap(centroids[upper] - azimuth_deg))
+            nearest, gap = (lower, lower_gap) if lower_gap <= upper_gap else (upper, upper_gap)
+            if gap <= self._radius_deg:
+                cluster = self._pop(nearest)
+                cluster.add(azimuth_deg, weight)
+                self._insert(cluster)
                 return
-        self._clusters.append(candidate)
+        self._insert(_Cluster(azimuth_deg, weight, 0.0, opened=next(self._openings), fed=True))
 
     def _merge_close(self) -> None:
-        while len(self._clusters) > 1:
-            centroids = np.array([c.centroid_deg for c in self._clusters])
-            distances = np.abs(wrap_deg(centroids[:, None] - centroids[None, :]))
-            np.fill_diagonal(distances, np.inf)
-            first, second = sorted(np.unravel_index(int(np.argmin(distances)), distances.shape))
-            if distances[first, second] >= self._merge_deg:
+        """Merges the closest pair of centroids while it is closer than ``merge_deg``.
+
+        In the sorted list the closest pair is a pair of circular neighbours.
+        """
+        while len(self._centroids) > 1:
+            centroids = np.array(self._centroids)
+            gaps = np.diff(centroids, append=centroids[0] + 360.0)
+            first = int(np.argmin(gaps))
+            if gaps[first] >= self._merge_deg:
                 return
-            self._clusters[first].combine(self._clusters.pop(second))
+            second = self._pop((first + 1) % len(centroids))
+            merged = self._pop(first if first < len(self._centroids) else first - 1)
+            merged.merge(second)
+            self._insert(merged)
+
+    def _insert(self, cluster: _Cluster) -> None:
+        place = bisect.bisect_left(self._centroids, cluster.centroid_deg)
+        self._centroids.insert(place, cluster.centroid_deg)
+        self._clusters.insert(place, cluster)
+
+    def _pop(self, index: int) -> _Cluster:
+        del self._centroids[index]
+        return self._clusters.pop(index)
 
 
 @dataclass
 class _Cluster:
     """Cluster feature in centred form: weight, centroid (deg), scatter ``S`` (deg^2).
 
-    ``fed`` is whether the cluster received a candidate in the current update.
+    ``opened`` numbers the clusters in the order they were opened (a merged cluster keeps
+    the older number): of two equal weights and spreads, the older ranks first. ``fed`` is
+    whether the cluster received a candidate in the current update.
     """
 
     centroid_deg: float
     weight: float
     scatter: float
+    opened: int
     fed: bool = False
 
     def fade(self, factor: float) -> None:
@@ -172,14 +212,30 @@ class _Cluster:
         self.scatter *= factor
         self.fed = False
 
-    def combine(self, other: _Cluster) -> None:
-        """Adds ``other`` (a cluster, or a candidate with ``scatter = 0``) to this one (West 1979)."""
-        total = self.weight + other.weight
-        offset = float(wrap_deg(other.centroid_deg - self.centroid_deg))
-        self.centroid_deg = float(wrap_deg(self.centroid_deg + other.weight * offset / total))
-        self.scatter += other.scatter + self.weight * other.weight * offset**2 / total
+    def add(self, centroid_deg: float, weight: float, scatter: float = 0.0, fed: bool = True) -> None:
+        """Adds a cluster of these statistics (a candidate: ``scatter = 0``) to this one (West 1979)."""
+        total = self.weight + weight
+        offset = _wrap(centroid_deg - self.centroid_deg)
+        self.centroid_deg = _wrap(self.centroid_deg + weight * offset / total)
+        self.scatter += scatter + self.weight * weight * offset**2 / total
         self.weight = total
-        self.fed = self.fed or other.fed
+        self.fed = self.fed or fed
+
+    def merge(self, other: _Cluster) -> None:
+        """Adds the cluster ``other`` to this one; the merged cluster is as old as the older."""
+        self.add(other.centroid_deg, other.weight, other.scatter, other.fed)
+        self.opened = min(self.opened, other.opened)
+
+
+def _rank(cluster: _Cluster) -> tuple[float, float, int]:
+    """Heaviest first; on a tie the tighter (less spread), then the older."""
+    return -cluster.weight, cluster.scatter / cluster.weight, cluster.opened
+
+
+def _wrap(angle_deg: float) -> float:
+    """One angle wrapped to [-180, 180) degrees, as :func:`~gnuradio.bearing.array_model.wrap_deg`
+    does for arrays, without its numpy overhead."""
+    return (angle_deg + 180.0) % 360.0 - 180.0
 
 
 def fade_factor(half_life_estimates: float) -> float:
