@@ -58,14 +58,19 @@ def test_installed_blocks_load_into_grc_under_bearing(platform):
     assert {tuple(block.category) for block in loaded.values()} == {("Bearing",)}
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
-def test_example_compiles_with_grcc(path, tmp_path):
-    result = subprocess.run(
-        [sys.executable, shutil.which("grcc"), "-o", str(tmp_path), str(path)],
+def compile_example(path: Path, out_dir: Path) -> subprocess.CompletedProcess:
+    """``grcc -o out_dir path``; the generated Python file is ``out_dir / (path.stem + ".py")``."""
+    return subprocess.run(
+        [sys.executable, shutil.which("grcc"), "-o", str(out_dir), str(path)],
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_example_compiles_with_grcc(path, tmp_path):
+    result = compile_example(path, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     # grcc drops a connection to an unknown port with a traceback and still exits 0.
     assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
@@ -74,17 +79,7 @@ def test_example_compiles_with_grcc(path, tmp_path):
 
 def test_headless_example_gives_the_same_bearings_as_the_cli(make_capture, tmp_path):
     capture = make_capture(azimuths_deg=(-35.0, 15.0, 50.0), segment_length=400)
-    subprocess.run(
-        [
-            sys.executable,
-            shutil.which("grcc"),
-            "-o",
-            str(tmp_path),
-            str(ROOT / "examples" / "replay_capture_headless.grc"),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    compile_example(ROOT / "examples" / "replay_capture_headless.grc", tmp_path)
     arguments = ["--average", "200"]
     flowgraph = subprocess.run(
         [sys.executable, str(tmp_path / "replay_capture_headless.py"), "--capture", str(capture), *arguments],
@@ -236,17 +231,7 @@ def test_two_emitter_example_counts_and_tracks_both_emitters_live(tmp_path):
     """examples/two_emitters.grc (QT GUI, run offscreen at 2000 estimates per second for a few
     seconds): the counter's count reaches the estimator, and the tracker reports both emitters
     while b transmits (segments 10 .. 44 of 60) and only a otherwise."""
-    subprocess.run(
-        [
-            sys.executable,
-            shutil.which("grcc"),
-            "-o",
-            str(tmp_path),
-            str(ROOT / "examples" / "two_emitters.grc"),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    compile_example(ROOT / "examples" / "two_emitters.grc", tmp_path)
     environment = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_RUNTIME_DIR=str(tmp_path))
     with subprocess.Popen(
         [sys.executable, "-u", str(tmp_path / "two_emitters.py"), "--rate", "2000"],

@@ -146,15 +146,20 @@ def test_auto_without_a_counter_fails_each_window_with_a_log_not_a_hang():
     assert estimator.failed_estimates == 2
 
 
-def test_counter_message_is_a_pmt_dict_with_the_documented_fields():
+def _port_messages(port: str, truths_deg) -> list:
+    """The messages a 6-element MDL counter publishes on ``port`` for covariances of ``truths_deg``."""
     counter = bearing.source_counter(6, "mdl")
     debug = blocks.message_debug()
     top = gr.top_block()
-    source = _source(_covariances(6, TRUTHS_DEG[:1]))
+    source = _source(_covariances(6, truths_deg))
     top.connect(source, counter, blocks.null_sink(gr.sizeof_gr_complex * 36))
-    top.msg_connect((counter, messages.NUM_SOURCES), (debug, "store"))
+    top.msg_connect((counter, port), (debug, "store"))
     run_within(top)
-    message = debug.get_message(0)
+    return [debug.get_message(i) for i in range(debug.num_messages())]
+
+
+def test_counter_message_is_a_pmt_dict_with_the_documented_fields():
+    (message,) = _port_messages(messages.NUM_SOURCES, TRUTHS_DEG[:1])
     assert pmt.is_dict(message)
     assert set(messages.from_pmt(message)) == {
         "num_sources",
@@ -166,13 +171,6 @@ def test_counter_message_is_a_pmt_dict_with_the_documented_fields():
 
 
 def test_count_port_gives_the_pair_for_a_qt_edit_box():
-    counter = bearing.source_counter(6, "mdl")
-    debug = blocks.message_debug()
-    top = gr.top_block()
-    source = _source(_covariances(6, TRUTHS_DEG[:2]))
-    top.connect(source, counter, blocks.null_sink(gr.sizeof_gr_complex * 36))
-    top.msg_connect((counter, "count"), (debug, "store"))
-    run_within(top)
-    pairs = [debug.get_message(i) for i in range(debug.num_messages())]
+    pairs = _port_messages("count", TRUTHS_DEG[:2])
     assert [pmt.symbol_to_string(pmt.car(p)) for p in pairs] == ["num_sources"] * 2
     assert [pmt.to_long(pmt.cdr(p)) for p in pairs] == [1, 2]
