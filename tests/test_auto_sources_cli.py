@@ -55,3 +55,10 @@ def test_bad_sources_and_counters_are_clear_errors(make_capture):
     assert result.returncode == 2 and "no bundled 'cnn1d' counter for 6 elements" in result.stderr
     result = bearing("estimate", capture, "--sources", "auto", "--counter", "bogus", check=False)
     assert result.returncode == 2 and "invalid choice: 'bogus'" in result.stderr
+    result = bearing("estimate", capture, "--counter", "edc", check=False)
+    assert (
+        result.returncode == 2
+        and "--counter: counts the sources of --sources auto, got --sources 1" in result.stderr
+    )
+    result = bearing("estimate", capture, "--track", "-1", check=False)
+    assert result.returncode == 2 and "argument --track: expected a number of estimates >= 0" in result.stderr

@@ -79,7 +79,7 @@ def test_example_compiles_with_grcc(path, tmp_path):
 
 def test_headless_example_gives_the_same_bearings_as_the_cli(make_capture, tmp_path):
     capture = make_capture(azimuths_deg=(-35.0, 15.0, 50.0), segment_length=400)
-    compile_example(ROOT / "examples" / "replay_capture_headless.grc", tmp_path)
+    assert compile_example(ROOT / "examples" / "replay_capture_headless.grc", tmp_path).returncode == 0
     arguments = ["--average", "200"]
     flowgraph = subprocess.run(
         [sys.executable, str(tmp_path / "replay_capture_headless.py"), "--capture", str(capture), *arguments],
@@ -231,7 +231,7 @@ def test_two_emitter_example_counts_and_tracks_both_emitters_live(tmp_path):
     """examples/two_emitters.grc (QT GUI, run offscreen at 2000 estimates per second for a few
     seconds): the counter's count reaches the estimator, and the tracker reports both emitters
     while b transmits (segments 10 .. 44 of 60) and only a otherwise."""
-    compile_example(ROOT / "examples" / "two_emitters.grc", tmp_path)
+    assert compile_example(ROOT / "examples" / "two_emitters.grc", tmp_path).returncode == 0
     environment = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_RUNTIME_DIR=str(tmp_path))
     with subprocess.Popen(
         [sys.executable, "-u", str(tmp_path / "two_emitters.py"), "--rate", "2000"],

@@ -109,10 +109,10 @@ def test_h2ad_chain_counts_and_finds_two_sources_from_rf_chains():
 
 def test_candidate_generator_refuses_what_it_cannot_resolve():
     generator = bearing.candidate_generator((2, 3), (2, 3), CARRIER_HZ, num_sources=0)
-    with pytest.raises(
-        ValueError, match="every group has too few RF chains \\(2, 3\\); ESPRIT needs K_g >= K \\+ 1"
-    ):
+    with pytest.raises(ValueError, match=r"3 sources: 0 group\(s\) have the K \+ 1 RF chains ESPRIT needs"):
         generator.candidates(np.eye(5), 3)
+    with pytest.raises(ValueError, match=r"2 sources: 1 group\(s\) .* two groups are needed"):
+        generator.candidates(np.eye(5), 2)
     azimuth, weights = generator.candidates(np.eye(5), 0)
     assert azimuth.size == 0 and weights.size == 0
     with pytest.raises(ValueError, match="pairwise coprime"):
@@ -127,3 +127,32 @@ def test_tracker_logs_a_bad_message_and_goes_on():
     assert tracker.failed_estimates == 1
     tracker.handle_candidates(messages.to_pmt({"azimuth_deg": [10.0], "num_sources": 1}))
     assert [c.centroid_deg for c in tracker.tracker.clusters] == [10.0]
+
+
+def _tracked(truths_deg: list[list[float]], **tracker_options) -> list[dict]:
+    """6-element ULA windows -> MDL counter -> MUSIC (auto sources) -> OMC-DOA tracker: its records."""
+    geometry = ula(6, wavelength_m(CARRIER_HZ) / 2).positions_m.tolist()
+    counter = bearing.source_counter(6, "mdl")
+    estimator = bearing.doa_estimator(geometry, CARRIER_HZ, num_sources=0)
+    tracker = bearing.omc_doa_tracker(**tracker_options)
+    top = gr.top_block()
+    source = _source(_element_covariances(6, truths_deg))
+    sink = bearing.json_sink("")
+    top.connect(source, counter, estimator, blocks.null_sink(gr.sizeof_float * len(estimator.grid_deg)))
+    top.msg_connect((estimator, "bearings"), (tracker, messages.CANDIDATES_PORT))
+    top.msg_connect((tracker, "bearings"), (sink, "bearings"))
+    run_within(top)
+    return sink.records
+
+
+def test_auto_tracker_reports_a_new_emitter_before_a_heavier_silent_one():
+    """Handover with the count steady at 2: -30 deg stops as 50 deg starts. Auto sources report
+    the live tracks at once; K = 2 fixed keeps the heavier silent track until it is dropped."""
+    truths = [[-30.0, 20.0]] * 12 + [[20.0, 50.0]] * 4
+    auto = _tracked(truths, num_sources=0, drop_after_estimates=3)
+    fixed = _tracked(truths, num_sources=2, drop_after_estimates=3)
+    for record in auto[12:]:
+        np.testing.assert_allclose(sorted(record["azimuth_deg"]), [20.0, 50.0], atol=0.3)
+    handover = sorted(fixed[12]["azimuth_deg"])
+    np.testing.assert_allclose(handover, [-30.0, 20.0], atol=0.3)
+    np.testing.assert_allclose(sorted(fixed[-1]["azimuth_deg"]), [20.0, 50.0], atol=0.3)

@@ -33,9 +33,9 @@ class candidate_generator(gr.sync_block):
     ``num_sources`` K is fixed (at least 1), or 0 (auto): each covariance's count from a
     source counter upstream (its ``window`` tag). A group of ``K_g`` chains resolves at most
     ``K_g - 1`` sources: groups with too few chains for the count give no candidates for
-    that covariance, and a covariance no group can resolve fails (logged, counted in
-    :attr:`failed_estimates`). A count of 0 publishes an empty candidate set, so that the
-    tracker's clusters fade.
+    that covariance, and a covariance that fewer than two groups can resolve (the aliases of
+    one group stay ambiguous) fails (logged, counted in :attr:`failed_estimates`). A count
+    of 0 publishes an empty candidate set, so that the tracker's clusters fade.
 
     Args:
         num_subarrays: ``K_g`` per group.
@@ -86,13 +86,22 @@ class candidate_generator(gr.sync_block):
         """All groups' candidate azimuths (degrees, NaN-free, group by group) and their weights.
 
         ``covariance`` is ``(R, R)``; groups with fewer than ``num_sources + 1`` chains are
-        skipped; ``ValueError`` when every group is.
+        skipped. ``ValueError`` unless the groups left can remove the ambiguity: two or
+        more, or one of unit subarrays (``M_g = 1``, no alias).
         """
         layout = self.array.layout
+        resolving = [
+            g for g, chains in enumerate(self._chains) if num_sources and chains.size >= num_sources + 1
+        ]
+        if num_sources and len(resolving) < 2 and not any(layout.subarray_sizes[g] == 1 for g in resolving):
+            chains = ", ".join(map(str, layout.num_subarrays))
+            raise ValueError(
+                f"{num_sources} sources: {len(resolving)} group(s) have the K + 1 RF chains ESPRIT needs "
+                f"(K_g = {chains}); the aliases of one group of M_g > 1 are ambiguous, two groups are needed"
+            )
         azimuths, weights = [], []
-        for chains, size, weight in zip(self._chains, layout.subarray_sizes, self.group_weights, strict=True):
-            if num_sources == 0 or chains.size < num_sources + 1:
-                continue
+        for g in resolving:
+            chains, size, weight = self._chains[g], layout.subarray_sizes[g], self.group_weights[g]
             found = group_candidates(
                 covariance[np.ix_(chains, chains)],
                 num_sources,
@@ -103,12 +112,6 @@ class candidate_generator(gr.sync_block):
             found = found[np.isfinite(found)]
             azimuths.append(found)
             weights.append(np.full(found.size, weight))
-        if num_sources and not azimuths:
-            chains = ", ".join(map(str, layout.num_subarrays))
-            raise ValueError(
-                f"{num_sources} sources: every group has too few RF chains ({chains}); "
-                "ESPRIT needs K_g >= K + 1"
-            )
         return np.concatenate(azimuths or [np.empty(0)]), np.concatenate(weights or [np.empty(0)])
 
     def work(self, input_items, output_items) -> int:

@@ -84,7 +84,6 @@ def _parser() -> argparse.ArgumentParser:
     estimation.add_argument(
         "--counter",
         choices=source_counting.METHODS,
-        default="mdl",
         help="source counting method of --sources auto (default mdl; docs/source-counting.md)",
     )
     estimation.add_argument(
@@ -96,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     estimation.add_argument(
         "--track",
-        type=int,
+        type=_drop_after,
         default=0,
         metavar="N",
         help="smooth the bearings into tracks with OMC-DOA; an emitter silent for N estimates is dropped "
@@ -239,17 +238,26 @@ def _parser() -> argparse.ArgumentParser:
     counter.set_defaults(run=_train_counter)
 
     bench = commands.add_parser(
-        "bench", help="benchmarks: bench accuracy (the MoD-DNN study, docs/mod-dnn.md)"
+        "bench",
+        help="benchmarks: accuracy (MoD-DNN, docs/mod-dnn.md), counting (source counters, "
+        "docs/source-counting.md), h2ad (OMC-DOA, WGMD, WLMD, docs/omc-doa.md)",
     )
-    bench.add_argument("study", choices=("accuracy",), help="accuracy: the MoD-DNN accuracy study")
     bench.add_argument(
-        "options", nargs=argparse.REMAINDER, help="the study's options: --quick, --out DIR, --seed N"
+        "study",
+        choices=STUDIES,
+        help="accuracy: the MoD-DNN study; counting: counting accuracy vs SNR; h2ad: H2AD DoA fusion",
+    )
+    bench.add_argument(
+        "options",
+        nargs=argparse.REMAINDER,
+        help="the study's options: --quick, --out DIR, --seed N (--trials N)",
     )
     bench.set_defaults(run=_bench)
     return parser
 
 
 def _settings(args: argparse.Namespace, method: str) -> ReplaySettings:
+    _check_counter_options(args)
     start, stop, step = args.grid
     return ReplaySettings(
         method=method,
@@ -264,10 +272,30 @@ def _settings(args: argparse.Namespace, method: str) -> ReplaySettings:
         grid_step_deg=step,
         min_separation_deg=args.min_separation,
         model_path=args.model,
-        counter=args.counter,
+        counter=args.counter or "mdl",
         counter_model=args.counter_model,
         track_drop_after=args.track,
     )
+
+
+def _check_counter_options(args: argparse.Namespace) -> None:
+    """``--counter`` and ``--counter-model`` only mean something with ``--sources auto``."""
+    for option, value in (("--counter", args.counter), ("--counter-model", args.counter_model)):
+        if value and args.sources != AUTO_SOURCES:
+            raise ValueError(f"{option}: counts the sources of --sources auto, got --sources {args.sources}")
+
+
+def _drop_after(text: str) -> int:
+    """``--track``: silent estimates before a track is dropped, 0 for no tracking."""
+    try:
+        count = int(text)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of estimates >= 0 (0: no tracking), got {text!r}"
+        )
+    return count
 
 
 def _sources(text: str) -> int:
@@ -621,8 +649,12 @@ def _train_counter(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bench(args: argparse.Namespace) -> int:
-    """Runs a study; torch is imported only here (see :mod:`accuracy_study` for its options)."""
-    from . import accuracy_study
+STUDIES = ("accuracy", "counting", "h2ad")
+"""The studies of `bearing bench`, each a module ``<name>_study`` with ``main(argv)``."""
 
-    return accuracy_study.main(args.options)
+
+def _bench(args: argparse.Namespace) -> int:
+    """Runs a study; its module (and torch) is imported only here (see the module for its options)."""
+    import importlib
+
+    return importlib.import_module(f"{__package__}.{args.study}_study").main(args.options)

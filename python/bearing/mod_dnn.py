@@ -277,7 +277,7 @@ class ModDnn(torch.nn.Module):
                 if branch == chosen:
                     chosen_result = calibrated, eta
         calibrated, eta = chosen_result
-        count = num_sources if isinstance(num_sources, int) else num_sources[chosen]
+        count = num_sources if np.ndim(num_sources) == 0 else num_sources[chosen]
         if count is None:
             raise ValueError(f"no source count for the chosen branch {chosen} (its source counter failed)")
         bearings = self.ssr[chosen].bearings(calibrated, eta, max(count, 1), min_separation_deg)[:count]

@@ -72,11 +72,14 @@ class MicroCluster:
         centroid_deg: weighted mean azimuth, degrees in ``[-180, 180)``.
         weight: faded sum of the member weights.
         spread_deg: weighted standard deviation of the members about the centroid, degrees.
+        fed: whether the cluster received a candidate in the last update (a live source's
+            cluster) or only faded (a silent one's, or an alias not seen this time).
     """
 
     centroid_deg: float
     weight: float
     spread_deg: float
+    fed: bool = False
 
 
 class OmcDoa:
@@ -113,7 +116,9 @@ class OmcDoa:
         A copy: changing it changes nothing.
         """
         ordered = sorted(self._clusters, key=_rank)
-        return [MicroCluster(c.centroid_deg, c.weight, math.sqrt(c.scatter / c.weight)) for c in ordered]
+        return [
+            MicroCluster(c.centroid_deg, c.weight, math.sqrt(c.scatter / c.weight), c.fed) for c in ordered
+        ]
 
     def update(self, candidates_deg: ArrayLike, weights: ArrayLike | None = None) -> None:
         """Take one estimate's candidates: fade, absorb, merge, prune.

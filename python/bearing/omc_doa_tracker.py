@@ -37,8 +37,12 @@ class omc_doa_tracker(BearingsBlock):
     with the centroids of the K heaviest clusters, heaviest first; ``peak_db`` holds their
     weights in dB relative to the heaviest. The ``azimuth`` message follows the heaviest.
 
-    ``num_sources`` K is fixed, or 0 (auto): the input message's ``num_sources`` (a source
-    counter's count, through the candidate generator or an estimator set to auto sources).
+    ``num_sources`` K is fixed, or 0 (auto): the input message's ``num_sources`` (the count
+    of the candidate generator, or the number of bearings of an estimator, which is the
+    source counter's count when the estimator's sources are auto). With auto sources the
+    clusters fed by this message rank before the silent ones (heaviest first within each):
+    the count is of live sources, so a silent emitter's track gives way at once to a new
+    one. With a fixed K the K heaviest are reported, silent ones included until dropped.
 
     Drop rule: a source whose cluster gains ``source_weight`` in every estimate and then
     falls silent is dropped in its ``drop_after_estimates``-th silent estimate
@@ -88,7 +92,10 @@ class omc_doa_tracker(BearingsBlock):
             self.failed_estimates += 1
             self.logger.warn(f"candidates message ignored: {type(error).__name__}: {error}")
             return
-        clusters = self.tracker.clusters[:count]
+        clusters = self.tracker.clusters
+        if not self._num_sources:  # auto: the count is of live sources, whose clusters were just fed
+            clusters = sorted(clusters, key=lambda cluster: not cluster.fed)
+        clusters = clusters[:count]
         weights = np.array([cluster.weight for cluster in clusters])
         peak_db = power_to_db(weights, weights.max()) if clusters else weights
         azimuth_deg = [cluster.centroid_deg for cluster in clusters]

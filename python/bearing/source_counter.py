@@ -38,8 +38,9 @@ class source_counter(WindowMapBlock):
         method: one of :data:`~gnuradio.bearing.source_counting.METHODS`.
         num_snapshots: T, the snapshots behind each covariance, for ``mdl``, ``aic`` and
             ``edc``; 0 takes the ``sample_count`` of the item's ``window`` tag (right for
-            narrowband snapshots; give T for SRS channels, whose windows count recording
-            samples).
+            narrowband snapshots of an accumulator without forgetting factor; SRS channel
+            windows, whose ``sample_count`` counts recording samples, are refused: give T,
+            occasions x subcarriers). The learned methods do not use it.
         model_path: the counter model file of a learned method (empty: bundled).
         group_sizes: for the RF chains of a hybrid array, the chains of each group
             (``K_g``, in channel order, summing to M): ``edc`` then counts from the G group
@@ -94,7 +95,7 @@ class source_counter(WindowMapBlock):
     def map_item(self, item: np.ndarray, window: dict | None) -> np.ndarray:
         try:
             self._count = self.count(item.reshape(self._size, self._size), self._snapshots(window))
-        except (ValueError, np.linalg.LinAlgError) as error:
+        except Exception as error:  # the covariance still goes on, without a count
             self._count = None
             self.failed_estimates += 1
             first = (window or {}).get("sample_start", "?")
@@ -119,11 +120,17 @@ class source_counter(WindowMapBlock):
         return {} if self._count is None else {messages.NUM_SOURCES: self._count}
 
     def _snapshots(self, window: dict | None) -> int:
-        if self._num_snapshots:
-            return self._num_snapshots
+        """T for the classical methods (the learned ones were trained for theirs: 1, unused)."""
+        if self._num_snapshots or self.model is not None:
+            return self._num_snapshots or 1
         if window is None or "sample_count" not in window:
             raise ValueError(
                 "num_snapshots 0 takes the window tag's sample_count, but the covariance has no window tag"
+            )
+        if "ue" in window:
+            raise ValueError(
+                "num_snapshots 0: the window holds SRS channels, whose sample_count counts recording "
+                "samples, not snapshots; set num_snapshots (occasions x subcarriers)"
             )
         return int(window["sample_count"])
 
