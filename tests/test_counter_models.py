@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from gnuradio.bearing import counter_models
+from gnuradio.bearing import counter_models, counter_training
 from gnuradio.bearing.counter_models import CounterConfig, SourceCounter
 from gnuradio.bearing.counter_training import (
     COUNTER_TRAINING,
@@ -17,7 +17,7 @@ from gnuradio.bearing.counter_training import (
     simulate_training_set,
     train_counter,
 )
-from gnuradio.bearing.source_counting import LEARNED_METHODS, count_sources
+from gnuradio.bearing.source_counting import LEARNED_METHODS, count_sources, eigenvalues
 
 T = 200
 DATA = Path(__file__).resolve().parents[1] / "examples" / "data"
@@ -85,6 +85,34 @@ def test_save_load_round_trip(trained, method, tmp_path):
     assert count_sources(covariances[1], T, method, tmp_path / f"{method}.pt") == counter.count(
         covariances[1]
     )
+
+
+@pytest.mark.parametrize("method", LEARNED_METHODS)
+def test_eigenvalue_predictions_are_the_covariances(trained, method):
+    counter = trained[method]
+    covariances = simulate_covariances(4, [0, 1, 2, 2, 1], 3.0, T, np.random.default_rng(2))
+    np.testing.assert_array_equal(
+        counter.eigenvalue_inputs(eigenvalues(covariances)), counter.inputs(covariances)
+    )
+    np.testing.assert_array_equal(
+        counter.predict_eigenvalues(eigenvalues(covariances)), counter.predict(covariances)
+    )
+    with pytest.raises(ValueError, match="trained for 4 eigenvalues"):
+        counter.predict_eigenvalues(np.ones((2, 5)))
+    with pytest.raises(ValueError, match=r"shape \(N, M\)"):
+        counter.eigenvalue_inputs(np.ones(4))
+
+
+def test_training_set_holds_the_eigenvalues_of_one_simulation(monkeypatch):
+    """Simulated a few at a time (here 7), the draws are those of one simulate_covariances call."""
+    monkeypatch.setattr(counter_training, "SIMULATION_CHUNK", 7)
+    data = simulate_training_set(5, 3, 30, seed=4, snr_range_db=(-5.0, 15.0))
+    rng = np.random.default_rng(4)
+    counts, snrs = rng.integers(0, 4, 30), rng.uniform(-5.0, 15.0, 30)
+    np.testing.assert_array_equal(data.num_sources, counts)
+    np.testing.assert_array_equal(data.snr_db, snrs)
+    expected = eigenvalues(simulate_covariances(5, counts, snrs, T, rng))
+    np.testing.assert_array_equal(data.eigenvalues, expected)
 
 
 def test_refuses_another_array_size(trained):

@@ -51,9 +51,10 @@ CNN_CHANNELS = (64, 128)
 CNN_KERNEL = 3
 """Kernel size of both convolutions."""
 
-SHIPPED_ELEMENTS = (4, 8)
+SHIPPED_ELEMENTS = (4, 8, 128)
 """Array sizes M of the bundled counter models (``examples/data/counters/METHOD_ulaM.pt``,
-installed under ``share/gr-bearing/data/counters``): K_max = 3 for M = 4, 4 for M = 8."""
+installed under ``share/gr-bearing/data/counters``): K_max = 3 for M = 4, 4 for M = 8 and
+M = 128 (the H2AD paper's massive array, :mod:`counting_study`)."""
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,19 @@ class SourceCounter(torch.nn.Module):
         if r.ndim != 3:
             raise ValueError(f"covariances must have shape (N, M, M), got shape {r.shape}")
         self.check_elements(r.shape[-1])
-        values = source_counting.eigenvalues(r)
+        return self.eigenvalue_inputs(source_counting.eigenvalues(r))
+
+    def eigenvalue_inputs(self, eigenvalues: ArrayLike) -> torch.Tensor:
+        """The network input of a batch of eigenvalue sequences ``(N, M)``: ``(N, input_size)`` float32.
+
+        ``eigenvalues``: each row the descending, positive eigenvalues of one covariance, any
+        power unit (:func:`source_counting.eigenvalues`); the method's input function of
+        :data:`source_counting.LEARNED_INPUTS` makes them unitless.
+        """
+        values = np.asarray(eigenvalues, dtype=np.float64)
+        if values.ndim != 2:
+            raise ValueError(f"eigenvalues must have shape (N, M), got shape {values.shape}")
+        self.check_elements(values.shape[-1])
         features = source_counting.LEARNED_INPUTS[self.config.method](values)
         return torch.as_tensor(features, dtype=torch.float32)
 
@@ -185,14 +198,21 @@ class SourceCounter(torch.nn.Module):
 
     def probabilities(self, covariances: ArrayLike) -> NDArray[np.float64]:
         """Softmax over ``0 .. K_max`` sources, ``(N, K_max + 1)``, of covariances ``(N, M, M)``."""
-        x = self.inputs(covariances)
-        self.eval()
-        with torch.no_grad():
-            return torch.softmax(self(x), dim=1).double().numpy()
+        return self._softmax(self.inputs(covariances))
 
     def predict(self, covariances: ArrayLike) -> NDArray[np.int64]:
         """The most probable count of each covariance ``(N, M, M)``: ``(N,)`` int64."""
         return self.probabilities(covariances).argmax(axis=1)
+
+    def predict_eigenvalues(self, eigenvalues: ArrayLike) -> NDArray[np.int64]:
+        """The most probable count of each eigenvalue sequence ``(N, M)`` (:meth:`eigenvalue_inputs`):
+        ``(N,)`` int64, as :meth:`predict` of their covariances, without decomposing them again."""
+        return self._softmax(self.eigenvalue_inputs(eigenvalues)).argmax(axis=1)
+
+    def _softmax(self, inputs: torch.Tensor) -> NDArray[np.float64]:
+        self.eval()
+        with torch.no_grad():
+            return torch.softmax(self(inputs), dim=1).double().numpy()
 
     def count(self, covariance: ArrayLike) -> int:
         """The most probable count of one covariance ``(M, M)``."""

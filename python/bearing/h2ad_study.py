@@ -45,7 +45,6 @@ extraction; the choices (docs/omc-doa.md, "H2AD DoA study"):
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -62,7 +61,7 @@ from .hybrid_array import HybridArray, HybridLayout
 from .hybrid_candidates import group_candidates
 from .plotting import plt, save_figure
 from .simulator import DEMO_FREQUENCY_HZ, complex_normal
-from .study_report import decorate, markdown_table, progress, study_arguments
+from .study_report import decorate, markdown_table, progress, trials_study_main
 
 CARRIER_HZ = DEMO_FREQUENCY_HZ
 LAYOUT = HybridLayout(num_subarrays=(4, 4, 4), subarray_sizes=(3, 4, 5))
@@ -559,16 +558,13 @@ def write_report(results: StudyResults, out: str | Path, command: str) -> str:
 
 def main(argv: Sequence[str] | None = None, prog: str = "bearing bench h2ad") -> int:
     """``bearing bench h2ad [--quick] [--trials N] [--out DIR] [--seed N]``: run, write, print."""
-    args, command = study_arguments(
+    return trials_study_main(
         argv,
         prog,
-        __doc__.splitlines()[0],
-        out_default="docs/figures/h2ad",
-        quick_help="the tiny configuration of the tests (seconds)",
-        trials_default=StudyConfig.trials,
+        __doc__,
+        "docs/figures/h2ad",
+        "the tiny configuration of the tests (seconds)",
+        StudyConfig,
+        run_study,
+        write_report,
     )
-    config = StudyConfig.quick(args.seed) if args.quick else StudyConfig(seed=args.seed)
-    if args.trials is not None:
-        config = dataclasses.replace(config, trials=args.trials)
-    print(write_report(run_study(config), args.out, command))
-    return 0

@@ -4,8 +4,10 @@ figure panels, progress lines. Matplotlib is headless (:mod:`.plotting`); no tor
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from .plotting import plt
 
@@ -82,6 +84,29 @@ def study_arguments(
         ]
     )
     return args, command
+
+
+def trials_study_main(
+    argv: Sequence[str] | None,
+    prog: str,
+    module_doc: str,
+    out_default: str,
+    quick_help: str,
+    config_class: Any,
+    run_study: Callable[[Any], Any],
+    write_report: Callable[[Any, str, str], str],
+) -> int:
+    """``main`` of a study with ``--trials`` (:func:`study_arguments`): ``config_class.quick(seed)``
+    or ``config_class(seed=seed)``, a frozen dataclass whose ``trials`` (its default the option's)
+    ``--trials`` replaces; runs it, writes the report into ``--out`` and prints its text."""
+    args, command = study_arguments(
+        argv, prog, module_doc.splitlines()[0], out_default, quick_help, config_class.trials
+    )
+    config = config_class.quick(args.seed) if args.quick else config_class(seed=args.seed)
+    if args.trials is not None:
+        config = dataclasses.replace(config, trials=args.trials)
+    print(write_report(run_study(config), args.out, command))
+    return 0
 
 
 def _positive_int(text: str) -> int:
