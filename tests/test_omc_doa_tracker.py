@@ -39,23 +39,28 @@ def _source(matrices: np.ndarray):
     )
 
 
-def test_tracker_drops_an_emitter_that_switches_off_after_the_configured_estimates():
-    """Two emitters for 12 windows, then one: the tracker (K = 2 fixed) keeps the silent track
-    for drop_after - 1 estimates and drops it in the drop_after-th."""
-    on, off, drop_after = 12, 6, 3
-    truths = [[-25.0, 30.0]] * on + [[-25.0]] * off
+def _tracked(truths_deg: list[list[float]], **tracker_options) -> list[dict]:
+    """6-element ULA windows -> MDL counter -> MUSIC (auto sources) -> OMC-DOA tracker: its records."""
     geometry = ula(6, wavelength_m(CARRIER_HZ) / 2).positions_m.tolist()
     counter = bearing.source_counter(6, "mdl")
     estimator = bearing.doa_estimator(geometry, CARRIER_HZ, num_sources=0)
-    tracker = bearing.omc_doa_tracker(num_sources=2, drop_after_estimates=drop_after)
+    tracker = bearing.omc_doa_tracker(**tracker_options)
     top = gr.top_block()
-    source = _source(_element_covariances(6, truths))
+    source = _source(_element_covariances(6, truths_deg))
     sink = bearing.json_sink("")
     top.connect(source, counter, estimator, blocks.null_sink(gr.sizeof_float * len(estimator.grid_deg)))
     top.msg_connect((estimator, "bearings"), (tracker, messages.CANDIDATES_PORT))
     top.msg_connect((tracker, "bearings"), (sink, "bearings"))
     run_within(top)
-    records = sink.records
+    return sink.records
+
+
+def test_tracker_drops_an_emitter_that_switches_off_after_the_configured_estimates():
+    """Two emitters for 12 windows, then one: the tracker (K = 2 fixed) keeps the silent track
+    for drop_after - 1 estimates and drops it in the drop_after-th."""
+    on, off, drop_after = 12, 6, 3
+    truths = [[-25.0, 30.0]] * on + [[-25.0]] * off
+    records = _tracked(truths, num_sources=2, drop_after_estimates=drop_after)
     assert len(records) == on + off
     assert all(r["method"] == "omc-doa" for r in records)
     assert [r["sample_start"] for r in records] == [1000 * i for i in range(on + off)]
@@ -127,22 +132,6 @@ def test_tracker_logs_a_bad_message_and_goes_on():
     assert tracker.failed_estimates == 1
     tracker.handle_candidates(messages.to_pmt({"azimuth_deg": [10.0], "num_sources": 1}))
     assert [c.centroid_deg for c in tracker.tracker.clusters] == [10.0]
-
-
-def _tracked(truths_deg: list[list[float]], **tracker_options) -> list[dict]:
-    """6-element ULA windows -> MDL counter -> MUSIC (auto sources) -> OMC-DOA tracker: its records."""
-    geometry = ula(6, wavelength_m(CARRIER_HZ) / 2).positions_m.tolist()
-    counter = bearing.source_counter(6, "mdl")
-    estimator = bearing.doa_estimator(geometry, CARRIER_HZ, num_sources=0)
-    tracker = bearing.omc_doa_tracker(**tracker_options)
-    top = gr.top_block()
-    source = _source(_element_covariances(6, truths_deg))
-    sink = bearing.json_sink("")
-    top.connect(source, counter, estimator, blocks.null_sink(gr.sizeof_float * len(estimator.grid_deg)))
-    top.msg_connect((estimator, "bearings"), (tracker, messages.CANDIDATES_PORT))
-    top.msg_connect((tracker, "bearings"), (sink, "bearings"))
-    run_within(top)
-    return sink.records
 
 
 def test_auto_tracker_reports_a_new_emitter_before_a_heavier_silent_one():
