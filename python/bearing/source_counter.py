@@ -149,18 +149,11 @@ def _group_slices(group_sizes: Sequence[int], num_elements: int) -> list[slice]:
 def _counter_model(method: str, model_path: str, num_elements: int):
     """The loaded model of a learned method (the bundled one for M when ``model_path`` is empty),
     checked against M; None for the classical methods, which refuse a model path."""
-    if method not in source_counting.LEARNED_METHODS:
-        if model_path:
-            raise ValueError(
-                f"method {method!r} takes no model (only {', '.join(source_counting.LEARNED_METHODS)} do)"
-            )
-        return None
-    from . import counter_models
+    if method in source_counting.LEARNED_METHODS and not model_path:
+        from .counter_models import shipped_model_path
 
-    model = counter_models.load(model_path or counter_models.shipped_model_path(method, num_elements))
-    if model.config.method != method:
-        raise ValueError(
-            f"{model_path}: the model is a {model.config.method!r} counter, not a {method!r} one"
-        )
-    model.check_elements(num_elements)
+        model_path = shipped_model_path(method, num_elements)
+    model = source_counting.counter_model(method, model_path or None)
+    if model is not None:
+        model.check_elements(num_elements)
     return model

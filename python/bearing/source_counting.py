@@ -400,10 +400,9 @@ def count_sources(
     """
     check_method(method)
     _check_snapshots(num_snapshots)
-    if method in LEARNED_METHODS:
-        return _learned_counter(method, model).count(_one_covariance(covariances))
-    if model is not None:
-        raise ValueError(f"method {method!r} takes no model (only {', '.join(LEARNED_METHODS)} do)")
+    counter = counter_model(method, model)
+    if counter is not None:
+        return counter.count(_one_covariance(covariances))
     if method == "edc":
         return edc(covariances, num_snapshots)
     return {"mdl": mdl, "aic": aic}[method](_one_covariance(covariances), num_snapshots)
@@ -416,17 +415,31 @@ def check_method(method: str) -> str:
     return method
 
 
+def counter_model(method: str, model: SourceCounter | str | Path | None) -> SourceCounter | None:
+    """The model ``method`` counts with: for ``dnn``, ``cnn1d`` and ``fcnn`` ``model`` (a
+    :class:`counter_models.SourceCounter`, or the path of its file, read here), checked to be
+    of that method; None for ``mdl``, ``aic`` and ``edc``. ``ValueError`` for a learned
+    method without a model or with another method's, and for a classical one given a model.
+    """
+    if method in LEARNED_METHODS:
+        return _learned_counter(method, model)
+    if model is not None:
+        raise ValueError(f"method {method!r} takes no model (only {', '.join(LEARNED_METHODS)} do)")
+    return None
+
+
 def _learned_counter(method: str, model: SourceCounter | str | Path | None) -> SourceCounter:
     if model is None:
         raise ValueError(
             f"method {method!r} needs a trained model (a counter model file, see `bearing train-counter`)"
         )
+    source = ""
     if isinstance(model, str | Path):
         from .counter_models import load
 
-        model = load(model)
+        source, model = f"{model}: ", load(model)
     if model.config.method != method:
-        raise ValueError(f"the model is a {model.config.method!r} counter, not a {method!r} one")
+        raise ValueError(f"{source}the model is a {model.config.method!r} counter, not a {method!r} one")
     return model
 
 
