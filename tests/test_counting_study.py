@@ -30,7 +30,7 @@ def quick_results() -> study.StudyResults:
 def test_edc_groups_are_contiguous_subarrays():
     assert study.group_sizes(128, 3) == [43, 43, 42]
     r = np.arange(49.0).reshape(7, 7)
-    blocks = study.diagonal_blocks(r, [3, 2, 2])
+    blocks = sc.diagonal_blocks(r, [3, 2, 2])
     assert [b.shape for b in blocks] == [(3, 3), (2, 2), (2, 2)]
     np.testing.assert_array_equal(blocks[1], r[3:5, 3:5])
     np.testing.assert_array_equal(blocks[2], r[5:, 5:])
@@ -45,7 +45,7 @@ def test_count_all_counts_as_count_sources(source_tree_models):
     assert list(counts) == list(sc.METHODS)
     sizes = study.group_sizes(8, config.edc_groups)
     for method, found in counts.items():
-        groups = study.diagonal_blocks if method == "edc" else (lambda x, _: x)
+        groups = sc.diagonal_blocks if method == "edc" else (lambda x, _: x)
         expected = [
             sc.count_sources(groups(x, sizes), config.num_snapshots, method, counters.get(method)) for x in r
         ]

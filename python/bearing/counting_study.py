@@ -26,7 +26,6 @@ noise-only trials.
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from .source_counting import (
     METHODS,
     aic_criterion,
     count_sources,
+    diagonal_blocks,
     eigenvalues,
     mdl_criterion,
 )
@@ -148,13 +148,6 @@ def group_sizes(num_elements: int, groups: int) -> list[int]:
     """Antennas of ``groups`` contiguous subarrays of an N-antenna array, as equal as can be,
     the larger first: ``[43, 43, 42]`` for 128 in 3."""
     return [len(part) for part in np.array_split(np.arange(num_elements), groups)]
-
-
-def diagonal_blocks(covariance: NDArray[np.complex128], sizes: Sequence[int]) -> list[NDArray[np.complex128]]:
-    """The covariances of contiguous subarrays of ``sizes`` antennas: the diagonal blocks of
-    ``covariance`` ``(N, N)``, ``sum(sizes) = N``, in element order."""
-    edges = np.cumsum([0, *sizes])
-    return [covariance[a:b, a:b] for a, b in itertools.pairwise(edges)]
 
 
 def count_all(

@@ -69,7 +69,7 @@ class source_counter(WindowMapBlock):
         self.method = method
         self._size = int(num_elements)
         self._num_snapshots = int(num_snapshots)
-        self._groups = _group_slices(group_sizes, self._size)
+        self._group_sizes = _check_group_sizes(group_sizes, self._size)
         self.model = _counter_model(method, model_path, self._size)
         self._count: int | None = None
         WindowMapBlock.__init__(
@@ -89,7 +89,7 @@ class source_counter(WindowMapBlock):
             single_torch_thread()
             return source_counting.count_sources(covariance, num_snapshots, self.method, self.model)
         if self.method == "edc":
-            covariance = [covariance[group, group] for group in self._groups]
+            covariance = source_counting.diagonal_blocks(covariance, self._group_sizes)
         return source_counting.count_sources(covariance, num_snapshots, self.method)
 
     def map_item(self, item: np.ndarray, window: dict | None) -> np.ndarray:
@@ -135,15 +135,15 @@ class source_counter(WindowMapBlock):
         return int(window["sample_count"])
 
 
-def _group_slices(group_sizes: Sequence[int], num_elements: int) -> list[slice]:
-    """The channel range of each group; ``ValueError`` unless the sizes are positive and sum to M."""
+def _check_group_sizes(group_sizes: Sequence[int], num_elements: int) -> list[int]:
+    """The channels of each group (empty: one group of all); ``ValueError`` unless they are
+    positive and sum to M."""
     sizes = [int(size) for size in group_sizes] or [num_elements]
     if any(size < 1 for size in sizes) or sum(sizes) != num_elements:
         raise ValueError(
             f"group_sizes must be positive and sum to num_elements = {num_elements}, got {list(group_sizes)}"
         )
-    ends = np.cumsum(sizes)
-    return [slice(int(end - size), int(end)) for size, end in zip(sizes, ends, strict=True)]
+    return sizes
 
 
 def _counter_model(method: str, model_path: str, num_elements: int):

@@ -29,6 +29,7 @@ References:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -406,6 +407,14 @@ def count_sources(
     if method == "edc":
         return edc(covariances, num_snapshots)
     return {"mdl": mdl, "aic": aic}[method](_one_covariance(covariances), num_snapshots)
+
+
+def diagonal_blocks(covariance: NDArray[np.complex128], sizes: Sequence[int]) -> list[NDArray[np.complex128]]:
+    """The covariances of contiguous subarrays (or RF-chain groups) of ``sizes`` channels: the
+    diagonal blocks of ``covariance`` ``(N, N)``, ``sum(sizes) = N``, in channel order (for
+    :func:`edc`'s groups)."""
+    edges = np.cumsum([0, *sizes])
+    return [covariance[a:b, a:b] for a, b in itertools.pairwise(edges)]
 
 
 def check_method(method: str) -> str:
