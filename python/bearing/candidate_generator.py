@@ -10,7 +10,6 @@ from gnuradio import gr
 
 from . import messages
 from .hybrid_array import HybridArray, HybridLayout
-from .hybrid_candidates import group_candidates
 from .peaks import check_num_sources
 from .window_map import window_num_sources
 
@@ -69,7 +68,6 @@ class candidate_generator(gr.sync_block):
                 f"got {list(group_weights)}"
             )
         self.group_weights = weights
-        self._chains = [np.flatnonzero(self.array.rf_chain_groups() == g) for g in range(layout.num_groups)]
         self.set_num_sources(num_sources)
         size = layout.num_rf_chains
         gr.sync_block.__init__(
@@ -91,7 +89,7 @@ class candidate_generator(gr.sync_block):
         """
         layout = self.array.layout
         resolving = [
-            g for g, chains in enumerate(self._chains) if num_sources and chains.size >= num_sources + 1
+            g for g, k_g in enumerate(layout.num_subarrays) if num_sources and k_g >= num_sources + 1
         ]
         if num_sources and len(resolving) < 2 and not any(layout.subarray_sizes[g] == 1 for g in resolving):
             chains = ", ".join(map(str, layout.num_subarrays))
@@ -101,17 +99,10 @@ class candidate_generator(gr.sync_block):
             )
         azimuths, weights = [], []
         for g in resolving:
-            chains, size, weight = self._chains[g], layout.subarray_sizes[g], self.group_weights[g]
-            found = group_candidates(
-                covariance[np.ix_(chains, chains)],
-                num_sources,
-                size,
-                self.array.spacing_m,
-                self.array.wavelength_m,
-            )
+            found = self.array.group_candidates(covariance, num_sources, g)
             found = found[np.isfinite(found)]
             azimuths.append(found)
-            weights.append(np.full(found.size, weight))
+            weights.append(np.full(found.size, self.group_weights[g]))
         return np.concatenate(azimuths or [np.empty(0)]), np.concatenate(weights or [np.empty(0)])
 
     def work(self, input_items, output_items) -> int:

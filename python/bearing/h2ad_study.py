@@ -18,7 +18,7 @@ extraction; the choices (docs/omc-doa.md, "H2AD DoA study"):
   antenna and, since ``W^H W = I``, per RF chain), -20 .. 20 dB in 2.5 dB steps. Per trial:
   antenna snapshots ``x = A s + n``, RF chains ``y = W^H x`` (eq. (12)), the sample
   covariance of all chains; each group's block gives its candidates
-  (:func:`.group_candidates`, TLS-ESPRIT, eq. (17)); each fusion (:data:`FUSIONS`:
+  (:meth:`.HybridArray.group_candidates`, TLS-ESPRIT, eq. (17)); each fusion (:data:`FUSIONS`:
   :func:`.fuse_candidates`, the one-shot OMC-DOA with its defaults, radius 2 deg, merge
   1 deg, equal group weights; :func:`.wgmd`; :func:`.wlmd`) gives K = 2 bearings (K
   known, as in the paper's Figs. 9-10); :func:`.refine_bearings` then moves each fusion's
@@ -58,7 +58,6 @@ from .candidate_fusion import DEFAULT_SEARCH_DEG, fuse_candidates, refine_bearin
 from .covariance import sample_covariance
 from .evaluation import truth_errors_deg
 from .hybrid_array import HybridArray, HybridLayout
-from .hybrid_candidates import group_candidates
 from .plotting import plt, save_figure
 from .simulator import DEMO_FREQUENCY_HZ, complex_normal
 from .study_report import decorate, markdown_table, progress, trials_study_main
@@ -208,16 +207,7 @@ def candidates_of_groups(
     array: HybridArray, covariance: NDArray[np.complex128], num_sources: int
 ) -> list[NDArray[np.float64]]:
     """Each group's candidates ``(K, M_g)`` from its block of the RF-chain covariance."""
-    return [
-        group_candidates(
-            covariance[np.ix_(ula.rf_chains, ula.rf_chains)],
-            num_sources,
-            ula.subarray_size,
-            array.spacing_m,
-            array.wavelength_m,
-        )
-        for ula in array.virtual_ulas()
-    ]
+    return [array.group_candidates(covariance, num_sources, g) for g in range(array.layout.num_groups)]
 
 
 def bounds_deg(array: HybridArray, snr_db: float) -> dict[str, NDArray[np.float64]]:

@@ -39,6 +39,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .array_model import ArrayGeometry, steering_matrix, ula, wavelength_m
+from .hybrid_candidates import group_candidates
 from .impairments import check_integer, check_number
 
 
@@ -207,6 +208,15 @@ class HybridArray:
             )
             for g, size in enumerate(self.layout.subarray_sizes)
         ]
+
+    def group_candidates(self, covariance: ArrayLike, num_sources: int, group: int) -> NDArray[np.float64]:
+        """Group ``group``'s ambiguous candidate azimuths, ``(K, M_g)`` degrees (NaN: none), from the
+        ``(R, R)`` RF-chain covariance: :func:`.hybrid_candidates.group_candidates` (ESPRIT, eq.
+        (17)) on the group's diagonal block, with subarrays steered about their own centres."""
+        chains = np.flatnonzero(self.rf_chain_groups() == group)
+        block = np.asarray(covariance)[np.ix_(chains, chains)]
+        size = self.layout.subarray_sizes[group]
+        return group_candidates(block, num_sources, size, self.spacing_m, self.wavelength_m)
 
     def rf_outputs(self, element_snapshots: ArrayLike) -> NDArray[np.complex128]:
         """``W^H x`` for every snapshot: ``(..., N)`` element samples to ``(..., R)`` RF-chain samples.
