@@ -27,7 +27,9 @@ class candidate_generator(gr.sync_block):
     phase per source and its ``M_g`` aliases (Deng et al. 2025, eq. (17);
     :func:`~gnuradio.bearing.hybrid_candidates.group_candidates`). They are published as one
     ``candidates`` message (see :mod:`~gnuradio.bearing.messages`): all groups' candidates in
-    ``azimuth_deg``, each with its group's weight in ``weights``, for the OMC-DOA tracker.
+    ``azimuth_deg``, each with its group's weight in ``weights``, for the OMC-DOA tracker,
+    together with the covariance and the array, so that the tracker can refine its fused
+    bearings on all RF chains (:meth:`~gnuradio.bearing.hybrid_array.HybridArray.refine_bearings`).
 
     ``num_sources`` K is fixed (at least 1), or 0 (auto): each covariance's count from a
     source counter upstream (its ``window`` tag). A group of ``K_g`` chains resolves at most
@@ -128,7 +130,12 @@ class candidate_generator(gr.sync_block):
                 np.zeros(azimuth_deg.size),
                 METHOD,
                 window,
-                {messages.NUM_SOURCES: count, "weights": weights},
+                {
+                    messages.NUM_SOURCES: count,
+                    "weights": weights,
+                    messages.COVARIANCE_FIELD: item,
+                    messages.HYBRID_ARRAY_FIELD: self.array.to_dict(),
+                },
             )
             self.message_port_pub(pmt.intern(messages.CANDIDATES_PORT), message)
         return len(items)

@@ -39,6 +39,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .array_model import ArrayGeometry, steering_matrix, ula, wavelength_m
+from .candidate_fusion import DEFAULT_SEARCH_DEG, DEFAULT_STEP_DEG, refine_bearings
 from .hybrid_candidates import group_candidates
 from .impairments import check_integer, check_number
 
@@ -217,6 +218,32 @@ class HybridArray:
         block = np.asarray(covariance)[np.ix_(chains, chains)]
         size = self.layout.subarray_sizes[group]
         return group_candidates(block, num_sources, size, self.spacing_m, self.wavelength_m)
+
+    def refine_bearings(
+        self, covariance: ArrayLike, bearings_deg: ArrayLike, search_deg: float = DEFAULT_SEARCH_DEG
+    ) -> NDArray[np.float64]:
+        """Fused bearings moved to the MUSIC peak of all ``R`` RF chains within ``search_deg``:
+        :func:`.candidate_fusion.refine_bearings` on this array's combiner and antennas, on a grid
+        of :data:`~.candidate_fusion.DEFAULT_STEP_DEG` (or ``search_deg``, if smaller).
+
+        Args:
+            covariance: ``(R, R)`` RF-chain covariance, chains in :class:`HybridLayout` order.
+            bearings_deg: ``(K,)`` fused azimuths, degrees, ``1 <= K <= R - 1``.
+            search_deg: half-width of the search about each bearing, degrees, > 0.
+
+        Returns:
+            ``(K,)`` refined azimuths, degrees, in the order of ``bearings_deg``.
+        """
+        step_deg = min(DEFAULT_STEP_DEG, search_deg) if search_deg > 0 else DEFAULT_STEP_DEG
+        return refine_bearings(
+            covariance,
+            bearings_deg,
+            self.combiner(),
+            self.geometry().positions_m,
+            self.wavelength_m,
+            search_deg,
+            step_deg,
+        )
 
     def rf_outputs(self, element_snapshots: ArrayLike) -> NDArray[np.complex128]:
         """``W^H x`` for every snapshot: ``(..., N)`` element samples to ``(..., R)`` RF-chain samples.

@@ -37,9 +37,12 @@ Messages:
   covariance it counts.
 * ``candidates`` (the H2AD candidate generator): a ``bearings`` message whose
   ``azimuth_deg`` holds every group's ambiguous candidates (NaN-free, group by group),
-  with ``weights`` (f64 vector, one per candidate: its group's weight) and ``num_sources``
-  the count the candidates were made for. The OMC-DOA tracker takes it, and plain
-  ``bearings`` messages alike.
+  with ``weights`` (f64 vector, one per candidate: its group's weight), ``num_sources``
+  the count the candidates were made for, ``covariance`` (c32 vector, the ``R x R``
+  RF-chain covariance the candidates come from, row-major) and ``hybrid_array`` (the
+  array: :meth:`~gnuradio.bearing.hybrid_array.HybridArray.to_dict`, the fields of a
+  capture's ``bearing:hybrid``). The OMC-DOA tracker takes it, and plain ``bearings``
+  messages alike; it refines its fused bearings on ``covariance`` when there is one.
 """
 
 from __future__ import annotations
@@ -58,6 +61,8 @@ AZIMUTH_PORT = "azimuth"
 COVARIANCE_PORT = "covariance"
 NUM_SOURCES = "num_sources"
 CANDIDATES_PORT = "candidates"
+COVARIANCE_FIELD = "covariance"
+HYBRID_ARRAY_FIELD = "hybrid_array"
 
 
 def to_pmt(value: object) -> pmt.pmt_t:

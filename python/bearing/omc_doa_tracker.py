@@ -6,7 +6,9 @@ import numpy as np
 import pmt
 
 from . import messages
+from .candidate_fusion import DEFAULT_SEARCH_DEG
 from .estimators import power_to_db
+from .hybrid_array import HybridArray
 from .omc_doa import (
     DEFAULT_HALF_LIFE_ESTIMATES,
     DEFAULT_MERGE_DEG,
@@ -37,6 +39,15 @@ class omc_doa_tracker(BearingsBlock):
     with the centroids of the K heaviest clusters, heaviest first; ``peak_db`` holds their
     weights in dB relative to the heaviest. The ``azimuth`` message follows the heaviest.
 
+    Refinement: a ``candidates`` message also carries the RF-chain covariance and the array.
+    The groups' candidates have the accuracy of the groups' short virtual apertures; the
+    covariance between groups holds that of the whole array. With ``refine_search_deg`` > 0
+    each reported centroid is moved to the MUSIC peak of all RF chains within that many
+    degrees of it (:meth:`~gnuradio.bearing.hybrid_array.HybridArray.refine_bearings`): the
+    RMSE falls from 3.5-4x to about 1x the CRLB (docs/omc-doa.md). The clusters keep their
+    centroids; only the reported bearings are refined. ``bearings`` messages of an
+    estimator, which carry no covariance, are reported as fused.
+
     ``num_sources`` K is fixed, or 0 (auto): the input message's ``num_sources`` (the count
     of the candidate generator, or the number of bearings of an estimator, which is the
     source counter's count when the estimator's sources are auto). With auto sources the
@@ -58,6 +69,8 @@ class omc_doa_tracker(BearingsBlock):
         half_life_estimates: estimates after which a cluster's weight has halved.
         drop_after_estimates: silent estimates after which a source is dropped (>= 1).
         source_weight: the weight a source's cluster gains per estimate (see above).
+        refine_search_deg: half-width of the MUSIC refinement about each bearing, degrees;
+            0: report the centroids.
     """
 
     def __init__(
@@ -68,8 +81,13 @@ class omc_doa_tracker(BearingsBlock):
         half_life_estimates: float = DEFAULT_HALF_LIFE_ESTIMATES,
         drop_after_estimates: int = DEFAULT_DROP_AFTER_ESTIMATES,
         source_weight: float = 1.0,
+        refine_search_deg: float = DEFAULT_SEARCH_DEG,
     ) -> None:
         self.set_num_sources(num_sources)
+        if not (np.isfinite(refine_search_deg) and refine_search_deg >= 0):
+            raise ValueError(f"refine_search_deg must be >= 0 degrees, got {refine_search_deg!r}")
+        self.refine_search_deg = float(refine_search_deg)
+        self._array: tuple[dict, HybridArray] | None = None
         weight = steady_state_weight(half_life_estimates, source_weight)
         min_weight = min_weight_for_drop(drop_after_estimates, half_life_estimates, weight)
         self.tracker = OmcDoa(radius_deg, merge_deg, half_life_estimates, min_weight)
@@ -78,6 +96,7 @@ class omc_doa_tracker(BearingsBlock):
         self.message_port_register_in(pmt.intern(messages.CANDIDATES_PORT))
         self.set_msg_handler(pmt.intern(messages.CANDIDATES_PORT), self.handle_candidates)
         self.failed_estimates = 0
+        self.failed_refinements = 0
 
     def set_num_sources(self, num_sources: int) -> None:
         """Bearings per estimate, or 0 (auto: each message's ``num_sources``)."""
@@ -99,4 +118,25 @@ class omc_doa_tracker(BearingsBlock):
         weights = np.array([cluster.weight for cluster in clusters])
         peak_db = power_to_db(weights, weights.max()) if clusters else weights
         azimuth_deg = [cluster.centroid_deg for cluster in clusters]
-        self.publish_bearings(azimuth_deg, peak_db, METHOD, fields)
+        self.publish_bearings(self._refined(azimuth_deg, fields), peak_db, METHOD, fields)
+
+    def _refined(self, azimuth_deg: list[float], fields: dict) -> list[float]:
+        """The centroids refined on the message's RF-chain covariance, if it has one (class
+        docstring); on failure (logged, counted in :attr:`failed_refinements`) the centroids."""
+        if not (self.refine_search_deg and azimuth_deg and messages.COVARIANCE_FIELD in fields):
+            return azimuth_deg
+        try:
+            array = self._hybrid_array(fields[messages.HYBRID_ARRAY_FIELD])
+            size = array.num_rf_chains
+            covariance = np.reshape(fields[messages.COVARIANCE_FIELD], (size, size))
+            return array.refine_bearings(covariance, azimuth_deg, self.refine_search_deg).tolist()
+        except Exception as error:  # a bad refinement must not lose the estimate
+            self.failed_refinements += 1
+            self.logger.warn(f"bearings not refined: {type(error).__name__}: {error}")
+            return azimuth_deg
+
+    def _hybrid_array(self, description: dict) -> HybridArray:
+        """The message's array, built once per description (messages usually repeat it)."""
+        if self._array is None or self._array[0] != description:
+            self._array = (description, HybridArray.from_dict(description))
+        return self._array[1]
