@@ -13,10 +13,12 @@ from gnuradio.bearing import counter_models, counter_training
 from gnuradio.bearing.counter_models import CounterConfig, SourceCounter
 from gnuradio.bearing.counter_training import (
     COUNTER_TRAINING,
+    SceneSettings,
     simulate_covariances,
     simulate_training_set,
     train_counter,
 )
+from gnuradio.bearing.mod_dnn_training import split_indices
 from gnuradio.bearing.source_counting import LEARNED_METHODS, count_sources, eigenvalues
 
 T = 200
@@ -143,7 +145,7 @@ def test_file_errors(trained, tmp_path):
     for changes, message in (
         (
             {"version": counter_models.MODEL_VERSION + 1},
-            "file version 2; this gr-bearing reads versions 1 .. 1",
+            "file version 3; this gr-bearing reads versions 1 .. 2",
         ),
         ({"state": {}}, "damaged source counter model file"),
         ({"config": '{"method": "fcnn", "num_elements": 4, "max_sources": 9}'}, "damaged .* at most M - 1"),
@@ -153,15 +155,44 @@ def test_file_errors(trained, tmp_path):
             counter_models.load(tmp_path / "changed.pt")
 
 
+def test_dnn_standardises_with_the_training_split(small_data, trained):
+    """The DNN's first module holds the training split's feature mean and std, in the state dict."""
+    counter = trained["dnn"]
+    inputs = counter.eigenvalue_inputs(small_data.eigenvalues)
+    train, _ = split_indices(len(inputs), QUICK.validation_fraction, QUICK.seed)
+    state = counter.state_dict()
+    torch.testing.assert_close(state["network.0.mean"], inputs[train].mean(dim=0))
+    torch.testing.assert_close(state["network.0.std"], inputs[train].std(dim=0))
+    standardised = counter.network[0](inputs[train])
+    torch.testing.assert_close(standardised.mean(dim=0), torch.zeros(5), atol=1e-5, rtol=0)
+    fresh = SourceCounter(CounterConfig("dnn", 4, 2)).network[0]
+    torch.testing.assert_close(fresh(inputs), inputs)  # the identity until trained
+    assert not any(name.endswith(("mean", "std")) for name in trained["fcnn"].state_dict())
+
+
+def test_refuses_a_dnn_file_of_version_1(trained, tmp_path):
+    """Version 1 DNNs took their features raw: refused with a hint to retrain; other methods load."""
+    for method in ("dnn", "fcnn"):
+        data = torch.load(counter_models.save(trained[method], tmp_path / "new.pt"), weights_only=True)
+        torch.save({**data, "version": 1}, tmp_path / f"{method}_v1.pt")
+    with pytest.raises(ValueError, match=r"dnn_v1\.pt: a version-1 dnn source counter.*retrain it"):
+        counter_models.load(tmp_path / "dnn_v1.pt")
+    assert counter_models.load(tmp_path / "fcnn_v1.pt").config.method == "fcnn"
+
+
 @pytest.mark.parametrize("num_elements", counter_models.SHIPPED_ELEMENTS)
 @pytest.mark.parametrize("method", LEARNED_METHODS)
 def test_shipped_models_count_at_10_db(method, num_elements, monkeypatch):
-    """Two fresh covariances per count 0 .. K_max at 10 dB, 200 snapshots."""
+    """Two fresh covariances per count 0 .. K_max at 10 dB, 200 snapshots, the power spread trained
+    on (+-3 dB for 4 and 8 elements; equal powers for the study's 192)."""
     monkeypatch.setattr(counter_models, "data_path", lambda name: DATA / name)  # the source tree's
     counter = counter_models.load(counter_models.shipped_model_path(method, num_elements))
     assert counter.config.method == method and counter.config.num_elements == num_elements
+    spread = counter.config.trained_on["scene"]["power_spread_db"]
+    assert spread == (0.0 if num_elements == 192 else 6.0)
     counts = np.repeat(np.arange(counter.config.max_sources + 1), 2)
-    covariances = simulate_covariances(num_elements, counts, 10.0, T, np.random.default_rng(7))
+    scene = SceneSettings(power_spread_db=spread)
+    covariances = simulate_covariances(num_elements, counts, 10.0, T, np.random.default_rng(7), scene)
     np.testing.assert_array_equal(counter.predict(covariances), counts)
 
 

@@ -28,7 +28,7 @@ def quick_results() -> study.StudyResults:
 
 
 def test_edc_groups_are_contiguous_subarrays():
-    assert study.group_sizes(128, 3) == [43, 43, 42]
+    assert study.group_sizes(128, 3) == [43, 43, 42] and study.group_sizes(192, 3) == [64, 64, 64]
     r = np.arange(49.0).reshape(7, 7)
     blocks = sc.diagonal_blocks(r, [3, 2, 2])
     assert [b.shape for b in blocks] == [(3, 3), (2, 2), (2, 2)]
@@ -61,14 +61,14 @@ def test_true_counts_take_turns():
 
 def test_quick_study_shapes_and_clear_cases(quick_results):
     config = quick_results.config
-    assert config.num_elements == 128 and config.snrs_db == (-20.0, -14.0, 10.0)
+    assert config.num_elements == 192 and config.snrs_db == (-20.0, -14.0, 10.0)
     accuracy, noise = quick_results.accuracy(), quick_results.noise_accuracy()
     assert list(accuracy) == list(sc.METHODS)
     for method in sc.METHODS:
         assert quick_results.counts[method].shape == (3, config.trials)
         assert quick_results.noise_counts[method].shape == (config.trials,)
         assert np.all((accuracy[method] >= 0) & (accuracy[method] <= 1))
-    # 10 dB is far above every method's threshold on 128 antennas; MDL never invents a source
+    # 10 dB is far above every method's threshold on 192 antennas; MDL never invents a source
     for method in ("mdl", "edc", "dnn", "cnn1d"):
         assert accuracy[method][-1] >= 0.95, method
     assert noise["mdl"] == 1.0
@@ -88,7 +88,7 @@ def test_report_and_files(quick_results, tmp_path):
     mdl_at_10_db = float(table[-2].split("|")[2])
     assert mdl_at_10_db == pytest.approx(100 * quick_results.accuracy()["mdl"][-1], abs=5e-3)
     assert study.percent(0.9998) == "99.98" and study.percent(1.0) == "100.00"
-    assert "cnn1d at -20 dB" in text and "43, 43, 42 antennas" in text
+    assert "cnn1d at -20 dB" in text and "64, 64, 64 antennas" in text
 
 
 def test_main_writes_and_prints(source_tree_models, tmp_path, capsys):

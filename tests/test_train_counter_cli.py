@@ -13,6 +13,7 @@ SUMMARY_KEYS = [
     "max_sources",
     "snapshots",
     "snr_db",
+    "power_spread_db",
     "examples",
     "epochs",
     "best_epoch",
@@ -59,6 +60,8 @@ def test_round_trip(capsys, tmp_path):
         "0",
         "--seed",
         "3",
+        "--power-spread-db",
+        "0",
     )
     assert status == 0
     summary = dict(line.split(maxsplit=1) for line in out.splitlines())
@@ -66,16 +69,19 @@ def test_round_trip(capsys, tmp_path):
     assert (
         summary["snr_db"] == "0 .. 30" and summary["examples"] == "300" and summary["test_examples"] == "30"
     )
-    assert summary["epochs"] == "3" and summary["model"] == str(model)
+    assert summary["epochs"] == "3" and summary["model"] == str(model) and summary["power_spread_db"] == "0"
     assert 0 <= float(summary["test_accuracy"]) <= 1
     lines = err.splitlines()
     assert lines[0].startswith(
-        "simulated 300 + 30 covariances (4 elements, 0 .. 2 sources, 50 snapshots, SNR 0 .."
+        "simulated 300 + 30 covariances (4 elements, 0 .. 2 sources, 50 snapshots, SNR 0 .. 30 dB, "
+        "power spread 0 dB)"
     )
     assert len(lines) == 4 and all(line.startswith("fcnn ") for line in lines[1:])
     counter = counter_models.load(model)
     assert (counter.config.method, counter.config.num_elements, counter.config.max_sources) == ("fcnn", 4, 2)
-    assert counter.config.trained_on["num_snapshots"] == 50 and counter.config.trained_on["seed"] == 3
+    trained_on = counter.config.trained_on
+    assert trained_on["num_snapshots"] == 50 and trained_on["seed"] == 3
+    assert trained_on["scene"]["power_spread_db"] == 0
     assert len(counter.history) == 3
     counts = counter.predict(simulate_covariances(4, [0, 1, 2], 10.0, 50, np.random.default_rng(0)))
     assert counts.shape == (3,) and set(counts) <= {0, 1, 2}
@@ -87,6 +93,7 @@ def test_round_trip(capsys, tmp_path):
         (["--method", "dnn", "--max-sources", "4"], "at most M - 1 = 3 sources"),
         (["--method", "dnn", "--epochs", "0"], "epochs: must be a positive integer"),
         (["--method", "dnn", "--snr-min-db", "5", "--snr-max-db", "0"], "need min <= max"),
+        (["--method", "dnn", "--power-spread-db", "-1"], "power_spread_db: must be >= 0"),
     ],
 )
 def test_errors_are_one_line(capsys, tmp_path, args, message):

@@ -235,6 +235,12 @@ def _parser() -> argparse.ArgumentParser:
     counter.add_argument("--snr-min-db", type=float, help="lowest training SNR per element, dB (default -20)")
     counter.add_argument("--snr-max-db", type=float, help="highest training SNR per element, dB (default 30)")
     counter.add_argument("--snapshots", type=int, metavar="T", help="snapshots per covariance (default 200)")
+    counter.add_argument(
+        "--power-spread-db",
+        type=float,
+        metavar="DB",
+        help="each source's SNR within +- half of this of the example's SNR, dB (default 6; 0: equal powers)",
+    )
     counter.set_defaults(run=_train_counter)
 
     bench = commands.add_parser(
@@ -603,20 +609,24 @@ def _train_counter(args: argparse.Namespace) -> int:
     high = default_high if args.snr_max_db is None else args.snr_max_db
     snapshots = counter_training.DEFAULT_SNAPSHOTS if args.snapshots is None else args.snapshots
     examples = counter_training.DEFAULT_EXAMPLES if args.examples is None else args.examples
+    scene = counter_training.SceneSettings()
+    if args.power_spread_db is not None:
+        scene = dataclasses.replace(scene, power_spread_db=args.power_spread_db)
     out = Path(args.out)
     if out.is_dir():
         raise ValueError(f"{out}: is a directory, not a file to write")
     out.parent.mkdir(parents=True, exist_ok=True)
     data, test = (
         counter_training.simulate_training_set(
-            args.elements, args.max_sources, count, seed, snapshots, (low, high)
+            args.elements, args.max_sources, count, seed, snapshots, (low, high), scene
         )
         for count, seed in ((examples, args.seed), (max(2, examples // 10), args.seed + 1))
     )
     simulate_seconds = time.perf_counter() - started
     print(
         f"simulated {examples} + {test.num_sources.size} covariances ({args.elements} elements, "
-        f"0 .. {args.max_sources} sources, {snapshots} snapshots, SNR {low:g} .. {high:g} dB) "
+        f"0 .. {args.max_sources} sources, {snapshots} snapshots, SNR {low:g} .. {high:g} dB, "
+        f"power spread {scene.power_spread_db:g} dB) "
         f"in {simulate_seconds:.1f} s; training",
         file=sys.stderr,
     )
@@ -635,6 +645,7 @@ def _train_counter(args: argparse.Namespace) -> int:
             "max_sources": args.max_sources,
             "snapshots": snapshots,
             "snr_db": f"{low:g} .. {high:g}",
+            "power_spread_db": f"{scene.power_spread_db:g}",
             "examples": examples,
             "epochs": stage["epochs"],
             "best_epoch": stage["best_epoch"] or "-",

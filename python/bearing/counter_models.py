@@ -6,9 +6,10 @@ paper, eq. (32)). The networks output logits; the paper's softmax (eq. (31)) is 
 :meth:`SourceCounter.probabilities` and, during training, inside the cross-entropy.
 
 * ``dnn``, the enhanced DNN (H2AD paper Sec. III-B, Fig. 4): the 5 features of
-  :func:`source_counting.eigenvalue_features`, three fully connected layers ``5 -> H -> H
-  -> K_max + 1``, ReLU and dropout after the first two. Sec. IV-C counts its cost as ``d h
-  + h^2 + h c``: three weight matrices, the third the output layer.
+  :func:`source_counting.eigenvalue_features`, standardised by the training set's mean and
+  standard deviation (:class:`Standardise`), then three fully connected layers ``5 -> H ->
+  H -> K_max + 1``, ReLU and dropout after the first two. Sec. IV-C counts its cost as ``d
+  h + h^2 + h c``: three weight matrices, the third the output layer.
 * ``cnn1d``, the improved 1D-CNN (Sec. III-C, Fig. 6): the ``M`` log eigenvalues of
   :func:`source_counting.log_eigenvalues` as a ``1 x M`` sequence; conv 64 filters (kernel
   3, the paper's kernel size was lost from the text) + batch norm + ReLU + max-pool 2; conv
@@ -25,7 +26,9 @@ A counter is trained for one array size ``M`` (its eigenvalue count) and ``K_max
 **Model file** (:func:`save`, :func:`load`; :mod:`model_file`): ``format``
 ``gr-bearing/source-counter``, ``version``, ``config`` (JSON of :class:`CounterConfig`:
 method, M, K_max, architecture, and the simulation it was trained on), ``state`` (the
-weights) and ``history`` (the training epochs, JSON).
+weights; the DNN's feature mean and standard deviation too) and ``history`` (the training
+epochs, JSON). Version 2 added the DNN's standardisation: a version-1 DNN file is refused
+(retrain it); version-1 1D-CNN and FCNN files load unchanged.
 """
 
 from __future__ import annotations
@@ -43,18 +46,22 @@ from .model_file import config_from_json, read_model_file, write_model_file
 from .resources import data_path
 
 MODEL_FORMAT = "gr-bearing/source-counter"
-MODEL_VERSION = 1
-"""File format name and version; :func:`load` refuses other formats and newer versions."""
+MODEL_VERSION = 2
+"""File format name and version; :func:`load` refuses other formats, newer versions and DNN
+files older than :data:`DNN_MIN_VERSION`."""
+DNN_MIN_VERSION = 2
+"""The first version whose DNN standardises its features (:class:`Standardise`)."""
 
 CNN_CHANNELS = (64, 128)
 """Filters of the 1D-CNN's two convolutions (H2AD paper, Sec. III-C)."""
 CNN_KERNEL = 3
 """Kernel size of both convolutions."""
 
-SHIPPED_ELEMENTS = (4, 8, 128)
+SHIPPED_ELEMENTS = (4, 8, 192)
 """Array sizes M of the bundled counter models (``examples/data/counters/METHOD_ulaM.pt``,
 installed under ``share/gr-bearing/data/counters``): K_max = 3 for M = 4, 4 for M = 8 and
-M = 128 (the H2AD paper's massive array, :mod:`counting_study`)."""
+M = 192 (the H2AD paper's massive array, :mod:`counting_study`; trained on equal source
+powers and -20 .. 10 dB, the paper's setting; the 1D-CNN from -22 dB)."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,31 @@ class CounterConfig:
         return source_counting.NUM_EIGENVALUE_FEATURES if self.method == "dnn" else self.num_elements
 
 
+class Standardise(torch.nn.Module):
+    """``(x - mean) / std`` per feature, ``(N, F)`` to ``(N, F)``: fixed buffers, not trained.
+
+    The DNN's five features (:func:`source_counting.eigenvalue_features`) differ in offset
+    and spread: on 192 antennas and 200 snapshots ``log min p`` averages -13.2 and ``log H``
+    1.2, their standard deviations 1.0 and 0.45. The buffers, the training split's
+    statistics (:meth:`fit`), travel in the state dict. Fresh: mean 0, std 1 (the identity).
+    """
+
+    def __init__(self, features: int) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(features))
+        self.register_buffer("std", torch.ones(features))
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The standardised inputs, ``(N, F)``."""
+        return (inputs - self.mean) / self.std
+
+    def fit(self, inputs: torch.Tensor) -> None:
+        """Set mean and std to those of ``inputs`` ``(N, F)`` per feature (a constant feature keeps std 1)."""
+        std = inputs.std(dim=0)
+        self.mean.copy_(inputs.mean(dim=0))
+        self.std.copy_(torch.where(std > 0, std, torch.ones_like(std)))
+
+
 def fully_connected(inputs: int, hidden: int, classes: int, dropout: float) -> torch.nn.Sequential:
     """``inputs -> hidden -> hidden -> classes`` logits; ReLU (and dropout if > 0) after the hidden layers."""
     layers: list[torch.nn.Module] = []
@@ -142,8 +174,10 @@ def network(config: CounterConfig) -> torch.nn.Sequential:
     """The network of ``config.method``, freshly initialised."""
     if config.method == "cnn1d":
         return cnn1d(config.num_classes)
-    dropout = config.dropout if config.method == "dnn" else 0.0
-    return fully_connected(config.input_size, config.hidden, config.num_classes, dropout)
+    if config.method == "fcnn":
+        return fully_connected(config.input_size, config.hidden, config.num_classes, 0.0)
+    layers = fully_connected(config.input_size, config.hidden, config.num_classes, config.dropout)
+    return torch.nn.Sequential(Standardise(config.input_size), *layers)
 
 
 class SourceCounter(torch.nn.Module):
@@ -159,6 +193,13 @@ class SourceCounter(torch.nn.Module):
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """Logits ``(N, K_max + 1)`` of the inputs ``(N, input_size)`` (:meth:`inputs`)."""
         return self.network(inputs)
+
+    def fit_standardisation(self, inputs: torch.Tensor) -> None:
+        """Set the DNN's :class:`Standardise` to the statistics of ``inputs`` ``(N, input_size)``,
+        the training split's (the 1D-CNN and the FCNN have none)."""
+        first = self.network[0]
+        if isinstance(first, Standardise):
+            first.fit(inputs)
 
     def inputs(self, covariances: ArrayLike) -> torch.Tensor:
         """The network input of a batch of covariances ``(N, M, M)``: ``(N, input_size)`` float32.
@@ -232,6 +273,7 @@ def save(counter: SourceCounter, path: str | Path) -> Path:
 def load(path: str | Path) -> SourceCounter:
     """Read a model file; ``FileNotFoundError`` or ``ValueError`` naming the file and what is wrong."""
     data = read_model_file(path, MODEL_FORMAT, MODEL_VERSION, "source counter model")
+    check_dnn_version(path, data)
     try:
         counter = SourceCounter(config_from_json(CounterConfig, data["config"]))
         counter.load_state_dict(data["state"], strict=True)
@@ -240,6 +282,22 @@ def load(path: str | Path) -> SourceCounter:
         raise ValueError(f"{path}: damaged source counter model file ({error})") from None
     counter.eval()
     return counter
+
+
+def check_dnn_version(path: str | Path, data: dict) -> None:
+    """``ValueError`` for a DNN file older than :data:`DNN_MIN_VERSION` (no feature standardisation)."""
+    if data["version"] >= DNN_MIN_VERSION:
+        return
+    try:
+        method = json.loads(data["config"]).get("method")
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return  # a damaged configuration: load() names it
+    if method == "dnn":
+        raise ValueError(
+            f"{path}: a version-{data['version']} dnn source counter, whose network takes its features "
+            f"unstandardised; this gr-bearing needs version >= {DNN_MIN_VERSION}: retrain it with "
+            "`bearing train-counter --method dnn ...`"
+        )
 
 
 def shipped_model_path(method: str, num_elements: int = 8) -> Path:

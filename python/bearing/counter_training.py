@@ -47,7 +47,7 @@ trained up to 30 dB 0.95 % and 0.4 %, with the same accuracy at -10 and 0 dB (wi
 DEFAULT_EXAMPLES = 50000
 """Covariances per training run (training and validation together)."""
 SIMULATION_CHUNK = 1000
-"""Covariances simulated at once by :func:`simulate_training_set` (262 MB for 128 elements)."""
+"""Covariances simulated at once by :func:`simulate_training_set` (590 MB for 192 elements)."""
 
 COUNTER_TRAINING = TrainingOptions(
     epochs=60, lr=3e-3, lr_halving_epochs=12, batch_size=256, validation_fraction=0.2, patience=20
@@ -95,8 +95,8 @@ class CounterData:
     Attributes:
         eigenvalues: ``(N, M)`` float64, the descending eigenvalues of each sample covariance
             (:func:`source_counting.eigenvalues`; noise power 1). ``N x M`` numbers instead of
-            the covariances' ``N x M x M``: 50000 covariances of 128 elements are 13 GB, their
-            eigenvalues 51 MB.
+            the covariances' ``N x M x M``: 50000 covariances of 192 elements are 29 GB, their
+            eigenvalues 77 MB.
         num_sources: ``(N,)`` int64, the true counts.
         snr_db: ``(N,)`` the examples' SNRs, dB.
         record: how they were drawn (snapshots, SNR range, scene settings, examples, seed):
@@ -243,7 +243,8 @@ def train_counter(
     """Train a counter for ``config`` on ``data`` (cross-entropy, :func:`mod_dnn_training.fit`).
 
     ``options.validation_fraction`` of the covariances are held out (``options.seed`` draws
-    them, the initial weights and the batch order); the counter keeps the weights of its best
+    them, the initial weights and the batch order); the DNN's feature standardisation is the
+    training split's mean and standard deviation; the counter keeps the weights of its best
     validation epoch. Its ``config.trained_on`` is ``data.record``, its ``history`` the epochs
     (``stage`` is the method).
 
@@ -264,6 +265,7 @@ def train_counter(
         inputs = counter.eigenvalue_inputs(data.eigenvalues)
         labels = torch.as_tensor(data.num_sources)
         train, validation = split_indices(len(labels), options.validation_fraction, options.seed)
+        counter.fit_standardisation(inputs[train])
 
         def loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             return torch.nn.functional.cross_entropy(counter(x), y)

@@ -3,8 +3,10 @@
 The H2AD paper (Deng, Bai, ..., Shu 2025), Sec. V, Fig. 8, re-run on the simulator of
 :mod:`counter_training` in the paper's setting as far as its text survives: T = 200 snapshots
 per covariance, SNR -20 .. 10 dB, 5000 Monte Carlo trials per SNR. The paper's antenna count
-N and source counts were lost in extraction; the study takes N = 128 (a fully digital
-half-wavelength ULA) and 1 .. K_max = 4 sources, the reasons in docs/source-counting.md.
+N and source counts were lost in extraction; the study takes N = 192 (a fully digital
+half-wavelength ULA: below T, so the sample covariance is positive definite, and large
+enough that an oracle threshold detector counts about 92 % at -20 dB) and 1 .. K_max = 4
+sources, the reasons in docs/source-counting.md.
 
 * **Trials.** At every SNR, ``trials`` covariances, the counts ``1 .. K_max`` in turn (a
   quarter of the trials each for K_max = 4); azimuths uniform in -60 .. 60 deg at least 10 deg
@@ -14,9 +16,10 @@ half-wavelength ULA) and 1 .. K_max = 4 sources, the reasons in docs/source-coun
   reported apart: the paper's counters answer 1 .. K_max, ours also 0.
 * **Methods.** MDL and AIC (Wax & Kailath 1985) on the N eigenvalues; EDC (the paper's Sec.
   III-A) on three groups, the diagonal blocks of the covariance for three contiguous
-  subarrays (43, 43 and 42 antennas for N = 128: the paper "divides them into three
-  subarrays"), through :func:`source_counting.count_sources`; the enhanced DNN, the 1D-CNN and
-  the FCNN baseline are the bundled models for N (:func:`counter_models.shipped_model_path`).
+  subarrays (64 antennas each for N = 192: the paper "divides them into three subarrays"),
+  through :func:`source_counting.count_sources`; the enhanced DNN, the 1D-CNN and the FCNN
+  baseline are the bundled models for N (:func:`counter_models.shipped_model_path`), trained
+  on equal source powers and -20 .. 10 dB.
 * **Accuracy:** the share of the trials counted right, per SNR over the counts ``1 ..
   K_max`` (the paper's Fig. 8), per count, and on noise only.
 
@@ -60,7 +63,7 @@ CNN_TARGET_AT_LOWEST = 0.8
 PROPOSED_METHODS = ("edc", "dnn", "cnn1d")
 """The paper's three counters (the FCNN is its baseline, MDL and AIC the classical ones)."""
 CHUNK = 500
-"""Covariances simulated and counted at once (131 MB for 128 elements)."""
+"""Covariances simulated and counted at once (295 MB for 192 elements)."""
 FIGURE = "accuracy_vs_snr.png"
 TABLES = "tables.md"
 COLOURS = dict(zip(METHODS, plt.get_cmap("tab10").colors, strict=False))
@@ -81,7 +84,7 @@ class StudyConfig:
         scene: the azimuth and power draws; equal source powers (``power_spread_db = 0``).
     """
 
-    num_elements: int = 128
+    num_elements: int = 192
     max_sources: int = 4
     num_snapshots: int = 200
     snrs_db: tuple[float, ...] = PAPER_SNRS_DB
@@ -146,7 +149,7 @@ class StudyResults:
 
 def group_sizes(num_elements: int, groups: int) -> list[int]:
     """Antennas of ``groups`` contiguous subarrays of an N-antenna array, as equal as can be,
-    the larger first: ``[43, 43, 42]`` for 128 in 3."""
+    the larger first: ``[43, 43, 42]`` for 128 in 3, ``[64, 64, 64]`` for 192."""
     return [len(part) for part in np.array_split(np.arange(num_elements), groups)]
 
 
