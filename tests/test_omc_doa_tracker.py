@@ -115,10 +115,11 @@ def test_h2ad_chain_counts_and_finds_two_sources_from_rf_chains():
         np.testing.assert_allclose(sorted(record["azimuth_deg"]), truth, atol=0.5)
 
 
-def _h2ad_records(matrices: np.ndarray, refine_search_deg: float) -> list[dict]:
-    """RF-chain covariances of layout (4, 4, 4) x (3, 4, 5) -> candidates -> OMC-DOA (K = 2)."""
+def _h2ad_records(matrices: np.ndarray, **tracker_options) -> list[dict]:
+    """RF-chain covariances of layout (4, 4, 4) x (3, 4, 5) -> candidates (K = 2) -> OMC-DOA
+    (K = 2 and source weight 3 unless given)."""
     candidates = bearing.candidate_generator((4, 4, 4), (3, 4, 5), CARRIER_HZ, num_sources=2)
-    tracker = bearing.omc_doa_tracker(num_sources=2, source_weight=3, refine_search_deg=refine_search_deg)
+    tracker = bearing.omc_doa_tracker(**({"num_sources": 2, "source_weight": 3} | tracker_options))
     sink = bearing.json_sink("")
     top = gr.top_block()
     source = _source(matrices)
@@ -160,9 +161,34 @@ def test_refined_h2ad_bearings_reach_the_crlb():
         assert estimates.shape == (40, 2)
         return np.sqrt(np.mean((estimates - truth) ** 2, axis=0))
 
-    refined, fused = rmse_deg(_h2ad_records(matrices, 1.0)), rmse_deg(_h2ad_records(matrices, 0.0))
+    refined = rmse_deg(_h2ad_records(matrices, refine_search_deg=1.0))
+    fused = rmse_deg(_h2ad_records(matrices, refine_search_deg=0.0))
     assert np.all(refined <= 2.0 * crlb_deg)
     assert np.all(refined <= 0.8 * fused)
+
+
+def test_a_silent_track_keeps_its_centroid():
+    """K = 2 fixed, 8.5 deg falls silent after 8 windows at 10 dB: while it is still reported,
+    its bearing is its cluster's centroid (the covariance has no peak there to refine to),
+    also when a stray candidate of the generator's second, noise root joins it; the live
+    source stays refined."""
+    array = HybridArray(HybridLayout((4, 4, 4), (3, 4, 5)), CARRIER_HZ)
+    rng = np.random.default_rng(3)
+    matrices = []
+    for truth in [[-5.0, 8.5]] * 8 + [[-5.0]] * 3:
+        x = snapshots(array.geometry(), array.wavelength_m, truth, 10.0, 200, rng)[0]
+        matrices.append(covariance.sample_covariance(array.rf_outputs(x.T).T))
+    refined = _h2ad_records(np.stack(matrices), drop_after_estimates=4)
+    centroids = _h2ad_records(np.stack(matrices), drop_after_estimates=4, refine_search_deg=0.0)
+    assert [len(r["azimuth_deg"]) for r in refined[8:]] == [2, 2, 2]
+    silent = [max(r["azimuth_deg"]) for r in refined[8:]]
+    assert silent == [max(r["azimuth_deg"]) for r in centroids[8:]]
+    assert silent[0] == silent[1]  # faded, not fed
+    assert abs(silent[2] - silent[1]) > 0  # a stray candidate joined the track: not refined either
+    np.testing.assert_allclose(silent, 8.5, atol=0.1)
+    live = [min(r["azimuth_deg"]) for r in refined]
+    assert live != [min(r["azimuth_deg"]) for r in centroids]
+    np.testing.assert_allclose(live, -5.0, atol=0.02)
 
 
 def test_a_refinement_that_fails_is_logged_and_the_centroids_reported():

@@ -144,6 +144,7 @@ def refine_bearings(
     wavelength_m: float,
     search_deg: float = DEFAULT_SEARCH_DEG,
     step_deg: float = DEFAULT_STEP_DEG,
+    num_sources: int | None = None,
 ) -> NDArray[np.float64]:
     """Each fused bearing moved to the MUSIC peak of all RF chains within ``search_deg`` of it.
 
@@ -165,6 +166,8 @@ def refine_bearings(
         wavelength_m: carrier wavelength in metres.
         search_deg: half-width of the search about each bearing, degrees, > 0.
         step_deg: grid step, degrees, in ``(0, search_deg]``.
+        num_sources: MUSIC's signal subspace, ``1 .. R - 1``; unset, ``len(bearings_deg)``
+            (set it when only some of the sources' bearings are to be refined).
 
     Returns:
         the refined azimuths in degrees, shape ``(K,)``, in the order of ``bearings_deg``.
@@ -179,12 +182,13 @@ def refine_bearings(
     bearings = np.atleast_1d(np.asarray(bearings_deg, dtype=np.float64))
     if bearings.ndim != 1 or not np.all(np.isfinite(bearings)):
         raise ValueError(f"bearings_deg must be a 1-D array of finite azimuths, got {bearings_deg!r}")
-    _check_music_sources(bearings.size, r.shape[0])
+    subspace = bearings.size if num_sources is None else num_sources
+    _check_music_sources(subspace, r.shape[0])
     if not (np.isfinite(search_deg) and search_deg > 0):
         raise ValueError(f"search_deg must be a positive finite number, got {search_deg!r}")
     if not (np.isfinite(step_deg) and 0 < step_deg <= search_deg):
         raise ValueError(f"step_deg must be in (0, search_deg = {search_deg!r}], got {step_deg!r}")
-    spectrum = _music(r, bearings.size)
+    spectrum = _music(r, subspace)
 
     def rf_spectrum(azimuth_deg: ArrayLike) -> NDArray[np.float64]:
         return spectrum(w.conj().T @ steering_matrix(positions, azimuth_deg, wavelength_m))

@@ -220,7 +220,11 @@ class HybridArray:
         return group_candidates(block, num_sources, size, self.spacing_m, self.wavelength_m)
 
     def refine_bearings(
-        self, covariance: ArrayLike, bearings_deg: ArrayLike, search_deg: float = DEFAULT_SEARCH_DEG
+        self,
+        covariance: ArrayLike,
+        bearings_deg: ArrayLike,
+        search_deg: float = DEFAULT_SEARCH_DEG,
+        num_sources: int | None = None,
     ) -> NDArray[np.float64]:
         """Fused bearings moved to the MUSIC peak of all ``R`` RF chains within ``search_deg``:
         :func:`.candidate_fusion.refine_bearings` on this array's combiner and antennas, on a grid
@@ -230,6 +234,7 @@ class HybridArray:
             covariance: ``(R, R)`` RF-chain covariance, chains in :class:`HybridLayout` order.
             bearings_deg: ``(K,)`` fused azimuths, degrees, ``1 <= K <= R - 1``.
             search_deg: half-width of the search about each bearing, degrees, > 0.
+            num_sources: MUSIC's signal subspace, ``1 .. R - 1``; unset, ``K``.
 
         Returns:
             ``(K,)`` refined azimuths, degrees, in the order of ``bearings_deg``.
@@ -243,6 +248,7 @@ class HybridArray:
             self.wavelength_m,
             search_deg,
             step_deg,
+            num_sources,
         )
 
     def rf_outputs(self, element_snapshots: ArrayLike) -> NDArray[np.complex128]:

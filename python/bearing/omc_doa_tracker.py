@@ -6,6 +6,7 @@ import numpy as np
 import pmt
 
 from . import messages
+from .array_model import wrap_deg
 from .candidate_fusion import DEFAULT_SEARCH_DEG
 from .estimators import power_to_db
 from .hybrid_array import HybridArray
@@ -44,9 +45,13 @@ class omc_doa_tracker(BearingsBlock):
     covariance between groups holds that of the whole array. With ``refine_search_deg`` > 0
     each reported centroid is moved to the MUSIC peak of all RF chains within that many
     degrees of it (:meth:`~gnuradio.bearing.hybrid_array.HybridArray.refine_bearings`): the
-    RMSE falls from 3.5-4x to about 1x the CRLB (docs/omc-doa.md). The clusters keep their
-    centroids; only the reported bearings are refined. ``bearings`` messages of an
-    estimator, which carry no covariance, are reported as fused.
+    RMSE falls from 3.5-4x to about 1x the CRLB (docs/omc-doa.md). Only the bearings that
+    this message's candidates back as a source (candidates within ``radius_deg`` weighing at
+    least half of ``source_weight``) are refined, with its ``num_sources`` as MUSIC's signal
+    subspace: a silent track (reported with a fixed K until dropped) has no peak in this
+    covariance and keeps its centroid, even when a stray candidate joins it. The clusters
+    keep their centroids; only the reported bearings are refined. ``bearings`` messages of
+    an estimator, which carry no covariance, are reported as fused.
 
     ``num_sources`` K is fixed, or 0 (auto): the input message's ``num_sources`` (the count
     of the candidate generator, or the number of bearings of an estimator, which is the
@@ -88,6 +93,7 @@ class omc_doa_tracker(BearingsBlock):
             raise ValueError(f"refine_search_deg must be >= 0 degrees, got {refine_search_deg!r}")
         self.refine_search_deg = float(refine_search_deg)
         self._array: tuple[dict, HybridArray] | None = None
+        self._radius_deg, self._source_weight = float(radius_deg), float(source_weight)
         weight = steady_state_weight(half_life_estimates, source_weight)
         min_weight = min_weight_for_drop(drop_after_estimates, half_life_estimates, weight)
         self.tracker = OmcDoa(radius_deg, merge_deg, half_life_estimates, min_weight)
@@ -117,23 +123,46 @@ class omc_doa_tracker(BearingsBlock):
         clusters = clusters[:count]
         weights = np.array([cluster.weight for cluster in clusters])
         peak_db = power_to_db(weights, weights.max()) if clusters else weights
-        azimuth_deg = [cluster.centroid_deg for cluster in clusters]
-        self.publish_bearings(self._refined(azimuth_deg, fields), peak_db, METHOD, fields)
+        self.publish_bearings(self._refined(clusters, fields), peak_db, METHOD, fields)
 
-    def _refined(self, azimuth_deg: list[float], fields: dict) -> list[float]:
-        """The centroids refined on the message's RF-chain covariance, if it has one (class
-        docstring); on failure (logged, counted in :attr:`failed_refinements`) the centroids."""
-        if not (self.refine_search_deg and azimuth_deg and messages.COVARIANCE_FIELD in fields):
+    def _refined(self, clusters: list, fields: dict) -> list[float]:
+        """The clusters' centroids, those this message supports refined on its RF-chain
+        covariance, if it has one (class docstring), with the message's count as MUSIC's signal
+        subspace; on failure (logged, counted in :attr:`failed_refinements`) the centroids."""
+        azimuth_deg = [cluster.centroid_deg for cluster in clusters]
+        live = self._supported(azimuth_deg, fields)
+        if not (self.refine_search_deg and live and messages.COVARIANCE_FIELD in fields):
             return azimuth_deg
         try:
             array = self._hybrid_array(fields[messages.HYBRID_ARRAY_FIELD])
             size = array.num_rf_chains
             covariance = np.reshape(fields[messages.COVARIANCE_FIELD], (size, size))
-            return array.refine_bearings(covariance, azimuth_deg, self.refine_search_deg).tolist()
+            refined = array.refine_bearings(
+                covariance,
+                [azimuth_deg[index] for index in live],
+                self.refine_search_deg,
+                int(fields[messages.NUM_SOURCES]),
+            )
         except Exception as error:  # a bad refinement must not lose the estimate
             self.failed_refinements += 1
             self.logger.warn(f"bearings not refined: {type(error).__name__}: {error}")
             return azimuth_deg
+        for index, value in zip(live, refined, strict=True):
+            azimuth_deg[index] = float(value)
+        return azimuth_deg
+
+    def _supported(self, azimuth_deg: list[float], fields: dict) -> list[int]:
+        """Indices of the bearings that the message's candidates back as a source: candidates
+        within the radius weighing at least half of ``source_weight`` (most groups agree). A
+        lone stray candidate (a noise root) next to a silent track does not."""
+        candidates = np.asarray(fields["azimuth_deg"], dtype=np.float64)
+        weights = np.asarray(fields.get("weights") or np.ones(candidates.size), dtype=np.float64)
+        return [
+            index
+            for index, bearing in enumerate(azimuth_deg)
+            if weights[np.abs(wrap_deg(candidates - bearing)) <= self._radius_deg].sum()
+            >= self._source_weight / 2
+        ]
 
     def _hybrid_array(self, description: dict) -> HybridArray:
         """The message's array, built once per description (messages usually repeat it)."""
