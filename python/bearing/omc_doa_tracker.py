@@ -130,8 +130,10 @@ class omc_doa_tracker(BearingsBlock):
         covariance, if it has one (class docstring), with the message's count as MUSIC's signal
         subspace; on failure (logged, counted in :attr:`failed_refinements`) the centroids."""
         azimuth_deg = [cluster.centroid_deg for cluster in clusters]
+        if not (self.refine_search_deg and messages.COVARIANCE_FIELD in fields):
+            return azimuth_deg
         live = self._supported(azimuth_deg, fields)
-        if not (self.refine_search_deg and live and messages.COVARIANCE_FIELD in fields):
+        if not live:
             return azimuth_deg
         try:
             array = self._hybrid_array(fields[messages.HYBRID_ARRAY_FIELD])
