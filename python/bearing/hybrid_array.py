@@ -239,7 +239,6 @@ class HybridArray:
         Returns:
             ``(K,)`` refined azimuths, degrees, in the order of ``bearings_deg``.
         """
-        step_deg = min(DEFAULT_STEP_DEG, search_deg) if search_deg > 0 else DEFAULT_STEP_DEG
         return refine_bearings(
             covariance,
             bearings_deg,
@@ -247,7 +246,7 @@ class HybridArray:
             self.geometry().positions_m,
             self.wavelength_m,
             search_deg,
-            step_deg,
+            min(DEFAULT_STEP_DEG, search_deg),  # a bad search_deg is named before the step is checked
             num_sources,
         )
 
