@@ -273,31 +273,24 @@ def save(counter: SourceCounter, path: str | Path) -> Path:
 def load(path: str | Path) -> SourceCounter:
     """Read a model file; ``FileNotFoundError`` or ``ValueError`` naming the file and what is wrong."""
     data = read_model_file(path, MODEL_FORMAT, MODEL_VERSION, "source counter model")
-    check_dnn_version(path, data)
     try:
-        counter = SourceCounter(config_from_json(CounterConfig, data["config"]))
-        counter.load_state_dict(data["state"], strict=True)
-        counter.history = json.loads(data.get("history", "[]"))
-    except (KeyError, TypeError, ValueError, RuntimeError) as error:  # JSONDecodeError is a ValueError
+        config = config_from_json(CounterConfig, data["config"])
+    except (KeyError, TypeError, ValueError) as error:  # JSONDecodeError is a ValueError
         raise ValueError(f"{path}: damaged source counter model file ({error})") from None
-    counter.eval()
-    return counter
-
-
-def check_dnn_version(path: str | Path, data: dict) -> None:
-    """``ValueError`` for a DNN file older than :data:`DNN_MIN_VERSION` (no feature standardisation)."""
-    if data["version"] >= DNN_MIN_VERSION:
-        return
-    try:
-        method = json.loads(data["config"]).get("method")
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return  # a damaged configuration: load() names it
-    if method == "dnn":
+    if config.method == "dnn" and data["version"] < DNN_MIN_VERSION:
         raise ValueError(
             f"{path}: a version-{data['version']} dnn source counter, whose network takes its features "
             f"unstandardised; this gr-bearing needs version >= {DNN_MIN_VERSION}: retrain it with "
             "`bearing train-counter --method dnn ...`"
         )
+    try:
+        counter = SourceCounter(config)
+        counter.load_state_dict(data["state"], strict=True)
+        counter.history = json.loads(data.get("history", "[]"))
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise ValueError(f"{path}: damaged source counter model file ({error})") from None
+    counter.eval()
+    return counter
 
 
 def shipped_model_path(method: str, num_elements: int = 8) -> Path:
