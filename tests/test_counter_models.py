@@ -145,7 +145,7 @@ def test_file_errors(trained, tmp_path):
     for changes, message in (
         (
             {"version": counter_models.MODEL_VERSION + 1},
-            "file version 3; this gr-bearing reads versions 1 .. 2",
+            "file version 4; this gr-bearing reads versions 1 .. 3",
         ),
         ({"state": {}}, "damaged source counter model file"),
         ({"config": '{"method": "fcnn", "num_elements": 4, "max_sources": 9}'}, "damaged .* at most M - 1"),
@@ -170,14 +170,16 @@ def test_dnn_standardises_with_the_training_split(small_data, trained):
     assert not any(name.endswith(("mean", "std")) for name in trained["fcnn"].state_dict())
 
 
-def test_refuses_a_dnn_file_of_version_1(trained, tmp_path):
-    """Version 1 DNNs took their features raw: refused with a hint to retrain; other methods load."""
+@pytest.mark.parametrize("version", [1, 2])
+def test_refuses_a_dnn_file_older_than_version_3(trained, tmp_path, version):
+    """Version 1 DNNs took their features raw, version 2 the former sphericity and entropy:
+    refused with a hint to retrain; the other methods' files of that version load."""
     for method in ("dnn", "fcnn"):
         data = torch.load(counter_models.save(trained[method], tmp_path / "new.pt"), weights_only=True)
-        torch.save({**data, "version": 1}, tmp_path / f"{method}_v1.pt")
-    with pytest.raises(ValueError, match=r"dnn_v1\.pt: a version-1 dnn source counter.*retrain it"):
-        counter_models.load(tmp_path / "dnn_v1.pt")
-    assert counter_models.load(tmp_path / "fcnn_v1.pt").config.method == "fcnn"
+        torch.save({**data, "version": version}, tmp_path / f"{method}_old.pt")
+    with pytest.raises(ValueError, match=rf"dnn_old\.pt: a version-{version} dnn source counter.*retrain it"):
+        counter_models.load(tmp_path / "dnn_old.pt")
+    assert counter_models.load(tmp_path / "fcnn_old.pt").config.method == "fcnn"
 
 
 @pytest.mark.parametrize("num_elements", counter_models.SHIPPED_ELEMENTS)

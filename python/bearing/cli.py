@@ -228,7 +228,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     counter.add_argument("--out", required=True, metavar="MODEL", help="the model file to write (.pt)")
     counter.add_argument("--examples", type=int, metavar="N", help="simulated covariances (default 50000)")
-    counter.add_argument("--epochs", type=int, help="most epochs (default 60)")
+    counter.add_argument("--epochs", type=int, help="most epochs (default 200 for dnn, 60 otherwise)")
     counter.add_argument(
         "--seed", type=int, default=0, help="seeds the data, split, weights and batches (default 0)"
     )
@@ -602,7 +602,7 @@ def _train_counter(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     epochs = {} if args.epochs is None else {"epochs": args.epochs}
-    options = dataclasses.replace(counter_training.COUNTER_TRAINING, seed=args.seed, **epochs)
+    options = dataclasses.replace(counter_training.TRAINING_OPTIONS[args.method], seed=args.seed, **epochs)
     config = counter_models.CounterConfig(args.method, args.elements, args.max_sources)
     default_low, default_high = counter_training.DEFAULT_SNR_RANGE_DB
     low = default_low if args.snr_min_db is None else args.snr_min_db

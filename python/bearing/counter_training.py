@@ -55,6 +55,12 @@ COUNTER_TRAINING = TrainingOptions(
 """Optimiser settings of the counters (the paper gives none): Adam, batches of 256 (the
 networks are small: larger batches train faster per epoch), the learning rate halved every
 12 of at most 60 epochs."""
+DNN_TRAINING = dataclasses.replace(COUNTER_TRAINING, epochs=200, lr_halving_epochs=40, patience=60)
+"""The enhanced DNN's settings: its five features leave 3 and 4 weak sources a narrow margin
+that the network resolves late in a long schedule (docs/source-counting.md, "Learned
+counters"): the learning rate halved every 40 of at most 200 epochs."""
+TRAINING_OPTIONS = {"dnn": DNN_TRAINING, "cnn1d": COUNTER_TRAINING, "fcnn": COUNTER_TRAINING}
+"""Each learned method's default :class:`TrainingOptions` (:func:`train_counter`)."""
 
 
 @dataclass(frozen=True)
@@ -237,13 +243,14 @@ def simulate_training_set(
 def train_counter(
     config: CounterConfig,
     data: CounterData,
-    options: TrainingOptions = COUNTER_TRAINING,
+    options: TrainingOptions | None = None,
     progress: Progress | None = None,
 ) -> SourceCounter:
     """Train a counter for ``config`` on ``data`` (cross-entropy, :func:`mod_dnn_training.fit`).
 
-    ``options.validation_fraction`` of the covariances are held out (``options.seed`` draws
-    them, the initial weights and the batch order); the DNN's feature standardisation is the
+    ``options`` defaults to the method's :data:`TRAINING_OPTIONS`. Its
+    ``validation_fraction`` of the covariances are held out (its ``seed`` draws them, the
+    initial weights and the batch order); the DNN's feature standardisation is the
     training split's mean and standard deviation; the counter keeps the weights of its best
     validation epoch. Its ``config.trained_on`` is ``data.record``, its ``history`` the epochs
     (``stage`` is the method).
@@ -251,6 +258,7 @@ def train_counter(
     Raises:
         ValueError: the data's array size or counts do not fit ``config``.
     """
+    options = TRAINING_OPTIONS[config.method] if options is None else options
     m = config.num_elements
     if data.eigenvalues.shape[1:] != (m,):
         raise ValueError(

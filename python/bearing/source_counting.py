@@ -340,14 +340,24 @@ def eigenvalue_features(eigenvalues: ArrayLike) -> NDArray[np.float64]:
     0. ``log max p``;
     1. ``log min p``;
     2. ``log std p`` (population standard deviation);
-    3. ``mean log p``: the mean, log-compressed before averaging. The mean of ``p`` itself is
-       ``1/M`` for every covariance (the scale is divided out), so the paper's ``log mean``
-       would be a constant; ``mean log p - log(1/M)`` is instead Wax & Kailath's sphericity
-       statistic ``log(g_0 / a_0)`` (:func:`sphericity_log_likelihood`);
-    4. ``log H``, ``H`` the spectral entropy (:func:`spectral_entropy`).
+    3. ``log(log(1/M) - mean log p)``: the mean, read as the mean of ``log p``. The mean of
+       ``p`` itself is ``1/M`` for every covariance (the scale is divided out), so the
+       paper's ``log mean`` would be a constant; ``log(1/M) - mean log p`` is Wax &
+       Kailath's sphericity statistic ``log(a_0 / g_0)`` (:func:`sphericity_log_likelihood`),
+       0 for white noise and positive otherwise;
+    4. ``log(log M - H)``, ``H`` the spectral entropy (:func:`spectral_entropy`):
+       ``log M - H`` is the entropy's shortfall from white noise's ``log M`` (the
+       Kullback-Leibler divergence of ``p`` from the uniform), 0 for white noise.
 
-    Logarithms of 0 (an exactly white covariance has ``std p = 0``) are floored at
-    ``log(1e-12)`` (:data:`FEATURE_FLOOR`).
+    Statistics 3 and 4 are compressed as their distance from white noise's value: weak
+    sources move ``H`` and ``mean log p`` by a thousandth of their range over the training
+    SNRs, and ``log H`` left them there (docs/source-counting.md, "Learned counters": on
+    192 antennas at -14 dB, 96.2 % counted with ``log H`` and ``mean log p``, 98.5 % with
+    these, the same network and training).
+
+    Logarithms of 0 (an exactly white covariance has ``std p = 0`` and statistics 3 and 4 at
+    0; rounding may leave them a little below) are floored at ``log(1e-12)``
+    (:data:`FEATURE_FLOOR`).
 
     Args:
         eigenvalues: ``(..., M)`` positive.
@@ -356,10 +366,10 @@ def eigenvalue_features(eigenvalues: ArrayLike) -> NDArray[np.float64]:
         ``(..., 5)`` float64.
     """
     p = normalised_eigenvalues(eigenvalues)
-    statistics = [p.max(axis=-1), p.min(axis=-1), p.std(axis=-1), spectral_entropy(p)]
-    logs = np.log(np.maximum(np.stack(statistics, axis=-1), FEATURE_FLOOR))
-    mean_log = np.log(p).mean(axis=-1, keepdims=True)
-    return np.concatenate([logs[..., :3], mean_log, logs[..., 3:]], axis=-1)
+    uniform = np.log(p.shape[-1])
+    sphericity = -uniform - np.log(p).mean(axis=-1)
+    statistics = [p.max(axis=-1), p.min(axis=-1), p.std(axis=-1), sphericity, uniform - spectral_entropy(p)]
+    return np.log(np.maximum(np.stack(statistics, axis=-1), FEATURE_FLOOR))
 
 
 LEARNED_INPUTS = {
