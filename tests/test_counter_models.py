@@ -124,6 +124,17 @@ def test_refuses_another_array_size(trained):
         count_sources(np.eye(8), T, "cnn1d", trained["cnn1d"])
 
 
+@pytest.mark.parametrize("method", LEARNED_METHODS)
+def test_defaults_per_method(small_data, method, monkeypatch):
+    """The DNN is 128 wide, the FCNN 64; without options a method trains with its own."""
+    assert CounterConfig(method, 4, 2).hidden == {"dnn": 128, "fcnn": 64, "cnn1d": 64}[method]
+    assert CounterConfig(method, 4, 2, hidden=16).hidden == 16
+    assert counter_training.TRAINING_OPTIONS["dnn"].epochs == 200
+    two_epochs = dataclasses.replace(QUICK, epochs=2, patience=2)
+    monkeypatch.setitem(counter_training.TRAINING_OPTIONS, method, two_epochs)
+    assert len(train_counter(CounterConfig(method, 4, 2), small_data).history) == 2
+
+
 def test_training_refuses_data_of_another_array(small_data):
     with pytest.raises(ValueError, match="the counter is for 5 x 5"):
         train_counter(CounterConfig("dnn", 5, 2), small_data, QUICK)

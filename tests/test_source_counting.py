@@ -104,7 +104,8 @@ def test_features_by_hand():
     np.testing.assert_allclose(sc.normalised_eigenvalues([3.0, 1.0]), p)
     np.testing.assert_allclose(sc.log_eigenvalues([3.0, 1.0]), np.log(p))
     np.testing.assert_allclose(sc.spectral_entropy([3.0, 1.0]), entropy)
-    sphericity, shortfall = -np.log(2) - np.mean(np.log(p)), np.log(2) - entropy
+    sphericity = 0.5 * np.log(4 / 3)  # log(a_0 / g_0) = log(0.5 / sqrt(0.75 * 0.25))
+    shortfall = 0.75 * np.log(1.5) + 0.25 * np.log(0.5)  # sum p log(p / (1/2))
     expected = [np.log(0.75), np.log(0.25), np.log(0.25), np.log(sphericity), np.log(shortfall)]
     np.testing.assert_allclose(sc.eigenvalue_features([3.0, 1.0]), expected)
 
@@ -113,6 +114,8 @@ def test_features_of_white_noise_and_scale():
     features = sc.eigenvalue_features(np.ones(4))
     uniform = np.log(0.25)
     np.testing.assert_allclose(features, [uniform, uniform, *np.log([sc.FEATURE_FLOOR] * 3)])
+    inexact = sc.eigenvalue_features(np.full(7, 0.3))  # rounding leaves the statistics near 0
+    np.testing.assert_allclose(inexact[2:], np.log([sc.FEATURE_FLOOR] * 3), rtol=1e-3)
     values = np.array([[9.0, 2.0, 1.0], [5.0, 4.0, 1.0]])
     for feature in (sc.eigenvalue_features, sc.log_eigenvalues, sc.normalised_eigenvalues):
         assert feature(values).shape[0] == 2

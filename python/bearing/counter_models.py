@@ -17,8 +17,9 @@ paper, eq. (32)). The networks output logits; the paper's softmax (eq. (31)) is 
   ``K_max + 1``.
 * ``fcnn``, the baseline of Li et al. (Drones 2023), whose multi-layer network classifies
   features of the eigenvalue sequence. Our reading: the ``M`` eigenvalues scaled to unit
-  sum (:func:`source_counting.normalised_eigenvalues`), the enhanced DNN's three layers
-  (the H2AD paper aligns their depth, Sec. V) without dropout and without the statistics.
+  sum (:func:`source_counting.normalised_eigenvalues`), three layers of 64, the enhanced
+  DNN's depth (the H2AD paper aligns their depth, Sec. V), without dropout and without the
+  statistics.
 
 A counter is trained for one array size ``M`` (its eigenvalue count) and ``K_max``;
 :meth:`SourceCounter.inputs` refuses covariances of another size.
@@ -133,8 +134,8 @@ class Standardise(torch.nn.Module):
     """``(x - mean) / std`` per feature, ``(N, F)`` to ``(N, F)``: fixed buffers, not trained.
 
     The DNN's five features (:func:`source_counting.eigenvalue_features`) differ in offset
-    and spread: on 192 antennas and 200 snapshots ``log min p`` averages -13.2 and ``log H``
-    1.2, their standard deviations 1.0 and 0.45. The buffers, the training split's
+    and spread: on 192 antennas and 200 snapshots ``log min p`` averages -13.2 and the log
+    sphericity 0.31, their standard deviations 0.99 and 0.50. The buffers, the training split's
     statistics (:meth:`fit`), travel in the state dict. Fresh: mean 0, std 1 (the identity).
     """
 
