@@ -199,6 +199,12 @@ def simulate_covariances(
     return np.reshape(covariances, (*counts.shape, num_elements, num_elements))
 
 
+def chunks(count: int, size: int) -> list[NDArray[np.int64]]:
+    """The indices ``0 .. count - 1`` in consecutive chunks of at most ``size`` (as equal as can
+    be): the simulations hold one chunk of covariances in memory at a time."""
+    return np.array_split(np.arange(count), -(-count // size))
+
+
 def simulate_training_set(
     num_elements: int,
     max_sources: int,
@@ -230,11 +236,10 @@ def simulate_training_set(
         "seed": int(seed),
         "scene": dataclasses.asdict(settings),
     }
-    chunks = np.array_split(np.arange(examples), -(-examples // SIMULATION_CHUNK))
     values = np.concatenate(
         [
             eigenvalues(simulate_covariances(num_elements, counts[c], snrs[c], num_snapshots, rng, settings))
-            for c in chunks
+            for c in chunks(examples, SIMULATION_CHUNK)
         ]
     )
     return CounterData(values, counts.astype(np.int64), snrs, record)

@@ -39,7 +39,7 @@ import torch
 from numpy.typing import NDArray
 
 from . import counter_models
-from .counter_training import SceneSettings, one_torch_thread, simulate_covariances
+from .counter_training import SceneSettings, chunks, one_torch_thread, simulate_covariances
 from .plotting import plt, save_figure
 from .source_counting import (
     LEARNED_METHODS,
@@ -199,7 +199,7 @@ def simulate_and_count(
             config,
             counters,
         )
-        for chunk in np.array_split(np.arange(len(num_sources)), -(-len(num_sources) // CHUNK))
+        for chunk in chunks(len(num_sources), CHUNK)
     ]
     return {method: np.concatenate([part[method] for part in parts]) for method in METHODS}
 
