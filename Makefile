@@ -1,12 +1,11 @@
 # gr-bearing: the two commands of the README, and what they stand on.
 #   make demo   set up, build, install, replay the bundled capture and print bearings
-#   make test   set up, build, install, run the whole test suite
+#   make test   set up, build, install, lint, run the whole test suite
 # Both are idempotent: each step is skipped when its inputs did not change.
 
 VENV        := $(CURDIR)/.venv
 PYTHON      := $(VENV)/bin/python
 BUILD       := $(CURDIR)/build
-SITE        := $(VENV)/lib/python3.11/site-packages
 DEMO        := examples/data/demo_ula4.sigmf-meta
 SRS_DEMO    := examples/data/srs_ula4.sigmf-meta
 DEB_PACKAGES := gnuradio gnuradio-dev cmake g++ make pkg-config pybind11-dev python3-dev python3-pybind11 python3-venv python3-yaml
@@ -23,7 +22,7 @@ demo: install
 	$(VENV)/bin/bearing estimate $(SRS_DEMO) --method music
 	$(VENV)/bin/bearing evaluate $(SRS_DEMO) --method music,scg
 
-test: install
+test: install lint
 	$(PYTHON) -m pytest -q tests
 
 system:
@@ -37,9 +36,10 @@ $(VENV)/.requirements.stamp: requirements/constraints.txt requirements/runtime.t
 		-r requirements/runtime.txt -r requirements/test.txt
 	touch $@
 
+# The package installs into the venv's own site-packages, wherever its Python puts them.
 $(BUILD)/CMakeCache.txt: CMakeLists.txt | venv
-	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(VENV) \
-		-DPYTHON_EXECUTABLE=$(PYTHON) -DGR_PYTHON_DIR=$(SITE)
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(VENV) -DPYTHON_EXECUTABLE=$(PYTHON) \
+		-DGR_PYTHON_DIR=$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
 
 install: venv $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j 2
@@ -49,9 +49,12 @@ install: venv $(BUILD)/CMakeCache.txt
 grc: install
 	$(PYTHON) /usr/bin/gnuradio-companion $(GRC)
 
+# ruff, and the import-linter contracts of pyproject.toml (the layers of docs/architecture.md),
+# checked on the source tree, where the package is the top-level package `bearing`.
 lint: venv
 	$(VENV)/bin/ruff check python tests examples
 	$(VENV)/bin/ruff format --check python tests examples
+	PYTHONPATH=python $(VENV)/bin/lint-imports --no-logo --no-cache
 
 clean:
 	rm -rf $(BUILD)

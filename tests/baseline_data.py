@@ -6,10 +6,10 @@ import io
 
 import numpy as np
 import torch
-from gnuradio.bearing.array_model import ula, wavelength_m
-from gnuradio.bearing.estimators import Estimator
-from gnuradio.bearing.impairments import draw_impairments
-from gnuradio.bearing.training_data import source_covariances
+from gnuradio.bearing.array.geometry import ula, wavelength_m
+from gnuradio.bearing.array.impairments import draw_impairments
+from gnuradio.bearing.doa.classical import Estimator
+from gnuradio.bearing.learned.training_data import source_covariances
 
 CARRIER_HZ = 4.85e9
 GEOMETRY = ula(4, wavelength_m(CARRIER_HZ) / 2)

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gnuradio.bearing.array_model import ula, wavelength_m
-from gnuradio.bearing.capture import Segment, Truth, write_capture
+from gnuradio.bearing.array.geometry import ula, wavelength_m
+from gnuradio.bearing.captures.schema import Segment, Truth
+from gnuradio.bearing.captures.writer import write_capture
 from mod_dnn_models import SRS_OFFSETS_HZ, train_tiny_model
 from signals import snapshots
 

@@ -6,7 +6,7 @@ import threading
 
 import pmt
 from gnuradio import gr
-from gnuradio.bearing import messages
+from gnuradio.bearing.blocks import messages
 
 
 def run_within(top: gr.top_block, seconds: float = 30.0) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from gnuradio.bearing.array_model import steering_matrix, ula
-from gnuradio.bearing.covariance import sample_covariance
+from gnuradio.bearing.array.covariance import sample_covariance
+from gnuradio.bearing.array.geometry import steering_matrix, ula
 from numpy.typing import ArrayLike, NDArray
 from scipy.linalg import block_diag
 from signals import snapshots

@@ -9,11 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from gnuradio.bearing.array_model import ArrayGeometry, ula, wavelength_m
-from gnuradio.bearing.impairments import Impairments, array_response
-from gnuradio.bearing.mod_dnn import ModDnnConfig, save
-from gnuradio.bearing.mod_dnn_training import TrainingOptions, train_mod_dnn
-from gnuradio.bearing.simulator import complex_normal
+from gnuradio.bearing.array.geometry import ArrayGeometry, ula, wavelength_m
+from gnuradio.bearing.array.impairments import Impairments, array_response
+from gnuradio.bearing.captures.simulation import complex_normal
+from gnuradio.bearing.learned.mod_dnn import ModDnnConfig, save
+from gnuradio.bearing.learned.mod_dnn_training import train_mod_dnn
+from gnuradio.bearing.learned.training import TrainingOptions
 from numpy.typing import ArrayLike, NDArray
 
 CARRIER_HZ = 2.4e9

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from gnuradio.bearing.array_model import ArrayGeometry, steering_matrix
-from gnuradio.bearing.simulator import complex_normal
+from gnuradio.bearing.array.geometry import ArrayGeometry, steering_matrix
+from gnuradio.bearing.captures.simulation import complex_normal
 from numpy.typing import ArrayLike, NDArray
 
 

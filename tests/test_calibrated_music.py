@@ -7,10 +7,10 @@ import io
 import numpy as np
 import pytest
 from baseline_data import CARRIER_HZ, GEOMETRY, GRID_DEG, IMPAIRMENTS, ideal_music_errors_deg
-from gnuradio.bearing.calibrated_music import CalibrationTable, calibrated_music
-from gnuradio.bearing.evaluation import summarize_errors
-from gnuradio.bearing.impairments import Impairments, array_response
-from gnuradio.bearing.training_data import source_covariances
+from gnuradio.bearing.array.impairments import Impairments, array_response
+from gnuradio.bearing.doa.calibrated_music import CalibrationTable, calibrated_music
+from gnuradio.bearing.doa.metrics import summarize_errors
+from gnuradio.bearing.learned.training_data import source_covariances
 
 SWEEP_DEG = np.round(np.linspace(-60.0, 60.0, 241), 1)  # 0.5 deg
 

@@ -8,24 +8,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gnuradio.bearing import cli, srs_simulator
-from gnuradio.bearing.calibration_data import CalibrationSet, read_calibration
-from gnuradio.bearing.capture import read_capture, write_capture
-from gnuradio.bearing.nr_carrier import Carrier
-from gnuradio.bearing.nr_srs import SrsConfig
-from gnuradio.bearing.simulator import (
-    BEARING_EXTENSION,
-    ArraySpec,
-    Emitter,
-    ImpairmentConfig,
-    Scenario,
+from gnuradio.bearing import cli
+from gnuradio.bearing.captures.presets import (
     calibration_ula4_scenario,
     demo_ula4_impairments,
     demo_ula4_scenario,
-    simulate,
-    write,
 )
-from gnuradio.bearing.srs_simulator import SrsScenario, SrsUe, srs_calibration_ula4_scenario
+from gnuradio.bearing.captures.reader import read_capture
+from gnuradio.bearing.captures.scenario import ArraySpec, Emitter, ImpairmentConfig, Scenario
+from gnuradio.bearing.captures.schema import BEARING_EXTENSION
+from gnuradio.bearing.captures.simulation import simulate, write
+from gnuradio.bearing.captures.writer import write_capture
+from gnuradio.bearing.flowgraphs.calibration_capture import read_calibration
+from gnuradio.bearing.learned.calibration import CalibrationSet
+from gnuradio.bearing.nr import simulator as srs_simulator
+from gnuradio.bearing.nr.carrier import Carrier
+from gnuradio.bearing.nr.simulator import SrsScenario, SrsUe, srs_calibration_ula4_scenario
+from gnuradio.bearing.nr.srs import SrsConfig
 
 DEMO_CAPTURE = Path(__file__).resolve().parents[1] / "examples" / "data" / "demo_ula4.sigmf-meta"
 SWEEP_DEG = np.linspace(-40.0, 40.0, 9)

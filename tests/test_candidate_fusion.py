@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gnuradio.bearing.candidate_fusion import fuse_candidates, refine_bearings, wgmd, wlmd
-from gnuradio.bearing.covariance import sample_covariance
-from gnuradio.bearing.hybrid_array import HybridArray, HybridLayout
-from gnuradio.bearing.hybrid_candidates import group_candidates
-from gnuradio.bearing.simulator import complex_normal
+from gnuradio.bearing.array.covariance import sample_covariance
+from gnuradio.bearing.array.hybrid import HybridArray, HybridLayout
+from gnuradio.bearing.captures.simulation import complex_normal
+from gnuradio.bearing.h2ad.candidates import group_candidates
+from gnuradio.bearing.h2ad.fusion import fuse_candidates, wgmd, wlmd
+from gnuradio.bearing.h2ad.refine import refine_bearings
 from h2ad_signals import HALF_WAVELENGTH_M, WAVELENGTH_M, alias_candidates, group_covariance
 
 FUSIONS = [wgmd, wlmd, fuse_candidates]

@@ -1,4 +1,4 @@
-"""Tests of SigMF capture reading and writing (gnuradio.bearing.capture)."""
+"""Tests of SigMF capture reading and writing (gnuradio.bearing.captures.reader)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sigmf
-from gnuradio.bearing.array_model import uca, ula
-from gnuradio.bearing.capture import (
-    CI16_FULL_SCALE,
-    SPATIAL_EXTENSION,
-    CaptureError,
-    Segment,
-    Truth,
-    read_capture,
-    write_capture,
-)
+from gnuradio.bearing.array.geometry import uca, ula
+from gnuradio.bearing.captures.reader import read_capture
+from gnuradio.bearing.captures.schema import CI16_FULL_SCALE, SPATIAL_EXTENSION, CaptureError, Segment, Truth
+from gnuradio.bearing.captures.writer import write_capture
 
 SAMPLE_RATE_HZ = 1.0e6
 FREQUENCY_HZ = 433.92e6
@@ -407,7 +401,7 @@ def test_empty_data_file_is_named(tmp_path):
 
 def test_unreadable_data_file_is_reported_when_opening(tmp_path, monkeypatch):
     """Reading fails at read_capture, not later inside a running flowgraph."""
-    import gnuradio.bearing.capture as capture_module
+    import gnuradio.bearing.captures.reader as capture_module
 
     meta_path = _write(tmp_path, _samples(10))
 

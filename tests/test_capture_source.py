@@ -6,7 +6,7 @@ import numpy as np
 import pmt
 import pytest
 from gnuradio import bearing, blocks, gr
-from gnuradio.bearing import messages
+from gnuradio.bearing.blocks import messages
 
 
 def _replay(path, **kwargs):

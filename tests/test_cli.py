@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gnuradio.bearing import messages
+from gnuradio.bearing.blocks import messages
 
 BEARING = str(Path(sys.prefix) / "bin" / "bearing")
 
@@ -291,8 +291,9 @@ def test_convention_against_a_physical_wave_from_the_right(tmp_path):
     In the SigMF frame (x boresight, y left) "to the right" is -y, and the phase of each
     element follows the exact path length: exp(-j 2 pi |emitter - r_m| / lambda).
     """
-    from gnuradio.bearing.array_model import ArrayGeometry
-    from gnuradio.bearing.capture import Truth, write_capture
+    from gnuradio.bearing.array.geometry import ArrayGeometry
+    from gnuradio.bearing.captures.schema import Truth
+    from gnuradio.bearing.captures.writer import write_capture
 
     carrier_hz, speed = 2.4e9, 299_792_458.0
     wavelength = speed / carrier_hz

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 from baseline_data import assert_beats_trivial_and_ideal_music, labelled, reloaded
-from gnuradio.bearing.cnn_doa import CnnDoa, covariance_cnn, train_cnn_doa
-from gnuradio.bearing.covariance_features import covariance_features
-from gnuradio.bearing.mod_dnn_training import TrainingOptions, split_indices
+from gnuradio.bearing.learned.cnn_doa import CnnDoa, covariance_cnn, train_cnn_doa
+from gnuradio.bearing.learned.covariance_features import covariance_features
+from gnuradio.bearing.learned.training import TrainingOptions, split_indices
 
 
 @pytest.fixture(scope="module")

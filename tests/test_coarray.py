@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gnuradio.bearing.array_model import uca, ula, wavelength_m
-from gnuradio.bearing.coarray import CoarrayModel, coarray_model
-from gnuradio.bearing.estimators import azimuth_grid
+from gnuradio.bearing.array.geometry import uca, ula, wavelength_m
+from gnuradio.bearing.doa.coarray import CoarrayModel, coarray_model
+from gnuradio.bearing.doa.grid import azimuth_grid
 
 CARRIER_HZ = 4.85e9
 SPACING_M = wavelength_m(CARRIER_HZ) / 2

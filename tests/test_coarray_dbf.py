@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from flowgraphs import received_windows, run_within, window_tags
 from gnuradio import bearing, blocks, gr
-from gnuradio.bearing import covariance, messages
-from gnuradio.bearing.array_model import ula, wavelength_m
-from gnuradio.bearing.coarray import coarray_model
+from gnuradio.bearing.array import covariance
+from gnuradio.bearing.array.geometry import ula, wavelength_m
+from gnuradio.bearing.blocks import messages
+from gnuradio.bearing.doa.coarray import coarray_model
 from signals import snapshots
 
 CARRIER_HZ = 2.4e9

@@ -9,21 +9,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from gnuradio.bearing import counter_models, counter_training
-from gnuradio.bearing.counter_models import CounterConfig, SourceCounter
-from gnuradio.bearing.counter_training import (
+from gnuradio.bearing.counting import models as counter_models
+from gnuradio.bearing.counting import training as counter_training
+from gnuradio.bearing.counting.counters import count_sources
+from gnuradio.bearing.counting.eigen import LEARNED_METHODS, eigenvalues
+from gnuradio.bearing.counting.models import CounterConfig, SourceCounter
+from gnuradio.bearing.counting.training import (
     COUNTER_TRAINING,
     SceneSettings,
     simulate_covariances,
     simulate_training_set,
     train_counter,
 )
-from gnuradio.bearing.mod_dnn_training import split_indices
-from gnuradio.bearing.source_counting import LEARNED_METHODS, count_sources, eigenvalues
+from gnuradio.bearing.learned.training import split_indices
 
 T = 200
-DATA = Path(__file__).resolve().parents[1] / "examples" / "data"
-"""The bundled data in the source tree (the tests also run from the build tree, which has none)."""
+DATA = Path(__file__).resolve().parents[1] / "python" / "bearing" / "data"
+"""The bundled models in the source tree."""
 QUICK = dataclasses.replace(COUNTER_TRAINING, epochs=4, batch_size=64)
 """A few epochs: enough for the loss to fall, a second or so per model."""
 
@@ -198,7 +200,7 @@ def test_refuses_a_dnn_file_older_than_version_3(trained, tmp_path, version):
 def test_shipped_models_count_at_10_db(method, num_elements, monkeypatch):
     """Two fresh covariances per count 0 .. K_max at 10 dB, 200 snapshots, the power spread trained
     on (+-3 dB for 4 and 8 elements; equal powers for the study's 192)."""
-    monkeypatch.setattr(counter_models, "data_path", lambda name: DATA / name)  # the source tree's
+    monkeypatch.setattr(counter_models, "model_path", lambda name: DATA / name)  # the source tree's
     counter = counter_models.load(counter_models.shipped_model_path(method, num_elements))
     assert counter.config.method == method and counter.config.num_elements == num_elements
     spread = counter.config.trained_on["scene"]["power_spread_db"]

@@ -6,24 +6,26 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gnuradio.bearing import counter_models
-from gnuradio.bearing import counting_study as study
-from gnuradio.bearing import source_counting as sc
-from gnuradio.bearing.counter_training import simulate_covariances
+from gnuradio.bearing.counting import eigen as sc
+from gnuradio.bearing.counting import models as counter_models
+from gnuradio.bearing.counting.counters import METHODS as COUNTING_METHODS
+from gnuradio.bearing.counting.counters import count_sources
+from gnuradio.bearing.counting.training import simulate_covariances
+from gnuradio.bearing.studies import counting as study
 
-DATA = Path(__file__).resolve().parents[1] / "examples" / "data"
-"""The bundled models in the source tree (the tests also run from the build tree, which has none)."""
+DATA = Path(__file__).resolve().parents[1] / "python" / "bearing" / "data"
+"""The bundled models in the source tree."""
 
 
 @pytest.fixture
 def source_tree_models(monkeypatch):
-    monkeypatch.setattr(counter_models, "data_path", lambda name: DATA / name)
+    monkeypatch.setattr(counter_models, "model_path", lambda name: DATA / name)
 
 
 @pytest.fixture(scope="module")
 def quick_results() -> study.StudyResults:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(counter_models, "data_path", lambda name: DATA / name)
+        patch.setattr(counter_models, "model_path", lambda name: DATA / name)
         return study.run_study(study.StudyConfig.quick(), log=lambda line: None)
 
 
@@ -42,12 +44,12 @@ def test_count_all_counts_as_count_sources(source_tree_models):
     counters = study.bundled_counters(8)
     r = simulate_covariances(8, np.arange(8) % 5, -8.0, config.num_snapshots, np.random.default_rng(3))
     counts = study.count_all(r, config, counters)
-    assert list(counts) == list(sc.METHODS)
+    assert list(counts) == list(COUNTING_METHODS)
     sizes = study.group_sizes(8, config.edc_groups)
     for method, found in counts.items():
         groups = sc.diagonal_blocks if method == "edc" else (lambda x, _: x)
         expected = [
-            sc.count_sources(groups(x, sizes), config.num_snapshots, method, counters.get(method)) for x in r
+            count_sources(groups(x, sizes), config.num_snapshots, method, counters.get(method)) for x in r
         ]
         np.testing.assert_array_equal(found, expected)
 
@@ -63,8 +65,8 @@ def test_quick_study_shapes_and_clear_cases(quick_results):
     config = quick_results.config
     assert config.num_elements == 192 and config.snrs_db == (-20.0, -14.0, 10.0)
     accuracy, noise = quick_results.accuracy(), quick_results.noise_accuracy()
-    assert list(accuracy) == list(sc.METHODS)
-    for method in sc.METHODS:
+    assert list(accuracy) == list(COUNTING_METHODS)
+    for method in COUNTING_METHODS:
         assert quick_results.counts[method].shape == (3, config.trials)
         assert quick_results.noise_counts[method].shape == (config.trials,)
         assert np.all((accuracy[method] >= 0) & (accuracy[method] <= 1))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gnuradio.bearing.array_model import steering_matrix, ula
-from gnuradio.bearing.covariance import forward_backward, sample_covariance, spatial_smoothing
+from gnuradio.bearing.array.covariance import forward_backward, sample_covariance, spatial_smoothing
+from gnuradio.bearing.array.geometry import steering_matrix, ula
 from signals import snapshots
 
 WAVELENGTH_M = 1.0

@@ -6,9 +6,11 @@ import numpy as np
 import pmt
 import pytest
 from gnuradio import bearing, blocks, gr
-from gnuradio.bearing import covariance, messages
-from gnuradio.bearing.array_model import ula
-from gnuradio.bearing.capture import Segment, Truth, write_capture
+from gnuradio.bearing.array import covariance
+from gnuradio.bearing.array.geometry import ula
+from gnuradio.bearing.blocks import messages
+from gnuradio.bearing.captures.schema import Segment, Truth
+from gnuradio.bearing.captures.writer import write_capture
 
 
 def _run(items: np.ndarray, **kwargs) -> tuple[np.ndarray, list[dict], list[dict]]:

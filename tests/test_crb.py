@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gnuradio.bearing.array_model import (
+from gnuradio.bearing.array.geometry import (
     SPEED_OF_LIGHT_M_S,
     ArrayGeometry,
     steering_derivative,
@@ -12,14 +12,14 @@ from gnuradio.bearing.array_model import (
     uca,
     ula,
 )
-from gnuradio.bearing.crb import (
+from gnuradio.bearing.array.hybrid import HybridArray, HybridLayout
+from gnuradio.bearing.doa.crb import (
     NotIdentifiableError,
     crb_rmse_deg,
     deterministic_crb,
     hybrid_stochastic_crb,
     stochastic_crb,
 )
-from gnuradio.bearing.hybrid_array import HybridArray, HybridLayout
 
 WAVELENGTH_M = 1.0
 RAD2_TO_DEG2 = (180.0 / np.pi) ** 2

@@ -13,12 +13,12 @@ from baseline_data import (
     labelled,
     reloaded,
 )
-from gnuradio.bearing.array_model import ula
-from gnuradio.bearing.autoencoder import subregion_index
-from gnuradio.bearing.deep_music import DeepMusic, train_deep_music
-from gnuradio.bearing.impairments import Impairments
-from gnuradio.bearing.mod_dnn_training import TrainingOptions
-from gnuradio.bearing.training_data import source_covariances
+from gnuradio.bearing.array.geometry import ula
+from gnuradio.bearing.array.impairments import Impairments
+from gnuradio.bearing.learned.autoencoder import subregion_index
+from gnuradio.bearing.learned.deep_music import DeepMusic, train_deep_music
+from gnuradio.bearing.learned.training import TrainingOptions
+from gnuradio.bearing.learned.training_data import source_covariances
 
 
 @pytest.fixture(scope="module")

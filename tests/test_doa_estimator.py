@@ -8,8 +8,9 @@ import numpy as np
 import pmt
 import pytest
 from gnuradio import bearing, blocks, gr
-from gnuradio.bearing import covariance, messages
-from gnuradio.bearing.array_model import uca, ula, wavelength_m
+from gnuradio.bearing.array import covariance
+from gnuradio.bearing.array.geometry import uca, ula, wavelength_m
+from gnuradio.bearing.blocks import messages
 from signals import snapshots
 
 CARRIER_HZ = 2.4e9

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gnuradio.bearing.array_model import ArrayGeometry, steering_matrix, uca, ula
-from gnuradio.bearing.covariance import forward_backward, sample_covariance, spatial_smoothing
-from gnuradio.bearing.crb import crb_rmse_deg, stochastic_crb
-from gnuradio.bearing.estimators import (
+from gnuradio.bearing.array.covariance import forward_backward, sample_covariance, spatial_smoothing
+from gnuradio.bearing.array.geometry import ArrayGeometry, steering_matrix, uca, ula
+from gnuradio.bearing.doa.classical import (
     METHODS,
     Estimator,
     bartlett_spectrum,
@@ -16,6 +15,7 @@ from gnuradio.bearing.estimators import (
     mvdr_spectrum,
     root_music,
 )
+from gnuradio.bearing.doa.crb import crb_rmse_deg, stochastic_crb
 from signals import noise_power, snapshots
 
 WAVELENGTH_M = 1.0

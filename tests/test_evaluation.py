@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from gnuradio.bearing.evaluation import matched_errors_deg, truth_errors_deg
+from gnuradio.bearing.doa.metrics import matched_errors_deg, truth_errors_deg
 
 
 def test_truth_errors_follow_the_order_of_the_truth() -> None:

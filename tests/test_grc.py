@@ -15,7 +15,8 @@ import pytest
 import yaml
 from flowgraphs import run_within
 from gnuradio import gr
-from gnuradio.bearing.replay import ReplayFlowgraph, ReplaySettings
+from gnuradio.bearing.flowgraphs.replay import ReplayFlowgraph
+from gnuradio.bearing.flowgraphs.settings import ReplaySettings
 from gnuradio.grc.core.platform import Platform
 from gnuradio.grc.core.schema_checker import BLOCK_SCHEME, Validator
 

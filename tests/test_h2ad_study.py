@@ -6,8 +6,8 @@ import dataclasses
 
 import numpy as np
 import pytest
-from gnuradio.bearing import h2ad_study as study
-from gnuradio.bearing.hybrid_array import HybridArray
+from gnuradio.bearing.array.hybrid import HybridArray
+from gnuradio.bearing.studies import h2ad as study
 
 REFINED_OMC = "OMC-DOA" + study.REFINED
 

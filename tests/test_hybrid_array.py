@@ -8,11 +8,15 @@ import warnings
 
 import numpy as np
 import pytest
-from gnuradio.bearing.array_model import steering_matrix, ula, wavelength_m
-from gnuradio.bearing.capture import CaptureError, read_capture, write_capture
-from gnuradio.bearing.hybrid_array import HybridArray, HybridLayout
-from gnuradio.bearing.replay import ReplayFlowgraph, ReplaySettings
-from gnuradio.bearing.simulator import ArraySpec, Emitter, Scenario, simulate, write
+from gnuradio.bearing.array.geometry import steering_matrix, ula, wavelength_m
+from gnuradio.bearing.array.hybrid import HybridArray, HybridLayout
+from gnuradio.bearing.captures.reader import read_capture
+from gnuradio.bearing.captures.scenario import ArraySpec, Emitter, Scenario
+from gnuradio.bearing.captures.schema import CaptureError
+from gnuradio.bearing.captures.simulation import simulate, write
+from gnuradio.bearing.captures.writer import write_capture
+from gnuradio.bearing.flowgraphs.replay import ReplayFlowgraph
+from gnuradio.bearing.flowgraphs.settings import ReplaySettings
 
 CARRIER_HZ = 3.5e9
 LAYOUT = HybridLayout(num_subarrays=(2, 3, 1), subarray_sizes=(3, 4, 5), steer_azimuth_deg=12.0)

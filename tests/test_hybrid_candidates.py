@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gnuradio.bearing.hybrid_candidates import group_candidates
+from gnuradio.bearing.h2ad.candidates import group_candidates
 from h2ad_signals import HALF_WAVELENGTH_M, WAVELENGTH_M, group_covariance
 
 

@@ -8,8 +8,8 @@ import re
 
 import numpy as np
 import pytest
-from gnuradio.bearing.array_model import steering_matrix, uca, ula, ura, wavelength_m
-from gnuradio.bearing.impairments import Impairments, ImpairmentSpec, array_response, draw_impairments
+from gnuradio.bearing.array.geometry import steering_matrix, uca, ula, ura, wavelength_m
+from gnuradio.bearing.array.impairments import Impairments, ImpairmentSpec, array_response, draw_impairments
 
 CARRIER_HZ = 4.85e9
 WAVELENGTH_M = wavelength_m(CARRIER_HZ)

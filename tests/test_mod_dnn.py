@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from gnuradio.bearing.array_model import ula, wavelength_m
-from gnuradio.bearing.autoencoder import MultiTaskAutoencoder, subregion_index
-from gnuradio.bearing.impairments import Impairments, array_response, draw_impairments
-from gnuradio.bearing.mod_dnn import ModDnn, ModDnnConfig, load, save
-from gnuradio.bearing.mod_dnn_training import TrainingOptions, train_mod_dnn, with_routing_noise
-from gnuradio.bearing.modl_ssr import ModlSsr
+from gnuradio.bearing.array.geometry import ula, wavelength_m
+from gnuradio.bearing.array.impairments import Impairments, array_response, draw_impairments
+from gnuradio.bearing.learned.autoencoder import MultiTaskAutoencoder, subregion_index
+from gnuradio.bearing.learned.mod_dnn import ModDnn, ModDnnConfig, load, save
+from gnuradio.bearing.learned.mod_dnn_training import train_mod_dnn, with_routing_noise
+from gnuradio.bearing.learned.modl_ssr import ModlSsr
+from gnuradio.bearing.learned.training import TrainingOptions
 
 CARRIER_HZ = 4.85e9
 GEOMETRY = ula(4, wavelength_m(CARRIER_HZ) / 2.0)

@@ -7,7 +7,7 @@ import pmt
 import pytest
 from flowgraphs import received_windows, run_within
 from gnuradio import bearing, blocks, gr
-from gnuradio.bearing.mod_dnn import load
+from gnuradio.bearing.learned.mod_dnn import load
 from mod_dnn_models import cfrs
 
 TRUTHS_DEG = (-47.0, -21.5, 8.0, 33.0, 52.5)

@@ -7,8 +7,8 @@ import pmt
 import pytest
 from flowgraphs import received_windows, run_within
 from gnuradio import bearing, blocks, gr
-from gnuradio.bearing import messages
-from gnuradio.bearing.mod_dnn import load
+from gnuradio.bearing.blocks import messages
+from gnuradio.bearing.learned.mod_dnn import load
 from mod_dnn_models import cfrs
 
 TRUTHS_DEG = (-42.0, -12.5, 17.0, 48.0)

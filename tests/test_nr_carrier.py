@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gnuradio.bearing.nr_carrier import Carrier
+from gnuradio.bearing.nr.carrier import Carrier
 
 
 @pytest.mark.parametrize(

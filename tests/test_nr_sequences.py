@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gnuradio.bearing.nr_sequences import (
-    base_sequence,
-    low_papr_sequence,
-    pseudo_random,
-    zadoff_chu_length,
-)
+from gnuradio.bearing.nr.sequences import base_sequence, low_papr_sequence, pseudo_random, zadoff_chu_length
 
 TABLE_LENGTHS = (6, 12, 18, 24)
 

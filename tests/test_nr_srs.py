@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gnuradio.bearing.nr_carrier import Carrier
-from gnuradio.bearing.nr_sequences import low_papr_sequence, pseudo_random, zadoff_chu_length
-from gnuradio.bearing.nr_srs import (
+from gnuradio.bearing.nr.carrier import Carrier
+from gnuradio.bearing.nr.sequences import low_papr_sequence, pseudo_random, zadoff_chu_length
+from gnuradio.bearing.nr.srs import (
     SrsConfig,
     alpha,
     bandwidth_config,

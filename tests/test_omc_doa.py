@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from gnuradio.bearing.omc_doa import (
+from gnuradio.bearing.h2ad.omc_doa import (
     OmcDoa,
     estimates_to_drop,
     fade_factor,

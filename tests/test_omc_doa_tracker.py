@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 from flowgraphs import run_within, window_tags
 from gnuradio import bearing, blocks, gr
-from gnuradio.bearing import covariance, messages
-from gnuradio.bearing.array_model import ula, wavelength_m
-from gnuradio.bearing.crb import hybrid_stochastic_crb
-from gnuradio.bearing.hybrid_array import HybridArray, HybridLayout
-from gnuradio.bearing.omc_doa import estimates_to_drop, min_weight_for_drop, steady_state_weight
+from gnuradio.bearing.array import covariance
+from gnuradio.bearing.array.geometry import ula, wavelength_m
+from gnuradio.bearing.array.hybrid import HybridArray, HybridLayout
+from gnuradio.bearing.blocks import messages
+from gnuradio.bearing.doa.crb import hybrid_stochastic_crb
+from gnuradio.bearing.h2ad.omc_doa import estimates_to_drop, min_weight_for_drop, steady_state_weight
 from signals import noise_power, snapshots
 
 CARRIER_HZ = 2.4e9

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gnuradio.bearing.peaks import angular_distance_deg, find_peaks, is_full_circle, support_centroids
+from gnuradio.bearing.doa.grid import is_full_circle
+from gnuradio.bearing.doa.peaks import angular_distance_deg, find_peaks, support_centroids
 
 GRID_DEG = np.arange(-90.0, 91.0, 1.0)
 

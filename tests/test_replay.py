@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gnuradio.bearing import resources
-from gnuradio.bearing.capture import read_capture
-from gnuradio.bearing.mod_dnn import load
-from gnuradio.bearing.replay import ReplayFlowgraph, ReplaySettings
-from gnuradio.bearing.srs_channel_estimator import output_offsets_hz
-from gnuradio.bearing.srs_extractor import srs_extractor
+from gnuradio.bearing.blocks.srs_channel_estimator import output_offsets_hz
+from gnuradio.bearing.blocks.srs_extractor import srs_extractor
+from gnuradio.bearing.captures.reader import read_capture
+from gnuradio.bearing.flowgraphs.replay import ReplayFlowgraph
+from gnuradio.bearing.flowgraphs.settings import ReplaySettings
+from gnuradio.bearing.learned.mod_dnn import load
 from mod_dnn_models import train_tiny_model
 
 SRS_CAPTURE = Path(__file__).resolve().parents[1] / "examples" / "data" / "srs_ula4.sigmf-meta"

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gnuradio.bearing import bearing_python
-from gnuradio.bearing.array_model import ula, wavelength_m
-from gnuradio.bearing.coarray import coarray_model
-from gnuradio.bearing.scg import DEFAULT_OPTIONS, ScgOptions, algorithm1_reference, scg_reference, solve
+from gnuradio.bearing.array.geometry import ula, wavelength_m
+from gnuradio.bearing.doa.coarray import coarray_model
+from gnuradio.bearing.doa.scg import DEFAULT_OPTIONS, ScgOptions, algorithm1_reference, scg_reference, solve
 from signals import snapshots
 
 CARRIER_HZ = 4.85e9

@@ -7,8 +7,8 @@ import pmt
 import pytest
 from flowgraphs import received_windows, run_within, window_tags
 from gnuradio import bearing, blocks, gr
-from gnuradio.bearing.array_model import ula, wavelength_m
-from gnuradio.bearing.coarray import coarray_model
+from gnuradio.bearing.array.geometry import ula, wavelength_m
+from gnuradio.bearing.doa.coarray import coarray_model
 
 CARRIER_HZ = 2.4e9
 GEOMETRY = ula(4, wavelength_m(CARRIER_HZ) / 2)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from gnuradio.bearing import covariance, scg
-from gnuradio.bearing.array_model import ula, wavelength_m
-from gnuradio.bearing.coarray import coarray_model
-from gnuradio.bearing.scg_torch import ScgSolve, linear_options, unrolled_scg
-from gnuradio.bearing.scg_torch import scg as scg_solve
+from gnuradio.bearing.array import covariance
+from gnuradio.bearing.array.geometry import ula, wavelength_m
+from gnuradio.bearing.doa import scg
+from gnuradio.bearing.doa.coarray import coarray_model
+from gnuradio.bearing.learned.scg_torch import ScgSolve, linear_options, unrolled_scg
+from gnuradio.bearing.learned.scg_torch import scg as scg_solve
 from signals import snapshots
 
 CARRIER_HZ = 4.85e9  # the paper's 4-element half-wavelength ULA

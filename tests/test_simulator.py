@@ -11,20 +11,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gnuradio.bearing.array_model import steering_matrix, wavelength_m
-from gnuradio.bearing.capture import read_capture
-from gnuradio.bearing.impairments import ImpairmentSpec, array_response
-from gnuradio.bearing.simulator import (
+from gnuradio.bearing.array.geometry import steering_matrix, wavelength_m
+from gnuradio.bearing.array.impairments import ImpairmentSpec, array_response
+from gnuradio.bearing.captures.presets import demo_ula4_scenario
+from gnuradio.bearing.captures.reader import read_capture
+from gnuradio.bearing.captures.scenario import (
     ArraySpec,
     Cluster,
     Emitter,
     ImpairmentConfig,
     OfdmSpec,
     Scenario,
-    demo_ula4_scenario,
-    simulate,
-    write,
 )
+from gnuradio.bearing.captures.simulation import simulate, write
 
 CARRIER_HZ = 4.85e9
 WAVELENGTH_M = wavelength_m(CARRIER_HZ)

@@ -7,8 +7,9 @@ import pmt
 import pytest
 from flowgraphs import run_within, window_tags
 from gnuradio import bearing, blocks, gr
-from gnuradio.bearing import covariance, messages
-from gnuradio.bearing.array_model import ula, wavelength_m
+from gnuradio.bearing.array import covariance
+from gnuradio.bearing.array.geometry import ula, wavelength_m
+from gnuradio.bearing.blocks import messages
 from signals import snapshots
 
 CARRIER_HZ = 2.4e9
@@ -126,7 +127,7 @@ def test_bad_parameters_and_models_are_refused_clearly(tmp_path):
     with pytest.raises(ValueError, match="no bundled 'cnn1d' counter for 6 elements"):
         bearing.source_counter(6, "cnn1d")
     with pytest.raises(ValueError, match="trained for 8 eigenvalues"):
-        from gnuradio.bearing.counter_models import shipped_model_path
+        from gnuradio.bearing.counting.models import shipped_model_path
 
         bearing.source_counter(4, "cnn1d", model_path=str(shipped_model_path("cnn1d", 8)))
     with pytest.raises(ValueError, match="takes no model"):

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gnuradio.bearing import source_counting as sc
-from gnuradio.bearing.counter_models import CounterConfig, SourceCounter
-from gnuradio.bearing.counter_training import (
-    SceneSettings,
-    random_azimuths,
-    simulate_covariances,
-)
+from gnuradio.bearing.counting import counters
+from gnuradio.bearing.counting import eigen as sc
+from gnuradio.bearing.counting.models import CounterConfig, SourceCounter
+from gnuradio.bearing.counting.training import SceneSettings, random_azimuths, simulate_covariances
 
 M = 8
 T = 200
@@ -27,13 +24,13 @@ def clear_cases() -> dict[int, list[np.ndarray]]:
 @pytest.mark.parametrize("method", ["mdl", "edc"])
 def test_consistent_methods_count_every_clear_case(clear_cases, method):
     for k, covariances in clear_cases.items():
-        assert [sc.count_sources(r, T, method) for r in covariances] == [k] * TRIALS
+        assert [counters.count_sources(r, T, method) for r in covariances] == [k] * TRIALS
 
 
 def test_aic_overestimates_now_and_then(clear_cases):
     """AIC's penalty does not grow with T: it overestimates with a fixed probability (Wax & Kailath)."""
     for k, covariances in clear_cases.items():
-        counts = np.array([sc.count_sources(r, T, "aic") for r in covariances])
+        counts = np.array([counters.count_sources(r, T, "aic") for r in covariances])
         assert np.all(counts >= k)
         assert np.mean(counts == k) >= 0.85
 
@@ -43,7 +40,7 @@ def test_edc_counts_the_groups_of_a_hybrid_array():
     rng = np.random.default_rng(1)
     for k in range(4):
         groups = [simulate_covariances(size, k, 0.0, T, rng) for size in (4, 5, 7)]
-        assert sc.count_sources(groups, T, "edc") == k
+        assert counters.count_sources(groups, T, "edc") == k
 
 
 def test_information_criteria_by_hand():
@@ -153,13 +150,13 @@ def test_simulated_scenes():
 )
 def test_count_sources_errors(arguments, message):
     with pytest.raises(ValueError, match=message):
-        sc.count_sources(*arguments)
+        counters.count_sources(*arguments)
 
 
 def test_count_sources_checks_the_model():
     fcnn = SourceCounter(CounterConfig("fcnn", 4, 2))
     with pytest.raises(ValueError, match="takes no model"):
-        sc.count_sources(np.eye(4), T, "mdl", model=fcnn)
+        counters.count_sources(np.eye(4), T, "mdl", model=fcnn)
     with pytest.raises(ValueError, match="'fcnn' counter, not a 'dnn'"):
-        sc.count_sources(np.eye(4), T, "dnn", model=fcnn)
-    assert sc.count_sources([np.eye(4)], T, "fcnn", model=fcnn) in range(3)
+        counters.count_sources(np.eye(4), T, "dnn", model=fcnn)
+    assert counters.count_sources([np.eye(4)], T, "fcnn", model=fcnn) in range(3)

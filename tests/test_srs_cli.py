@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
-from gnuradio.bearing import nr_metadata
-from gnuradio.bearing.capture import read_capture
-from gnuradio.bearing.srs_simulator import demo_srs_scenario
+from gnuradio.bearing.captures.reader import read_capture
+from gnuradio.bearing.nr import metadata as nr_metadata
+from gnuradio.bearing.nr.simulator import demo_srs_scenario
 from test_cli import bearing
 
 

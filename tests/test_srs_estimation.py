@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gnuradio.bearing import nr_srs
-from gnuradio.bearing.nr_carrier import Carrier
-from gnuradio.bearing.nr_srs import SrsConfig
-from gnuradio.bearing.srs_estimation import PilotSymbol, estimate_occasion, uniform_selection
+from gnuradio.bearing.nr import srs as nr_srs
+from gnuradio.bearing.nr.carrier import Carrier
+from gnuradio.bearing.nr.channel_estimation import PilotSymbol, estimate_occasion, uniform_selection
+from gnuradio.bearing.nr.srs import SrsConfig
 
 CARRIER = Carrier(mu=1, n_rb=51, n_fft=1024)
 RATE = CARRIER.sample_rate_hz

@@ -9,13 +9,16 @@ import pmt
 import pytest
 from flowgraphs import run_within
 from gnuradio import blocks, gr
-from gnuradio.bearing import messages, nr_metadata, srs_simulator
-from gnuradio.bearing.capture import CaptureError, Segment, write_capture
-from gnuradio.bearing.capture_source import capture_source
-from gnuradio.bearing.nr_carrier import Carrier
-from gnuradio.bearing.nr_srs import SrsConfig
-from gnuradio.bearing.srs_extractor import srs_extractor
-from gnuradio.bearing.srs_simulator import SrsScenario, SrsUe
+from gnuradio.bearing.blocks import messages
+from gnuradio.bearing.blocks.capture_source import capture_source
+from gnuradio.bearing.blocks.srs_extractor import srs_extractor
+from gnuradio.bearing.captures.schema import CaptureError, Segment
+from gnuradio.bearing.captures.writer import write_capture
+from gnuradio.bearing.nr import metadata as nr_metadata
+from gnuradio.bearing.nr import simulator as srs_simulator
+from gnuradio.bearing.nr.carrier import Carrier
+from gnuradio.bearing.nr.simulator import SrsScenario, SrsUe
+from gnuradio.bearing.nr.srs import SrsConfig
 
 SAMPLE_RATE_HZ = 30.72e6
 CARRIER = Carrier(mu=1, n_rb=51, n_fft=1024)  # 20 MHz at 30 kHz: small and fast

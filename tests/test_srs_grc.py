@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from flowgraphs import run_within
 from gnuradio.bearing import srs_extractor, srs_window_samples
-from gnuradio.bearing.replay import ReplayFlowgraph, ReplaySettings
+from gnuradio.bearing.flowgraphs.replay import ReplayFlowgraph
+from gnuradio.bearing.flowgraphs.settings import ReplaySettings
 
 ROOT = Path(__file__).resolve().parents[1]
 SRS_CAPTURE = ROOT / "examples" / "data" / "srs_ula4.sigmf-meta"

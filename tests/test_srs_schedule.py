@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from gnuradio import blocks, gr
-from gnuradio.bearing.nr_carrier import Carrier
-from gnuradio.bearing.nr_srs import SrsConfig
-from gnuradio.bearing.srs_schedule import (
+from gnuradio.bearing.nr.carrier import Carrier
+from gnuradio.bearing.nr.schedule import (
     PeriodicSchedule,
     check_window,
     fft_gate,
@@ -15,6 +14,7 @@ from gnuradio.bearing.srs_schedule import (
     window_samples,
     window_symbols,
 )
+from gnuradio.bearing.nr.srs import SrsConfig
 
 CARRIER = Carrier(mu=1, n_rb=51, n_fft=1024)
 

@@ -8,11 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gnuradio.bearing import cli, mod_dnn
-from gnuradio.bearing.calibration_data import CalibrationSet
-from gnuradio.bearing.calibration_training import model_config
-from gnuradio.bearing.capture import read_capture, write_capture
-from gnuradio.bearing.simulator import Emitter, calibration_ula4_scenario, simulate, write
+from gnuradio.bearing import cli
+from gnuradio.bearing.captures.presets import calibration_ula4_scenario
+from gnuradio.bearing.captures.reader import read_capture
+from gnuradio.bearing.captures.scenario import Emitter
+from gnuradio.bearing.captures.simulation import simulate, write
+from gnuradio.bearing.captures.writer import write_capture
+from gnuradio.bearing.learned import mod_dnn
+from gnuradio.bearing.learned.calibration import CalibrationSet, model_config
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 ANGLES_DEG = np.arange(-60.0, 60.1, 5.0)  # 25 segments, one angle each

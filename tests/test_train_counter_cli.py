@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gnuradio.bearing import cli, counter_models
-from gnuradio.bearing.counter_training import simulate_covariances
+from gnuradio.bearing import cli
+from gnuradio.bearing.counting import models as counter_models
+from gnuradio.bearing.counting.training import simulate_covariances
 
 SUMMARY_KEYS = [
     "method",

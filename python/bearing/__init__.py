@@ -5,24 +5,26 @@ Algorithms live in plain modules (``array_model``, ``covariance``, ``estimators`
 blocks exported here are thin wrappers that move items, tags and messages.
 """
 
-from .array_model import ArrayGeometry, steering_matrix, uca, ula, ura, wavelength_m
-from .autoencoder_filter import autoencoder_filter
-from .candidate_generator import candidate_generator
-from .capture import Capture, CaptureError, read_capture, write_capture
-from .capture_source import capture_source
-from .coarray_dbf import coarray_dbf
-from .covariance_accumulator import covariance_accumulator
-from .doa_estimator import doa_estimator
-from .estimators import azimuth_grid
-from .json_sink import json_sink
-from .mod_dnn_estimator import ModDnnPorts, mod_dnn_estimator, mod_dnn_ports
-from .modl_ssr_estimator import modl_ssr_estimator
-from .omc_doa_tracker import omc_doa_tracker
-from .peak_search import peak_search
+from .array.geometry import ArrayGeometry, steering_matrix, uca, ula, ura, wavelength_m
+from .blocks.autoencoder_filter import autoencoder_filter
+from .blocks.candidate_generator import candidate_generator
+from .blocks.capture_source import capture_source
+from .blocks.coarray_dbf import coarray_dbf
+from .blocks.covariance_accumulator import covariance_accumulator
+from .blocks.doa_estimator import doa_estimator
+from .blocks.json_sink import json_sink
+from .blocks.mod_dnn_estimator import ModDnnPorts, mod_dnn_estimator, mod_dnn_ports
+from .blocks.modl_ssr_estimator import modl_ssr_estimator
+from .blocks.omc_doa_tracker import omc_doa_tracker
+from .blocks.peak_search import peak_search
+from .blocks.scg_spectrum import scg_spectrum
+from .blocks.source_counter import source_counter
+from .blocks.srs_extractor import srs_extractor, srs_window_samples
+from .captures.reader import read_capture
+from .captures.schema import Capture, CaptureError
+from .captures.writer import write_capture
+from .doa.grid import azimuth_grid
 from .resources import default_model_path, demo_capture_path, two_emitters_capture_path
-from .scg_spectrum import scg_spectrum
-from .source_counter import source_counter
-from .srs_extractor import srs_extractor, srs_window_samples
 
 __all__ = [
     "ArrayGeometry",

@@ -52,11 +52,12 @@ def plot_training_history(history: list[dict], path: str | Path, title: str = ""
 
     Args:
         history: the epochs in training order, dicts with ``stage``, ``epoch``,
-            ``train_loss`` and ``val_loss`` (:func:`mod_dnn_training.train_mod_dnn`).
+            ``train_loss`` and ``val_loss``
+            (:func:`~gnuradio.bearing.learned.mod_dnn_training.train_mod_dnn`).
         path: the PNG file to write.
         title: the figure's title.
     """
-    from .calibration_training import best_epoch, by_stage
+    from .learned.training import best_epoch, by_stage
 
     stages = by_stage(history)
     if not stages:

@@ -6,15 +6,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .mod_dnn import ModDnn
+    from .learned.mod_dnn import ModDnn
 
 DEMO_CAPTURE = "demo_ula4.sigmf-meta"
 TWO_EMITTERS_CAPTURE = "two_emitters_ula8.sigmf-meta"
 DEFAULT_MODEL = "mod_dnn_ula4.pt"
 
+MODELS_DIR = Path(__file__).resolve().parent / "data"
+"""The runtime models (MoD-DNN's, the source counters'): the package's ``data`` folder."""
+
 
 def data_path(name: str) -> Path:
-    """Path of a bundled data file: installed under ``<prefix>/share/gr-bearing/data``, or in
+    """Path of a bundled capture file: installed under ``<prefix>/share/gr-bearing/data``, or in
     ``examples/data`` of the source tree when the package runs from there."""
     here = Path(__file__).resolve()
     candidates = [
@@ -25,6 +28,14 @@ def data_path(name: str) -> Path:
         if candidate.exists():
             return candidate
     raise FileNotFoundError(f"bundled data file {name} not found in {' or '.join(map(str, candidates))}")
+
+
+def model_path(name: str) -> Path:
+    """Path of a runtime model shipped in the package's ``data`` folder (``counters/dnn_ula8.pt``, ...)."""
+    path = MODELS_DIR / name
+    if not path.is_file():
+        raise FileNotFoundError(f"bundled model file {name} not found in {MODELS_DIR}")
+    return path
 
 
 def demo_capture_path() -> str:
@@ -38,14 +49,17 @@ def two_emitters_capture_path() -> str:
     return str(data_path(TWO_EMITTERS_CAPTURE))
 
 
-def load_model(model_path: str = "") -> ModDnn:
+def load_model(model_path: str | Path | ModDnn = "") -> ModDnn:
     """The MoD-DNN model in ``model_path`` (empty: :func:`default_model_path`), as
-    :func:`mod_dnn.load` reads it.
+    :func:`~gnuradio.bearing.learned.mod_dnn.load` reads it; a model already loaded is returned
+    as it is, so that the blocks of one flowgraph share one model and read its file once.
 
     torch, which takes about a second to import, is imported on the first call, not with
     the package: the blocks and `bearing` commands that need no model start without it.
     """
-    from .mod_dnn import load
+    if not isinstance(model_path, str | Path):
+        return model_path
+    from .learned.mod_dnn import load
 
     return load(model_path or default_model_path())
 
@@ -57,7 +71,7 @@ def default_model_path() -> str:
         FileNotFoundError: the bundled model is not there; the message says to pass ``--model``.
     """
     try:
-        return str(data_path(DEFAULT_MODEL))
+        return str(model_path(DEFAULT_MODEL))
     except FileNotFoundError as error:
         raise FileNotFoundError(
             f"no MoD-DNN model file given (--model, or the block's model_path) and {error}; "

@@ -22,9 +22,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from gnuradio.bearing import covariance, crb, evaluation
-from gnuradio.bearing.array_model import ula, wavelength_m
-from gnuradio.bearing.estimators import METHODS, Estimator, azimuth_grid
+from gnuradio.bearing.array import covariance
+from gnuradio.bearing.array.geometry import ula, wavelength_m
+from gnuradio.bearing.doa import crb
+from gnuradio.bearing.doa import metrics as evaluation
+from gnuradio.bearing.doa.classical import METHODS, Estimator
+from gnuradio.bearing.doa.grid import azimuth_grid
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from signals import noise_power, snapshots

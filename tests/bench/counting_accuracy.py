@@ -8,7 +8,7 @@ the same as `bearing bench counting`. Writes accuracy_vs_snr.png and tables.md (
 AIC, EDC, the enhanced DNN, the 1D-CNN and the FCNN against SNR, per count, on noise only, and
 the paper's claims against them) into --out (default docs/figures/counting/) and prints the
 tables (docs/source-counting.md records the latest run). The study itself, its setting and its
-choices: :mod:`gnuradio.bearing.counting_study`.
+choices: :mod:`gnuradio.bearing.studies.counting`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from gnuradio.bearing import counting_study
+from gnuradio.bearing.studies import counting as counting_study
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is loaded
 
-from gnuradio.bearing import h2ad_study
+from gnuradio.bearing.studies import h2ad as h2ad_study
 
 
 def main(argv: Sequence[str] | None = None) -> int:

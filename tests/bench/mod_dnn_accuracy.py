@@ -7,7 +7,7 @@ Run from the repository root after `make install` (the full run takes about 15 m
 the same as `bearing bench accuracy`. Writes the PNGs and the Markdown tables (tables.md, every
 table; summary.md, the acceptance figures) into --out (default docs/figures/mod-dnn/) and prints
 the tables (docs/mod-dnn.md records the latest run). The study itself, its setting and its
-choices: :mod:`gnuradio.bearing.accuracy_study`.
+choices: :mod:`gnuradio.bearing.studies.accuracy`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from gnuradio.bearing import accuracy_study
+from gnuradio.bearing.studies import accuracy as accuracy_study
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -39,11 +39,12 @@ import numpy as np
 import torch
 from gnuradio import blocks, gr
 from gnuradio.bearing import covariance_accumulator, doa_estimator, mod_dnn_estimator
-from gnuradio.bearing.impairments import draw_impairments
-from gnuradio.bearing.mod_dnn import ModDnn, ModDnnConfig, load, save
-from gnuradio.bearing.mod_dnn_training import TrainingOptions, train_mod_dnn
+from gnuradio.bearing.array.impairments import draw_impairments
+from gnuradio.bearing.learned.mod_dnn import ModDnn, ModDnnConfig, load, save
+from gnuradio.bearing.learned.mod_dnn_training import train_mod_dnn
+from gnuradio.bearing.learned.training import TrainingOptions
+from gnuradio.bearing.learned.training_data import source_cfrs
 from gnuradio.bearing.resources import default_model_path
-from gnuradio.bearing.training_data import source_cfrs
 
 SRS_OFFSETS_HZ = tuple(np.linspace(-48e6, 48e6, 16))
 SNR_DB = 20.0

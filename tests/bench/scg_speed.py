@@ -39,10 +39,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from gnuradio.bearing import covariance, evaluation, scg, scg_torch
-from gnuradio.bearing.array_model import steering_matrix, ula, wavelength_m
-from gnuradio.bearing.coarray import CoarrayModel, coarray_model
-from gnuradio.bearing.peaks import find_peaks
+from gnuradio.bearing.array import covariance
+from gnuradio.bearing.array.geometry import steering_matrix, ula, wavelength_m
+from gnuradio.bearing.doa import metrics as evaluation
+from gnuradio.bearing.doa import scg
+from gnuradio.bearing.doa.coarray import CoarrayModel, coarray_model
+from gnuradio.bearing.doa.peaks import find_peaks
+from gnuradio.bearing.learned import scg_torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from signals import snapshots

@@ -44,12 +44,12 @@ from pathlib import Path
 
 import numpy as np
 from gnuradio import blocks, fft, gr
-from gnuradio.bearing.nr_carrier import Carrier
-from gnuradio.bearing.nr_srs import SrsConfig, check_fits
-from gnuradio.bearing.srs_estimation import uniform_selection
-from gnuradio.bearing.srs_extractor import srs_extractor
-from gnuradio.bearing.srs_schedule import PeriodicSchedule, check_window, fft_gate, gate_period_slots
-from gnuradio.bearing.srs_simulator import SimulatedSrs, SrsUe, demo_srs_scenario, simulate
+from gnuradio.bearing.blocks.srs_extractor import srs_extractor
+from gnuradio.bearing.nr.carrier import Carrier
+from gnuradio.bearing.nr.channel_estimation import uniform_selection
+from gnuradio.bearing.nr.schedule import PeriodicSchedule, check_window, fft_gate, gate_period_slots
+from gnuradio.bearing.nr.simulator import SimulatedSrs, SrsUe, demo_srs_scenario, simulate
+from gnuradio.bearing.nr.srs import SrsConfig, check_fits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from flowgraphs import run_within

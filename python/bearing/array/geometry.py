@@ -1,0 +1,214 @@
+"""Array geometry and the steering vector: the one array model every estimator uses.
+
+Angle convention (SigMF ``spatial`` extension; see docs/conventions.md):
+
+* Array frame: +x is boresight, +y is to the left, +z is up (right-handed).
+* Azimuth is measured from +x, **clockwise seen from above** (towards -y),
+  in degrees; elevation is measured up from the x-y plane, in degrees.
+* The unit vector from the array towards the emitter is
+  ``u = (cos az cos el, -sin az cos el, sin el)``.
+* Physical sign: a plane wave from direction ``u`` reaches element ``m`` at
+  position ``r_m`` earlier by ``u . r_m / c`` than the origin, so it *leads*
+  in phase: ``a_m = exp(+j 2 pi u . r_m / lambda)``.
+
+Positions are in metres, wavelengths in metres, frequencies in hertz.
+Arithmetic is float64 / complex128: estimators build spectra and Cramer-Rao
+bounds from these vectors and single precision costs accuracy there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ..validation import check_count
+
+SPEED_OF_LIGHT_M_S = 299_792_458.0
+
+
+def wavelength_m(frequency_hz: float) -> float:
+    """Free-space wavelength in metres of a carrier at ``frequency_hz``."""
+    if not np.isfinite(frequency_hz) or frequency_hz <= 0:
+        raise ValueError(f"frequency_hz must be a positive finite number, got {frequency_hz!r}")
+    return SPEED_OF_LIGHT_M_S / float(frequency_hz)
+
+
+def direction_vectors(azimuth_deg: ArrayLike, elevation_deg: ArrayLike = 0.0) -> NDArray[np.float64]:
+    """Unit vectors towards the emitters, shape ``(N, 3)``, in the SigMF spatial frame."""
+    az, el = _angles_rad(azimuth_deg, elevation_deg)
+    return np.stack([np.cos(az) * np.cos(el), -np.sin(az) * np.cos(el), np.sin(el)], axis=-1)
+
+
+def steering_matrix(
+    positions_m: ArrayLike,
+    azimuth_deg: ArrayLike,
+    wavelength: float,
+    elevation_deg: ArrayLike = 0.0,
+) -> NDArray[np.complex128]:
+    """Steering vectors ``a(az, el)`` as the columns of an ``(M, N)`` matrix.
+
+    ``a_m = exp(+j 2 pi u . r_m / lambda)`` with ``u`` from :func:`direction_vectors`.
+
+    Args:
+        positions_m: element positions, shape ``(M, 3)`` in metres.
+        azimuth_deg: N azimuths in degrees (scalar or 1-D).
+        wavelength: carrier wavelength in metres.
+        elevation_deg: elevation(s) in degrees, broadcast against ``azimuth_deg``.
+    """
+    positions = as_positions(positions_m)
+    phase = 2.0 * np.pi / wavelength * positions @ direction_vectors(azimuth_deg, elevation_deg).T
+    return np.exp(1j * phase)
+
+
+def steering_derivative(
+    positions_m: ArrayLike,
+    azimuth_deg: ArrayLike,
+    wavelength: float,
+    elevation_deg: ArrayLike = 0.0,
+) -> NDArray[np.complex128]:
+    """Derivative of the steering vectors with respect to azimuth **in radians**, shape ``(M, N)``.
+
+    ``d a_m / d az = j 2 pi (du/daz . r_m) / lambda * a_m`` with
+    ``du/daz = (-sin az cos el, -cos az cos el, 0)``. Used by the Cramer-Rao bounds.
+    """
+    positions = as_positions(positions_m)
+    az, el = _angles_rad(azimuth_deg, elevation_deg)
+    du = np.stack([-np.sin(az) * np.cos(el), -np.cos(az) * np.cos(el), np.zeros_like(az)], axis=-1)
+    factor = 2j * np.pi / wavelength * positions @ du.T
+    return factor * steering_matrix(positions, azimuth_deg, wavelength, elevation_deg)
+
+
+@dataclass(frozen=True)
+class UlaAxis:
+    """A uniform linear array described by its spacing and its broadside azimuth.
+
+    For such an array ``u . r_m = const + m * spacing_m * sin(az - broadside_azimuth_deg)``
+    for azimuths in the front half-plane, which is what root-MUSIC and ESPRIT estimate.
+    """
+
+    spacing_m: float
+    broadside_azimuth_deg: float
+
+
+@dataclass(frozen=True)
+class ArrayGeometry:
+    """Element positions of an antenna array, shape ``(M, 3)`` in metres, SigMF spatial frame."""
+
+    positions_m: NDArray[np.float64]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "positions_m", as_positions(self.positions_m))
+
+    @property
+    def num_elements(self) -> int:
+        return int(self.positions_m.shape[0])
+
+    def steering(
+        self, azimuth_deg: ArrayLike, frequency_hz: float, elevation_deg: ArrayLike = 0.0
+    ) -> NDArray[np.complex128]:
+        """Steering matrix ``(M, N)`` at carrier ``frequency_hz``; see :func:`steering_matrix`."""
+        return steering_matrix(self.positions_m, azimuth_deg, wavelength_m(frequency_hz), elevation_deg)
+
+    def subarray(self, first: int, length: int) -> ArrayGeometry:
+        """Elements ``first .. first + length - 1`` (the subarrays of spatial smoothing)."""
+        if length < 1 or first < 0 or first + length > self.num_elements:
+            raise ValueError(
+                f"subarray [{first}, {first + length}) does not fit in an array of "
+                f"{self.num_elements} elements"
+            )
+        return ArrayGeometry(self.positions_m[first : first + length])
+
+    def smoothing_subarray(self, length: int) -> ArrayGeometry:
+        """The first ``length`` elements: the array a covariance smoothed to ``length`` describes.
+
+        Spatial smoothing relies on the shift invariance of a uniform linear array, so a
+        ``length`` below M is refused (``ValueError``) for any other geometry.
+        """
+        if length < self.num_elements and self.ula_axis() is None:
+            raise ValueError(
+                f"a covariance of {length} < {self.num_elements} elements means spatial smoothing, "
+                "which needs a uniform linear array; positions_m is not one"
+            )
+        return self.subarray(0, length)
+
+    def resolves_elevation(self) -> bool:
+        """True when the elements do not all lie in one horizontal plane."""
+        return bool(np.ptp(self.positions_m[:, 2]) > 1e-9)
+
+    def ula_axis(self, tolerance_m: float = 1e-9) -> UlaAxis | None:
+        """Spacing and broadside of the array if it is a horizontal ULA in element order, else None.
+
+        The element order matters: root-MUSIC and ESPRIT need ``r_m = r_0 + m d e`` for a unit
+        axis ``e``. The broadside azimuth is the azimuth of ``e`` minus 90 degrees, so that
+        positive angles lie towards increasing element index.
+        """
+        if self.num_elements < 2 or self.resolves_elevation():
+            return None
+        steps = np.diff(self.positions_m, axis=0)
+        if np.max(np.abs(steps - steps[0])) > tolerance_m:
+            return None
+        spacing = float(np.linalg.norm(steps[0]))
+        if spacing <= tolerance_m:
+            return None
+        axis = steps[0] / spacing
+        axis_azimuth_deg = float(np.rad2deg(np.arctan2(-axis[1], axis[0])))
+        return UlaAxis(spacing_m=spacing, broadside_azimuth_deg=wrap_deg(axis_azimuth_deg - 90.0))
+
+
+def ula(num_elements: int, spacing_m: float) -> ArrayGeometry:
+    """Uniform linear array along the y axis, broadside at azimuth 0 (boresight +x).
+
+    Element 0 is the leftmost (+y); the index grows towards positive azimuth (clockwise),
+    so ``a_m(az) = exp(+j 2 pi m spacing sin(az) / lambda)`` up to a common phase.
+    The array is centred on the origin.
+    """
+    check_count(num_elements, "num_elements")
+    y = -(np.arange(num_elements) - (num_elements - 1) / 2.0) * spacing_m
+    return ArrayGeometry(np.column_stack([np.zeros(num_elements), y, np.zeros(num_elements)]))
+
+
+def uca(num_elements: int, radius_m: float) -> ArrayGeometry:
+    """Uniform circular array in the horizontal plane, element 0 on boresight (+x), clockwise order."""
+    check_count(num_elements, "num_elements")
+    az = 2.0 * np.pi * np.arange(num_elements) / num_elements
+    return ArrayGeometry(radius_m * np.column_stack([np.cos(az), -np.sin(az), np.zeros(num_elements)]))
+
+
+def ura(num_rows: int, num_columns: int, spacing_y_m: float, spacing_z_m: float) -> ArrayGeometry:
+    """Uniform rectangular array in the y-z plane facing +x (resolves azimuth and elevation).
+
+    Rows are stacked along z (row 0 on top), columns along -y as in :func:`ula`;
+    elements are ordered row by row. Centred on the origin.
+    """
+    check_count(num_rows, "num_rows")
+    check_count(num_columns, "num_columns")
+    row_line = ula(num_columns, spacing_y_m).positions_m[:, 1]
+    z = -(np.arange(num_rows) - (num_rows - 1) / 2.0) * spacing_z_m
+    yy, zz = np.meshgrid(row_line, z)
+    return ArrayGeometry(np.column_stack([np.zeros(yy.size), yy.ravel(), zz.ravel()]))
+
+
+def _angles_rad(
+    azimuth_deg: ArrayLike, elevation_deg: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Azimuths as a 1-D array and elevations broadcast against them, both in radians."""
+    az = np.deg2rad(np.atleast_1d(np.asarray(azimuth_deg, dtype=np.float64)))
+    el = np.deg2rad(np.broadcast_to(np.asarray(elevation_deg, dtype=np.float64), az.shape))
+    return az, el
+
+
+def as_positions(positions_m: ArrayLike) -> NDArray[np.float64]:
+    positions = np.asarray(positions_m, dtype=np.float64)
+    if positions.ndim != 2 or positions.shape[1] != 3 or positions.shape[0] < 1:
+        raise ValueError(f"positions_m must have shape (M, 3) in metres, got shape {positions.shape}")
+    if not np.all(np.isfinite(positions)):
+        raise ValueError("positions_m contains NaN or infinite values")
+    return positions
+
+
+def wrap_deg(angle_deg: ArrayLike) -> NDArray[np.float64] | float:
+    """Angles wrapped to [-180, 180) degrees (a float for a scalar)."""
+    wrapped = (np.asarray(angle_deg, dtype=np.float64) + 180.0) % 360.0 - 180.0
+    return float(wrapped) if wrapped.ndim == 0 else wrapped

@@ -1,0 +1,111 @@
+"""The named scenarios of ``bearing simulate --preset`` (:data:`PRESETS`): the demo array of the
+MoD-DNN paper with its impairments, its calibration sweep, and the two-emitter capture."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from ..array.geometry import wavelength_m
+from .scenario import ArraySpec, Emitter, ImpairmentConfig, Scenario
+
+DEMO_FREQUENCY_HZ = 4.85e9
+"""Carrier of the bundled demo: the MoD-DNN testbed (4.85 GHz, half-wavelength spacing 3.09 cm)."""
+
+
+def demo_ula4_scenario() -> Scenario:
+    """The bundled demo capture: 4-element half-wavelength ULA at 4.85 GHz, rho = 1.
+
+    One emitter at 10 dB SNR sweeps -60 .. 60 deg in 1 deg steps over 121 segments of
+    1024 narrowband snapshots (1 MS/s, one segment every 10 ms): 121 x 1024 x 4 complex64
+    samples, about 4 MB of data.
+    """
+    return Scenario(
+        array=ArraySpec(kind="ula", num_elements=4, spacing_m=wavelength_m(DEMO_FREQUENCY_HZ) / 2.0),
+        frequency_hz=DEMO_FREQUENCY_HZ,
+        sample_rate_hz=1.0e6,
+        emitters=(Emitter(azimuth_deg=-60.0, azimuth_end_deg=60.0, snr_db=10.0, label="ue"),),
+        snapshots_per_segment=1024,
+        num_segments=121,
+        gap_samples=10_000 - 1024,
+        impairments=ImpairmentConfig(rho=1.0),
+        seed=485,
+        description="gr-bearing demo: 4-element ULA at 4.85 GHz, one emitter sweeping -60..60 deg, rho = 1",
+    )
+
+
+def demo_ula4_impairments() -> ImpairmentConfig:
+    """The array realisation of the bundled demo capture, pinned (the calibration presets' array)."""
+    demo = demo_ula4_scenario()
+    return ImpairmentConfig(rho=demo.impairments.rho, realisation=demo.impairment_realisation().to_dict())
+
+
+CALIBRATION_SNR_DB = 20.0
+"""SNR of the calibration sweeps ``calibration_ula4`` and ``srs_calibration_ula4``, dB."""
+
+
+def calibration_ula4_scenario() -> Scenario:
+    """A calibration sweep of the demo's array: its emitter and impaired array realisation.
+
+    The emitter sweeps -60 .. 60 deg in 0.1 deg steps over 1201 segments of 128 snapshots at
+    20 dB (one segment every 10 ms); another master seed than the demo's, so that no waveform
+    or noise is shared with it. 1201 x 128 x 4 complex64 samples, about 4.9 MB of data: the
+    training set of the bundled MoD-DNN model (docs/mod-dnn.md). A calibration runs at a
+    higher SNR than the demo's 10 dB, as a turntable campaign would: the calibration's noise
+    sets the floor of what MoD-DNN learns (docs/mod-dnn.md, "Calibration SNR").
+    """
+    demo = demo_ula4_scenario()
+    return replace(
+        demo,
+        emitters=tuple(replace(emitter, snr_db=CALIBRATION_SNR_DB) for emitter in demo.emitters),
+        snapshots_per_segment=128,
+        num_segments=1201,
+        gap_samples=10_000 - 128,
+        impairments=demo_ula4_impairments(),
+        seed=486,
+        description="gr-bearing calibration sweep of the demo array: -60..60 deg in 0.1 deg steps, rho = 1",
+    )
+
+
+TWO_EMITTERS_FREQUENCY_HZ = 2.4e9
+"""Carrier of the bundled two-emitter capture."""
+
+
+def two_emitters_ula8_scenario() -> Scenario:
+    """The bundled two-emitter capture: an ideal 8-element half-wavelength ULA at 2.4 GHz.
+
+    Emitter ``a`` at -30 deg and 10 dB SNR transmits throughout; emitter ``b`` at 5 dB
+    switches on in segment 10, moves from 10 to 40 deg and switches off after segment 44.
+    60 segments of 512 narrowband snapshots (1 MS/s, one segment every 10 ms): about 2 MB.
+    For source counting and tracking (docs/source-counting.md, examples/two_emitters.grc).
+    """
+    return Scenario(
+        array=ArraySpec(kind="ula", num_elements=8, spacing_m=wavelength_m(TWO_EMITTERS_FREQUENCY_HZ) / 2.0),
+        frequency_hz=TWO_EMITTERS_FREQUENCY_HZ,
+        sample_rate_hz=1.0e6,
+        emitters=(
+            Emitter(azimuth_deg=-30.0, snr_db=10.0, label="a"),
+            Emitter(
+                azimuth_deg=10.0,
+                azimuth_end_deg=40.0,
+                snr_db=5.0,
+                first_segment=10,
+                last_segment=44,
+                label="b",
+            ),
+        ),
+        snapshots_per_segment=512,
+        num_segments=60,
+        gap_samples=10_000 - 512,
+        seed=2026,
+        description="gr-bearing two emitters: 8-element ULA at 2.4 GHz, a at -30 deg, b moving 10..40 deg "
+        "in segments 10..44",
+    )
+
+
+PRESETS: dict[str, Callable[[], Scenario]] = {
+    "demo_ula4": demo_ula4_scenario,
+    "calibration_ula4": calibration_ula4_scenario,
+    "two_emitters_ula8": two_emitters_ula8_scenario,
+}
+"""Named scenarios, for the command line."""

@@ -1,0 +1,275 @@
+"""Reading a capture: :func:`read_capture` opens a SigMF recording and checks every field it uses
+against the SigMF core schema and :mod:`.schema`; problems raise :class:`~.schema.CaptureError`
+naming the file and the field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import sigmf
+from sigmf.sigmffile import get_sigmf_filenames
+
+from ..array.geometry import ArrayGeometry
+from ..array.hybrid import HybridArray
+from ..validation import is_positive_number
+from .schema import (
+    CHANNEL_INDEX_KEY,
+    COMBINER_KEY,
+    ELEMENT_GEOMETRY_KEY,
+    ENCODINGS,
+    HYBRID_KEY,
+    NUM_ELEMENTS_KEY,
+    SEGMENT_KEYS,
+    SIGNAL_AZIMUTH_KEY,
+    SIGNAL_BEARING_KEY,
+    TRUTH_KEYS,
+    Capture,
+    CaptureError,
+    Encoding,
+    Segment,
+    Truth,
+    check_hybrid,
+)
+
+
+def as_capture(capture: str | Path | Capture) -> Capture:
+    """``capture`` if it is a :class:`Capture` already read, else :func:`read_capture` of that path:
+    the blocks and the flowgraphs of one run share one reading of a capture."""
+    return capture if isinstance(capture, Capture) else read_capture(capture)
+
+
+def read_capture(path: str | Path) -> Capture:
+    """Open a SigMF recording (``.sigmf-meta`` or ``.sigmf-data`` path, or the common base name).
+
+    The metadata is checked against the SigMF core schema (sigmf-python) and against what
+    this module needs; any problem raises :class:`CaptureError` naming the file and the field.
+    Sample data is not read here (see :meth:`Capture.read`), but the data file is opened once so
+    that a missing, unreadable, empty or truncated file is reported now.
+    """
+    names = get_sigmf_filenames(path)
+    meta_path, data_path = names["meta_fn"], names["data_fn"]
+    metadata = _load_metadata(meta_path)
+    global_info = metadata["global"]
+    datatype = global_info[sigmf.DATATYPE_KEY]
+    if datatype not in ENCODINGS:
+        raise CaptureError(
+            f"{meta_path}: unsupported {sigmf.DATATYPE_KEY} {datatype!r}; supported: {', '.join(ENCODINGS)}"
+        )
+    if sigmf.SAMPLE_RATE_KEY not in global_info:
+        raise CaptureError(f"{meta_path}: missing {sigmf.SAMPLE_RATE_KEY} in global")
+    frequency_hz = _captures_field(metadata, sigmf.FREQUENCY_KEY, meta_path)
+    if not is_positive_number(frequency_hz):
+        raise CaptureError(
+            f"{meta_path}: missing or invalid carrier {sigmf.FREQUENCY_KEY} in captures "
+            f"(got {frequency_hz!r}; a positive frequency in Hz is required)"
+        )
+    geometry = _read_geometry(metadata, meta_path)
+    hybrid = _read_hybrid(global_info, float(frequency_hz), geometry, meta_path)
+    num_channels = geometry.num_elements if hybrid is None else hybrid.num_rf_chains
+    _check_channels(global_info, geometry.num_elements, num_channels, meta_path)
+    num_samples = _count_samples(data_path, ENCODINGS[datatype], num_channels)
+    segments = _read_segments(metadata["captures"], num_samples, meta_path)
+    truths = [
+        truth
+        for index, annotation in enumerate(metadata["annotations"])
+        if (truth := _read_truth(annotation, index, segments, num_samples, meta_path)) is not None
+    ]
+    return Capture(
+        meta_path=meta_path,
+        data_path=data_path,
+        datatype=datatype,
+        sample_rate_hz=float(global_info[sigmf.SAMPLE_RATE_KEY]),
+        frequency_hz=float(frequency_hz),
+        geometry=geometry,
+        segments=segments,
+        truths=sorted(truths, key=lambda truth: truth.sample_start),
+        global_info=global_info,
+        num_samples=num_samples,
+        hybrid=hybrid,
+    )
+
+
+def _load_metadata(meta_path: Path) -> dict:
+    """The parsed metadata, checked against the SigMF core schema."""
+    try:
+        metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise CaptureError(f"{meta_path}: cannot read the metadata file: {err}") from err
+    except ValueError as err:
+        raise CaptureError(f"{meta_path}: the metadata is not valid JSON: {err}") from err
+    try:
+        sigmf.validate.validate(metadata)
+    except jsonschema.ValidationError as err:
+        raise CaptureError(f"{meta_path}: fails the SigMF schema at {err.json_path}: {err.message}") from err
+    global_info = metadata["global"]
+    if (
+        sigmf.DATASET_KEY in global_info
+        or global_info.get(sigmf.TRAILING_BYTES_KEY, 0)
+        or any(capture.get(sigmf.HEADER_BYTES_KEY, 0) for capture in metadata["captures"])
+    ):
+        raise CaptureError(
+            f"{meta_path}: non-conforming datasets ({sigmf.DATASET_KEY}, {sigmf.HEADER_BYTES_KEY}, "
+            f"{sigmf.TRAILING_BYTES_KEY}) are not supported"
+        )
+    return metadata
+
+
+def _captures_field(metadata: dict, key: str, meta_path: Path) -> object:
+    """A captures-scope field that must be the same in every segment defining it.
+
+    Falls back to the global object (not where SigMF defines these fields; accepted for
+    leniency) and to None when absent.
+    """
+    values = [capture[key] for capture in metadata["captures"] if key in capture]
+    if any(value != values[0] for value in values[1:]):
+        raise CaptureError(f"{meta_path}: {key} differs between captures segments; a Capture holds one value")
+    return values[0] if values else metadata["global"].get(key)
+
+
+def _read_geometry(metadata: dict, meta_path: Path) -> ArrayGeometry:
+    """Element positions from ``spatial:element_geometry`` (cartesian_point objects, metres)."""
+    points = _captures_field(metadata, ELEMENT_GEOMETRY_KEY, meta_path)
+    if points is None:
+        raise CaptureError(f"{meta_path}: missing {ELEMENT_GEOMETRY_KEY} (element positions) in captures")
+    try:
+        return ArrayGeometry([point["point"] for point in points])
+    except (TypeError, KeyError, ValueError) as err:
+        raise CaptureError(
+            f"{meta_path}: {ELEMENT_GEOMETRY_KEY} must list one cartesian_point "
+            f'{{"point": [x, y, z]}} in metres per element, all known: {err!r}'
+        ) from err
+
+
+def _check_channels(global_info: dict, num_elements: int, num_channels: int, meta_path: Path) -> None:
+    """All channels (the M elements of the geometry, or the RF chains of a hybrid array) must be
+    interleaved in this one dataset."""
+    checks = (
+        (sigmf.NUM_CHANNELS_KEY, global_info.get(sigmf.NUM_CHANNELS_KEY, 1), num_channels),
+        (NUM_ELEMENTS_KEY, global_info.get(NUM_ELEMENTS_KEY, "missing"), num_elements),
+        (CHANNEL_INDEX_KEY, global_info.get(CHANNEL_INDEX_KEY, "missing"), 0),
+    )
+    what = "elements" if num_channels == num_elements else f"RF chains of the {num_elements} elements"
+    for key, value, expected in checks:
+        if value != expected:
+            raise CaptureError(
+                f"{meta_path}: {key} is {value}, expected {expected}: the {num_channels} {what} of "
+                f"{ELEMENT_GEOMETRY_KEY} must all be interleaved in this dataset"
+            )
+
+
+def _read_hybrid(
+    global_info: dict, frequency_hz: float, geometry: ArrayGeometry, meta_path: Path
+) -> HybridArray | None:
+    """The hybrid array of ``bearing:hybrid``, checked against the carrier, the geometry and
+    ``bearing:combiner``; None without ``bearing:hybrid``."""
+    if HYBRID_KEY not in global_info:
+        return None
+    try:
+        hybrid = HybridArray.from_dict(global_info[HYBRID_KEY])
+        check_hybrid(hybrid, geometry)
+        combiner = np.asarray(global_info[COMBINER_KEY]["real"]) + 1j * np.asarray(
+            global_info[COMBINER_KEY]["imag"]
+        )
+    except (KeyError, TypeError, ValueError) as err:
+        raise CaptureError(f"{meta_path}: {HYBRID_KEY} / {COMBINER_KEY}: {err}") from err
+    if not np.isclose(hybrid.frequency_hz, frequency_hz, rtol=1e-12, atol=0):
+        raise CaptureError(
+            f"{meta_path}: {HYBRID_KEY}.frequency_hz {hybrid.frequency_hz} is not the carrier "
+            f"{sigmf.FREQUENCY_KEY} {frequency_hz}"
+        )
+    expected = hybrid.combiner()
+    if combiner.shape != expected.shape or not np.allclose(combiner, expected, rtol=0, atol=1e-9):
+        raise CaptureError(
+            f"{meta_path}: {COMBINER_KEY} is not the combiner of {HYBRID_KEY} (shape {combiner.shape}, "
+            f"expected {expected.shape}); only the steered weights of hybrid_array are supported"
+        )
+    return hybrid
+
+
+def _count_samples(data_path: Path, encoding: Encoding, num_channels: int) -> int:
+    """Number of M-channel samples in the data file."""
+    if not data_path.is_file():
+        raise CaptureError(f"{data_path}: data file not found")
+    try:
+        with open(data_path, "rb"):  # fail here, not later inside a running flowgraph
+            pass
+    except OSError as error:
+        raise CaptureError(f"{data_path}: data file cannot be read ({error.strerror})") from None
+    size = data_path.stat().st_size
+    if size == 0:
+        raise CaptureError(f"{data_path}: data file is empty")
+    sample_bytes = num_channels * encoding.sample_bytes
+    count, remainder = divmod(size, sample_bytes)
+    if remainder:
+        raise CaptureError(
+            f"{data_path}: {size} bytes is not a whole number of samples of {sample_bytes} bytes "
+            f"({sigmf.NUM_CHANNELS_KEY} = {num_channels} x {encoding.sample_bytes} bytes of "
+            f"{sigmf.DATATYPE_KEY}); {remainder} bytes left over, is the file truncated?"
+        )
+    return count
+
+
+def _read_segments(captures: list[dict], num_samples: int, meta_path: Path) -> list[Segment]:
+    """Segments from ``captures`` entries, each running to the next one or to the end of the data."""
+    captures = captures or [{sigmf.SAMPLE_START_KEY: 0}]  # SigMF: no captures means one at 0
+    starts = [capture[sigmf.SAMPLE_START_KEY] for capture in captures]
+    if starts[-1] > num_samples:
+        raise CaptureError(
+            f"{meta_path}: captures {sigmf.SAMPLE_START_KEY} {starts[-1]} lies beyond the end of "
+            f"the data ({num_samples} samples)"
+        )
+    return [
+        Segment(
+            sample_start=start,
+            sample_count=stop - start,
+            global_index=capture.get(sigmf.GLOBAL_INDEX_KEY),
+            datetime=capture.get(sigmf.DATETIME_KEY),
+            extra=_extra_fields(capture, SEGMENT_KEYS),
+        )
+        for capture, start, stop in zip(captures, starts, [*starts[1:], num_samples], strict=True)
+    ]
+
+
+def _read_truth(
+    annotation: dict, index: int, segments: list[Segment], num_samples: int, meta_path: Path
+) -> Truth | None:
+    """The truth in one annotation, or None when it carries no azimuth (not a ground truth).
+
+    ``spatial:signal_bearing`` has priority over ``spatial:signal_azimuth`` (spatial spec 3).
+    Without ``core:sample_count`` the annotation runs to the end of its segment (core spec).
+    """
+    try:
+        bearing = dict(annotation.get(SIGNAL_BEARING_KEY, {}))
+        azimuth = bearing.pop("azimuth", annotation.get(SIGNAL_AZIMUTH_KEY))
+        elevation = bearing.pop("elevation", None)
+        azimuth_deg = None if azimuth is None else float(azimuth)
+        elevation_deg = None if elevation is None else float(elevation)
+    except (TypeError, ValueError) as err:
+        raise CaptureError(
+            f"{meta_path}: annotations[{index}] has a malformed {SIGNAL_AZIMUTH_KEY} or "
+            f"{SIGNAL_BEARING_KEY}: {err}"
+        ) from err
+    if azimuth_deg is None:
+        return None
+    start = annotation[sigmf.SAMPLE_START_KEY]
+    later_starts = [segment.sample_start for segment in segments if segment.sample_start > start]
+    default_count = max((later_starts[0] if later_starts else num_samples) - start, 0)
+    extra = _extra_fields(annotation, TRUTH_KEYS)
+    if bearing:
+        extra[SIGNAL_BEARING_KEY] = bearing
+    return Truth(
+        sample_start=start,
+        sample_count=annotation.get(sigmf.SAMPLE_COUNT_KEY, default_count),
+        azimuth_deg=azimuth_deg,
+        elevation_deg=elevation_deg,
+        label=annotation.get(sigmf.LABEL_KEY),
+        extra=extra,
+    )
+
+
+def _extra_fields(entry: dict, represented: frozenset[str]) -> dict:
+    """The fields of a metadata entry that no dataclass attribute represents."""
+    return {key: value for key, value in entry.items() if key not in represented}

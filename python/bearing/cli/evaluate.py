@@ -1,0 +1,62 @@
+"""`bearing evaluate`: error statistics of one or more methods against a capture's annotations."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..captures.reader import read_capture
+from ..doa import metrics as evaluation
+from ..flowgraphs.methods import METHODS
+from .replay_options import estimation_options, replay, replay_settings
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """Adds the subcommand to ``commands``."""
+    evaluate = commands.add_parser(
+        "evaluate", parents=[estimation_options()], help="error statistics against the capture's annotations"
+    )
+    evaluate.add_argument("captures", nargs="+", metavar="CAPTURE")
+    evaluate.add_argument(
+        "--method", default="music", help=f"one or more of {', '.join(METHODS)}, comma separated"
+    )
+    evaluate.add_argument("--json", action="store_true", help="one JSON object per capture and method")
+    evaluate.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    methods = [m.strip() for m in args.method.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise ValueError(f"unknown method {', '.join(unknown) or '(none)'}; choose from {', '.join(METHODS)}")
+    rows = []
+    for capture in args.captures:
+        recording = read_capture(capture)
+        if not recording.truths:
+            raise ValueError(f"{capture}: the capture has no ground-truth annotations to evaluate against")
+        for method in methods:
+            flowgraph = replay(capture, replay_settings(args, method), recording=recording)
+            statistics = evaluation.error_statistics(flowgraph.records)
+            row = {"capture": Path(capture).name, "method": method, "skipped": flowgraph.skipped_windows}
+            rows.append(row | statistics)
+    header = ("capture", "method", *evaluation.STATISTICS[:2], "skipped", *evaluation.STATISTICS[2:])
+    if args.json:
+        for row in rows:
+            print(json.dumps({key: row[key] for key in header}, allow_nan=False))
+        return 0
+    width = max(len(row["capture"]) for row in rows)
+    method_width = max(10, *(len(row["method"]) for row in rows))
+    print(f"{header[0]:<{width}}  {header[1]:<{method_width}} " + " ".join(f"{h:>10}" for h in header[2:]))
+    for row in rows:
+        print(
+            f"{row['capture']:<{width}}  {row['method']:<{method_width}} "
+            + " ".join(_cell(row[h]) for h in header[2:])
+        )
+    return 0
+
+
+def _cell(value: float | int | None) -> str:
+    if value is None:
+        return f"{'-':>10}"
+    return f"{value:>10d}" if isinstance(value, int) else f"{value:>10.3f}"

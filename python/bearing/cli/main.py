@@ -1,0 +1,44 @@
+"""The `bearing` command's entry point: :func:`main` parses the command line and runs the subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from gnuradio import gr
+
+from ..captures.schema import CaptureError
+from . import bench, estimate, evaluate, info, simulate, train, train_counter
+from .parser import CommandParser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs `bearing` with ``argv`` (None: the process's arguments); returns the exit status: 0, or
+    2 after one line ``bearing: error: ...`` on standard error."""
+    args = build_parser().parse_args(argv)
+    if not args.verbose:
+        # GNU Radio's own notices (buffer alignment, ...) would drown ours; see replay_options.replay.
+        gr.logging().set_default_level(gr.log_levels.err)
+    try:
+        return args.run(args)
+    except (CaptureError, ValueError, OSError) as error:
+        print(f"bearing: error: {error}", file=sys.stderr)
+        return 2
+
+
+DESCRIPTION = "The `bearing` command: simulate, inspect, estimate, evaluate captures; train MoD-DNN and source counters."  # noqa: E501 (one line of --help)
+"""The first line of `bearing --help`."""
+
+COMMANDS = (simulate, info, estimate, evaluate, train, train_counter, bench)
+"""The subcommands, in the order of `bearing --help`: each a module with ``add_parser`` and ``run``."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `bearing` command line: the global options and one subparser per :data:`COMMANDS` module."""
+    top = CommandParser(prog="bearing", description=DESCRIPTION)
+    top.add_argument("-v", "--verbose", action="store_true", help="show GNU Radio's log on stderr")
+    commands = top.add_subparsers(required=True, metavar="COMMAND", parser_class=CommandParser)
+    for command in COMMANDS:
+        command.add_parser(commands)
+    return top

@@ -1,0 +1,177 @@
+"""The options that `bearing estimate` and `bearing evaluate` share, the replay settings they make,
+and the replay they run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..captures.schema import Capture
+from ..counting import counters
+from ..flowgraphs.replay import ReplayFlowgraph
+from ..flowgraphs.settings import ReplaySettings
+from ..validation import AUTO_SOURCES
+from .parser import CommandParser
+
+
+def estimation_options() -> argparse.ArgumentParser:
+    """The parent parser of the estimation options."""
+    estimation = CommandParser(add_help=False)
+    estimation.add_argument(
+        "--sources",
+        type=_sources,
+        default=1,
+        metavar="N|auto",
+        help="number of emitters, or auto: counted in every window by --counter (default 1)",
+    )
+    estimation.add_argument(
+        "--counter",
+        choices=counters.METHODS,
+        help="source counting method of --sources auto (default mdl; docs/source-counting.md)",
+    )
+    estimation.add_argument(
+        "--counter-model",
+        default="",
+        metavar="MODEL",
+        help="model file of a learned --counter (dnn, cnn1d, fcnn; default: the bundled model "
+        "for the array's size)",
+    )
+    estimation.add_argument(
+        "--track",
+        type=_drop_after,
+        default=0,
+        metavar="N",
+        help="smooth the bearings into tracks with OMC-DOA; an emitter silent for N estimates is dropped "
+        "(default 0: off)",
+    )
+    estimation.add_argument(
+        "--average",
+        type=int,
+        help="snapshots per estimate, windows back to back (default 1024); "
+        "SRS occasions for an SRS capture (default 1)",
+    )
+    estimation.add_argument(
+        "--subcarriers",
+        type=int,
+        metavar="K",
+        help="SRS captures: subcarriers per occasion, spread over the band; 0 takes all "
+        "(default 16; mod-dnn: the model's)",
+    )
+    estimation.add_argument("--overlap", type=int, default=0, help="snapshots shared by consecutive windows")
+    estimation.add_argument("--forward-backward", action="store_true", help="forward-backward averaging")
+    estimation.add_argument(
+        "--subarray", type=int, default=0, metavar="L", help="spatial smoothing with subarrays of L elements"
+    )
+    estimation.add_argument(
+        "--grid",
+        type=float,
+        nargs=3,
+        default=(-90.0, 90.0, 0.1),
+        metavar=("START", "STOP", "STEP"),
+        help="azimuth grid in degrees (default -90 90 0.1)",
+    )
+    estimation.add_argument(
+        "--min-separation", type=float, default=2.0, help="minimum peak separation in degrees (default 2)"
+    )
+    estimation.add_argument(
+        "--model",
+        default="",
+        metavar="MODEL",
+        help="the model file of --method mod-dnn, from bearing train (default: the bundled model)",
+    )
+    return estimation
+
+
+def replay_settings(args: argparse.Namespace, method: str) -> ReplaySettings:
+    """The replay settings of the estimation options for ``method``."""
+    _check_counter_options(args)
+    start, stop, step = args.grid
+    return ReplaySettings(
+        method=method,
+        num_sources=args.sources,
+        average=args.average,
+        num_subcarriers=args.subcarriers,
+        overlap=args.overlap,
+        forward_backward=args.forward_backward,
+        subarray_length=args.subarray,
+        grid_start_deg=start,
+        grid_stop_deg=stop,
+        grid_step_deg=step,
+        min_separation_deg=args.min_separation,
+        model_path=args.model,
+        counter=args.counter or "mdl",
+        counter_model=args.counter_model,
+        track_drop_after=args.track,
+    )
+
+
+def _check_counter_options(args: argparse.Namespace) -> None:
+    """``--counter`` and ``--counter-model`` only mean something with ``--sources auto``."""
+    for option, value in (("--counter", args.counter), ("--counter-model", args.counter_model)):
+        if value and args.sources != AUTO_SOURCES:
+            raise ValueError(f"{option}: counts the sources of --sources auto, got --sources {args.sources}")
+
+
+def _drop_after(text: str) -> int:
+    """``--track``: silent estimates before a track is dropped, 0 for no tracking."""
+    try:
+        count = int(text)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of estimates >= 0 (0: no tracking), got {text!r}"
+        )
+    return count
+
+
+def _sources(text: str) -> int:
+    """``--sources``: a positive count, or ``auto`` (:data:`~gnuradio.bearing.validation.AUTO_SOURCES`)."""
+    if text == "auto":
+        return AUTO_SOURCES
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of emitters or auto, got {text!r}")
+    return count
+
+
+def replay(
+    capture: str,
+    settings: ReplaySettings,
+    json_path: str = "",
+    keep_spectra: bool = False,
+    recording: Capture | None = None,
+) -> ReplayFlowgraph:
+    """Runs the replay flowgraph on the capture at path ``capture`` (``recording``: that capture,
+    already read); windows it had to skip are summed up on stderr."""
+    flowgraph = ReplayFlowgraph(
+        recording or capture, settings, json_path=json_path, keep_spectra=keep_spectra
+    )
+    flowgraph.run()
+    average = flowgraph.settings.average
+    skipped = (
+        (flowgraph.dropped_windows, "windows dropped: NaN or infinite samples"),
+        (flowgraph.failed_estimates, f"windows without a {settings.method} estimate"),
+    )
+    for count, what in skipped:
+        if count:
+            print(f"bearing: warning: {capture}: {count} {what} (details with --verbose)", file=sys.stderr)
+    if flowgraph.extractor is not None:
+        if not flowgraph.records:
+            print(
+                f"bearing: warning: {capture}: no UE has {average} SRS occasions for one estimate "
+                f"({flowgraph.extractor.estimator.occasions} occasions in all); lower --average",
+                file=sys.stderr,
+            )
+        return flowgraph
+    longest = max(segment.sample_count for segment in flowgraph.source.capture.segments)
+    if longest < average:
+        print(
+            f"bearing: warning: {capture}: no window of {average} samples fits in a capture "
+            f"segment (the longest holds {longest}); lower --average",
+            file=sys.stderr,
+        )
+    return flowgraph

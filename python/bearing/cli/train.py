@@ -1,0 +1,181 @@
+"""`bearing train`: a MoD-DNN model from calibration captures."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """Adds the subcommand to ``commands``."""
+    # Defaults of None fall back to TrainingOptions' (the paper's); torch is imported by _train only.
+    train = commands.add_parser("train", help="learn a MoD-DNN model from calibration captures")
+    train.add_argument(
+        "--captures", nargs="+", required=True, metavar="CAPTURE", help="calibration captures of one array"
+    )
+    train.add_argument("--out", required=True, metavar="MODEL", help="the model file to write (.pt)")
+    train.add_argument("--epochs", type=int, help="most epochs per stage (default 60)")
+    train.add_argument(
+        "--lr", type=float, help="Adam's initial learning rate, halved every 10 epochs (default 0.01)"
+    )
+    train.add_argument("--batch-size", type=int, help="mini-batch size (default 64)")
+    train.add_argument(
+        "--validation", type=float, metavar="FRACTION", help="share of the windows held out (default 0.2)"
+    )
+    train.add_argument(
+        "--patience",
+        type=int,
+        help="stop a stage after this many epochs without a better validation loss (default 30)",
+    )
+    train.add_argument(
+        "--seed", type=int, help="seeds the split, initial weights and batch order (default 0)"
+    )
+    train.add_argument(
+        "--subcarriers",
+        type=int,
+        default=16,
+        metavar="K",
+        help="SRS captures: pilots per item, spread over the band; 0 takes all (default 16)",
+    )
+    train.add_argument(
+        "--snapshots-per-window",
+        type=int,
+        default=16,
+        metavar="T",
+        help="narrowband captures: snapshots per training window (default 16: many short windows "
+        "teach MoDL-SSR more angles and noise draws than a few long ones)",
+    )
+    train.add_argument(
+        "--edges",
+        type=float,
+        nargs="+",
+        metavar="DEG",
+        help="subregion edges, degrees (default -60 -30 0 30 60)",
+    )
+    train.add_argument(
+        "--calibrator",
+        choices=("range", "cnn"),
+        default="range",
+        help="MoDL-SSR's calibrator (default range)",
+    )
+    train.add_argument(
+        "--shared-weights", action="store_true", help="one autoencoder for every subcarrier (Autoencoder II)"
+    )
+    train.add_argument("--plot", metavar="PNG", help="the loss plot (default: MODEL with suffix .loss.png)")
+    train.add_argument(
+        "--json", action="store_true", help="one JSON object per epoch and a summary object on stdout"
+    )
+    train.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Reads the calibration captures, trains, writes the model and the loss plot, prints the summary."""
+    import numpy as np
+
+    from ..doa.coarray import DEFAULT_FIELD_OF_VIEW_DEG
+    from ..flowgraphs.calibration_capture import read_calibration
+    from ..learned import mod_dnn
+    from ..learned.autoencoder import DEFAULT_EDGES_DEG, check_edges, in_field_of_view
+    from ..learned.calibration import model_config
+    from ..learned.mod_dnn_training import train_mod_dnn
+    from ..learned.training import TrainingOptions, finite_or_none, progress_line, stage_summary
+    from ..plotting import plot_training_history
+
+    started = time.perf_counter()
+    given = {
+        "epochs": args.epochs,
+        "lr": args.lr,
+        "batch_size": args.batch_size,
+        "validation_fraction": args.validation,
+        "patience": args.patience,
+        "seed": args.seed,
+    }
+    options = TrainingOptions(**{name: value for name, value in given.items() if value is not None})
+    edges = tuple(check_edges(args.edges or DEFAULT_EDGES_DEG).tolist())
+    out = Path(args.out)
+    plot = Path(args.plot) if args.plot else out.with_suffix(".loss.png")
+    for path in (out, plot):
+        if path.is_dir():
+            raise ValueError(f"{path}: is a directory, not a file to write")
+        path.parent.mkdir(parents=True, exist_ok=True)
+    calibration = read_calibration(args.captures, args.subcarriers, args.snapshots_per_window)
+    read_seconds = time.perf_counter() - started
+    config = model_config(
+        calibration,
+        args.snapshots_per_window,
+        edges_deg=edges,
+        grid_deg=(edges[0], edges[-1], DEFAULT_FIELD_OF_VIEW_DEG[2]),
+        calibrator=args.calibrator,
+        shared_weights=args.shared_weights,
+    )
+    windows = int(np.unique(calibration.window).size)
+    outside = int(np.count_nonzero(~in_field_of_view(calibration.azimuth_deg, config.edges_deg)))
+    for count, what in (
+        (calibration.dropped_windows, "windows dropped: NaN or infinite samples (SRS: failed estimates)"),
+        (calibration.dropped_without_truth, "items dropped: no ground-truth annotation"),
+        (outside, f"items left out: outside the subregions {edges[0]:g} .. {edges[-1]:g} deg"),
+    ):
+        if count:
+            print(f"bearing: warning: {count} {what}", file=sys.stderr)
+    if not args.json:
+        print(
+            f"read {calibration.num_items} {calibration.kind} items in {windows} windows "
+            f"({len(args.captures)} capture(s), {read_seconds:.1f} s); training",
+            file=sys.stderr,
+        )
+
+    def progress(row: dict) -> None:
+        if args.json:
+            values = {key: finite_or_none(row[key]) for key in ("train_loss", "val_loss")}
+            print(json.dumps({"type": "epoch", **row, **values, "max_epochs": options.epochs}), flush=True)
+        else:
+            print(progress_line(row, options.epochs), file=sys.stderr, flush=True)
+
+    model, history = train_mod_dnn(
+        calibration.cfrs, calibration.azimuth_deg, calibration.window, config, options, progress
+    )
+    mod_dnn.save(model, out, history)
+    title = f"MoD-DNN training: {calibration.num_items} {calibration.kind} items, {windows} windows"
+    plot_training_history(history, plot, title)
+    summary = {
+        "type": "summary",
+        "captures": list(args.captures),
+        "kind": calibration.kind,
+        "items": calibration.num_items,
+        "windows": windows,
+        "dropped_windows": calibration.dropped_windows,
+        "dropped_without_truth": calibration.dropped_without_truth,
+        "outside_field_of_view": outside,
+        "stages": stage_summary(history),
+        "read_seconds": round(read_seconds, 3),
+        "seconds": round(time.perf_counter() - started, 3),
+        "model": str(out),
+        "plot": str(plot),
+    }
+    if args.json:
+        print(json.dumps(summary, allow_nan=False))
+    else:
+        print_training_summary(summary)
+    return 0
+
+
+def print_training_summary(summary: dict) -> None:
+    """The summary of `bearing train` as text: ``key value`` lines, one ``capture`` line per
+    capture, and a table of the stages (docs/cli.md)."""
+    for key, value in summary.items():
+        if key == "captures":
+            for capture in value:
+                print(f"{'capture':22s} {capture}")
+        elif key == "stages":
+            print(f"{'stage':22s} {'epochs':>6} {'best_epoch':>10} {'best_val_loss':>13}")
+            for stage in value:
+                loss = stage["best_val_loss"]
+                print(
+                    f"{stage['stage']:22s} {stage['epochs']:>6} {stage['best_epoch'] or '-':>10} "
+                    + (f"{loss:>13.4e}" if loss is not None else f"{'-':>13}")
+                )
+        elif key != "type":
+            print(f"{key:22s} {value}")

@@ -1,0 +1,212 @@
+"""The coarray model of MoD-DNN (Liu et al. 2025, Sec. 2-3, eqs. 3-4 and 13-14).
+
+For a grid ``theta_1 .. theta_L`` the coarray manifold is
+``A~ = [vec(a(theta_1) a(theta_1)^H), ..., vec(a(theta_L) a(theta_L)^H)]`` (shape ``(M^2, L)``)
+with the unit-modulus steering vectors of
+:func:`~gnuradio.bearing.array.geometry.steering_matrix`. A covariance ``R`` gives the
+coarray vector ``y = vec(R)``, the coarray DBF spectrum ``eta_hat = Re(A~^H y)`` and, with
+``P = Re(A~^H A~)`` (entries ``|a_i^H a_j|^2``), the SCG system ``(P + lambda I) eta = b``.
+
+Scale (a choice, see docs/scg.md): ``y = vec(R / (trace(R) / M))``, the covariance
+normalised to unit mean element power. Then a lone noise-free source gives exactly
+``eta = e_s`` (the one-hot vector of its grid angle) and ``eta_hat = P e_s`` peaks at
+``M^2``, and lambda = 0.1 means what it means in the paper.
+
+``P`` has rank ``r <= M^2`` (``2M - 1`` for a ULA: ``vec(a a^H)`` holds only the
+``2M - 1`` lags), so it is kept in factored form ``P = G^T G`` with ``G`` of shape
+``(r, L)``: from the SVD ``[Re A~; Im A~] = U S V^T``, ``G = S_r V_r^T`` and
+``eta_hat = G^T (U_r^T [Re y; Im y])``. A product with ``P`` costs ``O(r L)``; the dense
+``L x L`` matrix is only built on request (:meth:`CoarrayModel.projection`).
+
+Models are cached per geometry, carrier and grid (:func:`coarray_model`); sub-grids for
+angular subregions share the factor's columns (:meth:`CoarrayModel.subregion`).
+"""
+
+from __future__ import annotations
+
+import itertools
+from functools import cached_property, lru_cache
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ..array.covariance import check_covariance
+from ..array.geometry import ArrayGeometry
+from .grid import azimuth_grid
+from .scg import DEFAULT_OPTIONS, ScgOptions, solve
+
+RANK_TOLERANCE = 1e-10
+"""Singular values of the coarray manifold below this fraction of the largest are dropped."""
+
+DEFAULT_FIELD_OF_VIEW_DEG = (-60.0, 60.0, 0.1)
+"""The paper's grid: -60 .. 60 degrees at 0.1 degree (L = 1201)."""
+
+
+class CoarrayModel:
+    """Coarray manifold of one array on one azimuth grid, in factored form.
+
+    Args:
+        geometry: element positions (SigMF spatial frame).
+        frequency_hz: carrier frequency.
+        grid_deg: azimuths ``theta_1 .. theta_L`` in degrees.
+    """
+
+    def __init__(self, geometry: ArrayGeometry, frequency_hz: float, grid_deg: ArrayLike) -> None:
+        grid = np.asarray(grid_deg, dtype=np.float64)
+        if grid.ndim != 1 or grid.size < 1 or not np.all(np.isfinite(grid)):
+            raise ValueError(
+                f"grid_deg must be a non-empty 1-D array of finite angles, got shape {grid.shape}"
+            )
+        self.geometry = geometry
+        self.frequency_hz = float(frequency_hz)
+        self.grid_deg = grid
+        stacked = _real_stack(self.manifold())
+        u, s, vt = np.linalg.svd(stacked, full_matrices=False)
+        rank = int(np.sum(s > RANK_TOLERANCE * s[0]))
+        self.factor = np.ascontiguousarray(s[:rank, None] * vt[:rank])
+        """``G``, shape ``(r, L)``, float64: ``P = G^T G``."""
+        self.basis = np.ascontiguousarray(u[:, :rank])
+        """``U_r``, shape ``(2 M^2, r)``: maps ``[Re y; Im y]`` to the factor's coordinates."""
+
+    @property
+    def num_elements(self) -> int:
+        return self.geometry.num_elements
+
+    @property
+    def rank(self) -> int:
+        """``r``, the rank of ``P``."""
+        return self.factor.shape[0]
+
+    def manifold(self) -> NDArray[np.complex128]:
+        """``A~``, shape ``(M^2, L)``: column ``l`` is ``vec(a a^H)`` at ``grid_deg[l]`` (row-major vec)."""
+        a = self.geometry.steering(self.grid_deg, self.frequency_hz)
+        m = a.shape[0]
+        return (a[:, None, :] * a.conj()[None, :, :]).reshape(m * m, -1)
+
+    def projection(self) -> NDArray[np.float64]:
+        """Dense ``P = Re(A~^H A~)``, shape ``(L, L)``. For tests and small grids only."""
+        return self.factor.T @ self.factor
+
+    def apply_projection(self, eta: ArrayLike) -> NDArray[np.float64]:
+        """``P eta`` in factored form; ``eta`` has shape ``(..., L)``."""
+        values = np.asarray(eta, dtype=np.float64)
+        return (values @ self.factor.T) @ self.factor
+
+    def coarray_vector(
+        self, covariance: ArrayLike, remove_noise_floor: bool = False
+    ) -> NDArray[np.complex128]:
+        """``y = vec(R / (trace(R) / M))``, shape ``(M^2,)`` (row-major vec, like :meth:`manifold`).
+
+        With ``remove_noise_floor``, ``R - lambda_min(R) I`` replaces ``R``: the smallest
+        eigenvalue estimates the white-noise power. The coarray model
+        ``R = sum_l eta_l a_l a_l^H`` has no noise term, and SCG otherwise explains the noise
+        floor with extra spikes that split and bias the peaks (measured in docs/scg.md).
+        """
+        r = check_covariance(covariance, self.num_elements)
+        if remove_noise_floor:
+            r = r - np.linalg.eigvalsh(r)[0] * np.eye(self.num_elements)
+        power = np.real(np.trace(r)) / self.num_elements
+        if not power > 0:
+            raise ValueError(f"covariance has no power (trace {np.real(np.trace(r))!r})")
+        return (r / power).reshape(-1)
+
+    def spectrum(self, covariance: ArrayLike, remove_noise_floor: bool = False) -> NDArray[np.float64]:
+        """Coarray DBF spectrum ``eta_hat = Re(A~^H y)``, shape ``(L,)``, float64 (eq. 14).
+
+        It equals the Bartlett power ``a^H R a`` of the normalised covariance: at most ``M^2``.
+        ``remove_noise_floor``: see :meth:`coarray_vector`.
+        """
+        y = self.coarray_vector(covariance, remove_noise_floor)
+        return self.factor.T @ (self.basis.T @ _real_stack(y))
+
+    @cached_property
+    def range_basis(self) -> NDArray[np.float64]:
+        """Orthonormal basis ``Q``, shape ``(L, r)``, of the range of ``P`` (the row space of ``G``)."""
+        basis, _ = np.linalg.qr(self.factor.T)
+        return basis
+
+    def project_onto_range(self, spectrum: ArrayLike) -> NDArray[np.float64]:
+        """``Q Q^T eta_hat`` in float64: a spectrum with its part outside the range of ``P`` removed.
+
+        A coarray DBF spectrum ``eta_hat = G^T (...)`` lies in the range of ``P`` (dimension
+        ``r``, 7 for 4 elements), and projecting leaves it unchanged. Rounding it to float32
+        on a stream adds a component outside that range: invisible in the spectrum, but SCG
+        amplifies it, and on a 0.1 degree grid it moves a noise-free bearing by 0.1 to 0.5
+        degrees. Shape ``(..., L)``.
+        """
+        values = np.asarray(spectrum, dtype=np.float64)
+        if not np.all(np.isfinite(values)):
+            raise ValueError("the coarray spectrum contains NaN or infinite values")
+        return (values @ self.range_basis) @ self.range_basis.T
+
+    def sparse_spectrum(self, right_hand_side: ArrayLike, options: ScgOptions = DEFAULT_OPTIONS) -> NDArray:
+        """SCG on this grid: ``eta`` solving ``(P + lambda I) eta = b`` with the sparsity step.
+
+        Args:
+            right_hand_side: ``b``, shape ``(L,)`` or ``(batch, L)``, float32 or float64
+                (``eta_hat`` alone, or ``eta_hat + lambda z`` inside MoDL-SSR).
+            options: SCG parameters.
+
+        Returns:
+            ``eta`` with the shape and float type of ``b``.
+        """
+        return solve(right_hand_side, factor=self.factor, options=options)[0]
+
+    def subregion(self, start_deg: float, stop_deg: float) -> CoarrayModel:
+        """The model restricted to ``start_deg <= theta < stop_deg`` (``<=`` at the grid's last angle).
+
+        The sub-model shares the basis and takes the factor's columns, so ``P`` of the
+        subregion is the corresponding block of ``P``.
+        """
+        last = self.grid_deg[-1]
+        inside = (self.grid_deg >= start_deg) & ((self.grid_deg < stop_deg) | (self.grid_deg == last))
+        inside &= self.grid_deg <= stop_deg
+        if not np.any(inside):
+            raise ValueError(f"no grid angle in [{start_deg}, {stop_deg}) degrees")
+        sub = object.__new__(CoarrayModel)
+        sub.geometry, sub.frequency_hz = self.geometry, self.frequency_hz
+        sub.grid_deg = self.grid_deg[inside]
+        sub.factor = np.ascontiguousarray(self.factor[:, inside])
+        sub.basis = self.basis
+        return sub
+
+    def subregions(self, edges_deg: ArrayLike) -> list[CoarrayModel]:
+        """One sub-model per interval ``[edges[p], edges[p + 1])``, the last one closed."""
+        edges = np.asarray(edges_deg, dtype=np.float64)
+        if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
+            raise ValueError(f"edges_deg must be increasing with at least two values, got {edges_deg!r}")
+        return [self.subregion(lo, hi) for lo, hi in itertools.pairwise(edges)]
+
+
+def coarray_model(
+    positions_m: ArrayLike,
+    frequency_hz: float,
+    grid_start_deg: float = DEFAULT_FIELD_OF_VIEW_DEG[0],
+    grid_stop_deg: float = DEFAULT_FIELD_OF_VIEW_DEG[1],
+    grid_step_deg: float = DEFAULT_FIELD_OF_VIEW_DEG[2],
+) -> CoarrayModel:
+    """The cached :class:`CoarrayModel` of an array on an
+    :func:`~gnuradio.bearing.doa.classical.azimuth_grid`.
+
+    Computed once per (positions, carrier, grid): every block and estimate with the same
+    array shares it. Treat the returned model as read-only.
+    """
+    positions = np.asarray(positions_m, dtype=np.float64)
+    key = (positions.shape, tuple(positions.ravel().tolist()))
+    return _cached_model(
+        key, float(frequency_hz), float(grid_start_deg), float(grid_stop_deg), float(grid_step_deg)
+    )
+
+
+@lru_cache(maxsize=32)
+def _cached_model(
+    positions_key: tuple, frequency_hz: float, start_deg: float, stop_deg: float, step_deg: float
+) -> CoarrayModel:
+    shape, values = positions_key
+    geometry = ArrayGeometry(np.asarray(values, dtype=np.float64).reshape(shape))
+    return CoarrayModel(geometry, frequency_hz, azimuth_grid(start_deg, stop_deg, step_deg))
+
+
+def _real_stack(values: NDArray[np.complex128]) -> NDArray[np.float64]:
+    """``[Re v; Im v]`` along the first axis."""
+    return np.concatenate([values.real, values.imag], axis=0)

@@ -1,0 +1,230 @@
+"""Training data from calibration captures: labelled channel vectors through the inference front end.
+
+A calibration capture is a SigMF recording of a source at known bearings: its truth
+annotations (``spatial:signal_azimuth``), for example a sweep of ``bearing simulate --preset
+calibration_ula4`` or ``srs_calibration_ula4``. :func:`read_calibration` replays each capture
+through a real GNU Radio flowgraph made of the blocks `bearing estimate` runs before the
+covariance accumulator (:mod:`~gnuradio.bearing.flowgraphs.replay`), so that a model is trained on what
+it sees at inference:
+
+* narrowband: ``capture_source -> vector sink``: one item per time sample (K = 1);
+* SRS (a capture with ``nr:carrier``, docs/srs.md): ``capture_source -> srs_extractor ->``
+  one vector sink per UE: one item per SRS occasion, UE and port, the LS channel at the
+  extractor's K pilots.
+
+Items are grouped into the windows whose covariance the accumulator would estimate: for
+narrowband, ``snapshots_per_window`` consecutive samples of one capture segment (the samples
+after a segment's last whole window are left out, as at inference); for SRS, one occasion of
+one UE (its ports share the window). A window with NaN or infinite samples is dropped and
+counted, as the covariance accumulator does; an item without a ground-truth bearing is dropped
+and counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pmt
+from gnuradio import blocks, gr
+from numpy.typing import NDArray
+
+from ..blocks import messages
+from ..blocks.capture_source import capture_source
+from ..blocks.srs_channel_estimator import output_offsets_hz
+from ..blocks.srs_extractor import srs_extractor
+from ..captures.reader import read_capture
+from ..captures.schema import Capture
+from ..learned.calibration import CalibrationSet, mismatch
+from ..nr import metadata as nr_metadata
+from ..validation import check_integer
+
+
+def read_calibration(
+    paths: str | Path | Iterable[str | Path],
+    num_subcarriers: int = 16,
+    snapshots_per_window: int = 256,
+) -> CalibrationSet:
+    """The labelled items of one or more calibration captures of one array (module docstring).
+
+    Args:
+        paths: SigMF recordings (``.sigmf-meta``, ``.sigmf-data`` or the base name).
+        num_subcarriers: SRS captures: K pilots per item, spread over the band as the
+            extractor chooses them (0: all of the UE's pilots).
+        snapshots_per_window: narrowband captures: samples per estimate window.
+
+    Raises:
+        CaptureError: a capture that cannot be read.
+        ValueError: a capture without any truth annotation, or whose items all lack one;
+            captures of other arrays, carriers or subcarriers than the first; SRS items of one
+            capture on other subcarriers than its first (frequency hopping, UEs or ports on
+            other comb offsets); two annotations of one narrowband sample.
+    """
+    paths = [paths] if isinstance(paths, str | Path) else list(paths)
+    if not paths:
+        raise ValueError("paths: no capture given")
+    snapshots_per_window = check_integer(snapshots_per_window, "snapshots_per_window", 1)
+    num_subcarriers = check_integer(num_subcarriers, "num_subcarriers", 0)
+    sets = []
+    for path in paths:
+        calibration = _read_one(str(path), num_subcarriers, snapshots_per_window)
+        problem = mismatch(sets[0], calibration, str(paths[0])) if sets else None
+        if problem:
+            raise ValueError(f"{path}: {problem}")
+        sets.append(calibration)
+    return CalibrationSet.concatenate(sets)
+
+
+def _read_one(path: str, num_subcarriers: int, snapshots_per_window: int) -> CalibrationSet:
+    capture = read_capture(path)
+    if not capture.truths:
+        raise ValueError(
+            f"{capture.meta_path}: no ground-truth annotation (spatial:signal_azimuth): "
+            "a calibration capture must give the bearing of its samples"
+        )
+    if nr_metadata.CARRIER_KEY in capture.global_info:
+        items, azimuth_deg, window, offsets_hz, failed = _srs_items(capture, num_subcarriers)
+        kind = "srs"
+    else:
+        items, azimuth_deg, window = _narrowband_items(capture, snapshots_per_window)
+        offsets_hz, failed, kind = np.zeros(1), 0, "narrowband"
+    in_window = window >= 0
+    finite = _finite_windows(items, window)
+    labelled = ~np.isnan(azimuth_deg)
+    kept = in_window & finite & labelled
+    dropped_windows = failed + np.unique(window[in_window & ~finite]).size
+    dropped_without_truth = int(np.count_nonzero(in_window & finite & ~labelled))
+    if not np.any(kept):
+        hint = " (SRS annotations need nr:ue)" if kind == "srs" else ""
+        raise ValueError(f"{capture.meta_path}: no item has a ground-truth bearing{hint}")
+    if dropped_windows or dropped_without_truth:
+        gr.logger("bearing calibration_data").warn(
+            f"{capture.meta_path}: {dropped_windows} windows dropped for NaN or infinite samples, "
+            f"{dropped_without_truth} items without a truth annotation dropped"
+        )
+    return CalibrationSet(
+        cfrs=items[kept],
+        azimuth_deg=azimuth_deg[kept],
+        window=np.unique(window[kept], return_inverse=True)[1],
+        subcarrier_offsets_hz=offsets_hz,
+        frequency_hz=capture.frequency_hz,
+        positions_m=capture.geometry.positions_m,
+        sample_rate_hz=capture.sample_rate_hz,
+        kind=kind,
+        dropped_without_truth=dropped_without_truth,
+        dropped_windows=int(dropped_windows),
+    )
+
+
+def _narrowband_items(
+    capture: Capture, snapshots_per_window: int
+) -> tuple[NDArray[np.complex64], NDArray[np.float64], NDArray[np.int64]]:
+    """``(N, 1, M)`` items, their azimuths (NaN: no truth) and windows (-1: after the last whole
+    window of a segment), from ``capture_source -> vector sink``."""
+    num_elements = capture.num_channels
+    source = capture_source(capture)
+    sink = blocks.vector_sink_c(num_elements)
+    _run([source], [sink])
+    items = np.asarray(sink.data(), dtype=np.complex64).reshape(-1, 1, num_elements)
+    count = items.shape[0]
+    tags = _sink_tags(sink)
+    azimuth_deg = np.full(count, np.nan)
+    for offset, truth in tags[messages.TRUTH]:
+        span = slice(offset, offset + int(truth["sample_count"]))
+        if not np.all(np.isnan(azimuth_deg[span])):
+            raise ValueError(
+                f"{capture.meta_path}: samples in [{span.start}, {span.stop}) have two truth annotations; "
+                "a calibration capture holds one source at a time"
+            )
+        azimuth_deg[span] = truth["azimuth_deg"]
+    starts = np.array([offset for offset, _ in tags[messages.SEGMENT_START]], dtype=np.int64)
+    window = _segment_windows(starts, count, snapshots_per_window)
+    if not np.any(window >= 0):
+        longest = max(segment.sample_count for segment in capture.segments)
+        raise ValueError(
+            f"{capture.meta_path}: no window of {snapshots_per_window} samples fits in a capture segment "
+            f"(the longest holds {longest}); lower snapshots_per_window"
+        )
+    return items, azimuth_deg, window
+
+
+def _segment_windows(starts: NDArray[np.int64], count: int, length: int) -> NDArray[np.int64]:
+    """``(count,)`` window id of each item: ``length`` items back to back from each segment start
+    in ``starts`` (sorted item offsets); -1 for the items after a segment's last whole window."""
+    bounds = np.append(starts, count)
+    per_segment = np.diff(bounds) // length
+    first_id = np.concatenate([[0], np.cumsum(per_segment)[:-1]])
+    index = np.arange(count)
+    segment = np.searchsorted(bounds, index, side="right") - 1
+    within = (index - bounds[segment]) // length
+    return np.where(within < per_segment[segment], first_id[segment] + within, -1)
+
+
+def _srs_items(
+    capture: Capture, num_subcarriers: int
+) -> tuple[NDArray[np.complex64], NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], int]:
+    """``(N, K, M)`` items of every UE, their azimuths (NaN: no truth), windows (one per UE and
+    occasion), the K pilot offsets, and the occasions the extractor failed on, from
+    ``capture_source -> srs_extractor -> vector sinks``."""
+    num_elements = capture.num_channels
+    extractor = srs_extractor(capture, num_subcarriers=num_subcarriers)
+    source = capture_source(capture, segment_length=extractor.source_segment_length(capture))
+    sinks = [blocks.vector_sink_c(num_elements * k) for k in extractor.output_sizes]
+    _run([source, extractor], sinks)
+    items, azimuths, windows, offsets_hz = [], [], [], []
+    for output, (sink, size) in enumerate(zip(sinks, extractor.output_sizes, strict=True)):
+        channels = np.asarray(sink.data(), dtype=np.complex64).reshape(-1, num_elements, size)
+        tags = _sink_tags(sink)
+        truths = dict(tags[messages.TRUTH])  # one per item at most
+        for offset, occasion in tags[messages.SRS_OCCASION]:
+            time = (occasion["frame"], occasion["slot"], occasion["port"])
+            config = extractor.configs[output]
+            offsets_hz.append(output_offsets_hz(extractor.carrier, config, num_subcarriers, *time))
+            if not np.array_equal(offsets_hz[-1], offsets_hz[0]):
+                raise ValueError(
+                    f"{capture.meta_path}: UE {config.ue} port {time[2]} in frame {time[0]} slot {time[1]} "
+                    "sounds other subcarriers than the first item; a calibration set holds one set of K "
+                    "subcarriers (no frequency hopping, one comb offset)"
+                )
+            items.append(channels[offset].T)
+            azimuths.append(truths.get(offset, {}).get("azimuth_deg", np.nan))
+            windows.append((output, occasion["sample_index"]))
+    failed = extractor.estimator.failed_estimates
+    if not items:
+        raise ValueError(
+            f"{capture.meta_path}: the SRS extractor gave no channel ({failed} occasions failed)"
+        )
+    window = np.unique(np.array(windows), axis=0, return_inverse=True)[1].reshape(-1)
+    return np.array(items), np.array(azimuths, dtype=np.float64), window, offsets_hz[0], failed
+
+
+def _sink_tags(sink: gr.basic_block) -> dict[str, list[tuple[int, dict]]]:
+    """The ``segment_start``, ``truth`` and ``srs_occasion`` tags a vector sink received:
+    ``(item offset, value)`` by key, in offset order."""
+    tags: dict[str, list[tuple[int, dict]]] = {
+        messages.SEGMENT_START: [],
+        messages.TRUTH: [],
+        messages.SRS_OCCASION: [],
+    }
+    for tag in sorted(sink.tags(), key=lambda t: t.offset):
+        key = pmt.symbol_to_string(tag.key)
+        if key in tags:
+            tags[key].append((tag.offset, messages.from_pmt(tag.value)))
+    return tags
+
+
+def _run(chain: list[gr.basic_block], sinks: list[gr.basic_block]) -> None:
+    """Runs the blocks of ``chain`` connected in order, output ``i`` of the last into ``sinks[i]``."""
+    top = gr.top_block("Bearing calibration data", catch_exceptions=False)
+    if len(chain) > 1:
+        top.connect(*chain)
+    for output, sink in enumerate(sinks):
+        top.connect((chain[-1], output), sink)
+    top.run()
+
+
+def _finite_windows(items: NDArray[np.complex64], window: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """``(N,)``: every item of the item's window is finite (no NaN or infinite value)."""
+    finite = np.all(np.isfinite(items), axis=(1, 2))
+    return ~np.isin(window, window[~finite])

@@ -1,0 +1,197 @@
+"""The estimation methods of the replay flowgraph, by name: :data:`METHODS`.
+
+Each :class:`Method` builds its estimator blocks behind the stream of a chain (the covariance
+accumulator's output, or for MoD-DNN the items themselves) and says what it needs; the replay
+flowgraph (:mod:`.replay`) and `bearing estimate` choose a method by looking it up here. A new
+method is a builder and one entry of :data:`METHODS`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from gnuradio import gr
+
+from ..blocks.coarray_dbf import coarray_dbf
+from ..blocks.doa_estimator import doa_estimator
+from ..blocks.mod_dnn_estimator import mod_dnn_estimator
+from ..blocks.peak_search import peak_search
+from ..blocks.scg_spectrum import scg_spectrum
+from ..captures.schema import Capture
+from ..doa.classical import METHODS as CLASSICAL_METHODS
+from ..resources import default_model_path, load_model
+from .settings import ReplaySettings
+
+if TYPE_CHECKING:
+    from ..learned.mod_dnn import ModDnn
+
+
+@dataclass(frozen=True)
+class ChainInput:
+    """What a builder gets besides the flowgraph and the upstream block: the capture, the settings
+    (resolved), the subcarrier offsets of the items (hertz; None: narrowband items of one
+    subcarrier) and the model of a method that has one (:attr:`Method.needs_model`)."""
+
+    capture: Capture
+    settings: ReplaySettings
+    subcarrier_offsets_hz: np.ndarray | None
+    model: ModDnn | None = None
+
+
+@dataclass(frozen=True)
+class Estimation:
+    """The blocks a method added: ``spectrum`` outputs the spectrum on its ``grid_deg`` (in dB
+    relative to each maximum, or ``linear``), ``bearings`` publishes the ``bearings`` messages,
+    each of ``blocks`` counts the windows it could not use in ``failed_estimates``, and ``dbf`` is
+    the coarray DBF block of a coarray method (None for the others)."""
+
+    spectrum: gr.basic_block
+    bearings: gr.basic_block
+    blocks: tuple[gr.basic_block, ...]
+    linear: bool
+    dbf: gr.basic_block | None = None
+
+
+Builder = Callable[[gr.top_block, object, ChainInput], Estimation]
+"""Builds a method's blocks in the flowgraph, behind ``upstream`` (a block or a ``(block, port)``)."""
+
+
+@dataclass(frozen=True)
+class Method:
+    """One estimation method of the replay flowgraph.
+
+    Attributes:
+        build: adds and connects its blocks.
+        takes_covariance: it estimates from the covariance accumulator's output (and the
+            source counter's, with auto sources); False: from the items themselves (MoD-DNN,
+            which holds its own accumulators).
+        needs_model: it reads a model file (``ReplaySettings.model_path``).
+    """
+
+    build: Builder
+    takes_covariance: bool = True
+    needs_model: bool = False
+
+
+def classical(flowgraph: gr.top_block, upstream: object, chain: ChainInput) -> Estimation:
+    """The classical estimator block: Bartlett, MVDR, MUSIC (spectrum in dB), root-MUSIC, ESPRIT."""
+    settings = chain.settings
+    estimator = doa_estimator(
+        positions_m=chain.capture.geometry.positions_m.tolist(),
+        frequency_hz=chain.capture.frequency_hz,
+        method=settings.method,
+        num_sources=settings.num_sources,
+        grid_start_deg=settings.grid_start_deg,
+        grid_stop_deg=settings.grid_stop_deg,
+        grid_step_deg=settings.grid_step_deg,
+        min_separation_deg=settings.min_separation_deg,
+        covariance_size=settings.subarray_length,
+    )
+    flowgraph.connect(upstream, estimator)
+    return Estimation(estimator, estimator, (estimator,), linear=False)
+
+
+def coarray_dbf_peaks(flowgraph: gr.top_block, upstream: object, chain: ChainInput) -> Estimation:
+    """Coarray DBF and a peak search on its spectrum (records named ``coarray-dbf``)."""
+    settings = chain.settings
+    dbf = _coarray_dbf(chain)
+    peaks = peak_search(
+        *_grid(settings), settings.num_sources, settings.min_separation_deg, method="coarray-dbf", linear=True
+    )
+    flowgraph.connect(upstream, dbf, peaks)
+    return Estimation(dbf, peaks, (dbf,), linear=True, dbf=dbf)
+
+
+def scg(flowgraph: gr.top_block, upstream: object, chain: ChainInput) -> Estimation:
+    """Coarray DBF behind SCG's sparse spectrum, the noise floor removed (docs/scg.md)."""
+    settings = chain.settings
+    dbf = _coarray_dbf(chain)
+    estimator = scg_spectrum(
+        _positions(chain),
+        chain.capture.frequency_hz,
+        settings.num_sources,
+        *_grid(settings),
+        min_separation_deg=settings.min_separation_deg,
+    )
+    flowgraph.connect(upstream, dbf, estimator)
+    return Estimation(estimator, estimator, (dbf, estimator), linear=True, dbf=dbf)
+
+
+def mod_dnn(flowgraph: gr.top_block, upstream: object, chain: ChainInput) -> Estimation:
+    """The MoD-DNN estimator of the chain's model, on the items (its own accumulators per subregion)."""
+    settings = chain.settings
+    estimator = mod_dnn_estimator(
+        chain.model,
+        settings.average,
+        settings.num_sources,
+        settings.min_separation_deg,
+        chain.subcarrier_offsets_hz,
+        settings.overlap,
+        settings.counter,
+        settings.counter_model,
+    )
+    flowgraph.connect(upstream, estimator)
+    return Estimation(estimator, estimator, (estimator,), linear=True)
+
+
+METHODS: dict[str, Method] = {
+    **{name: Method(classical) for name in CLASSICAL_METHODS},
+    "coarray-dbf": Method(coarray_dbf_peaks),
+    "scg": Method(scg),
+    "mod-dnn": Method(mod_dnn, takes_covariance=False, needs_model=True),
+}
+"""Every method the replay flowgraph (and so `bearing estimate`) runs, by name."""
+
+
+def check_method(name: str) -> Method:
+    """The method called ``name``; ``ValueError`` naming the choices for an unknown one."""
+    if name not in METHODS:
+        raise ValueError(f"unknown method {name!r}; choose one of {', '.join(METHODS)}")
+    return METHODS[name]
+
+
+def with_model(settings: ReplaySettings, capture: Capture, is_srs: bool) -> tuple[ReplaySettings, ModDnn]:
+    """The model of a method that has one (read once: the blocks share it) and ``settings`` with
+    the model path and (SRS model) ``num_subcarriers`` resolved from it; ``ValueError`` for a
+    capture of another array or carrier, or a setting the model cannot follow."""
+    for name in ("forward_backward", "subarray_length"):
+        if getattr(settings, name):
+            raise ValueError(
+                f"{name}: method {settings.method} estimates from the plain covariances its model was "
+                f"trained on; got {getattr(settings, name)!r}"
+            )
+    model_path = settings.model_path or default_model_path()
+    model = load_model(model_path)
+    config = model.config
+    model.check_array(capture.geometry.positions_m, capture.frequency_hz, f"the capture {capture.meta_path}")
+    if config.kind != "srs":
+        return dataclasses.replace(settings, model_path=model_path), model
+    num_subcarriers = len(config.subcarrier_offsets_hz)
+    if is_srs and settings.num_subcarriers not in (None, num_subcarriers):
+        raise ValueError(
+            f"num_subcarriers: the model {model_path} was trained on {num_subcarriers} SRS pilots per "
+            f"occasion, got {settings.num_subcarriers}"
+        )
+    return dataclasses.replace(settings, model_path=model_path, num_subcarriers=num_subcarriers), model
+
+
+def _grid(settings: ReplaySettings) -> tuple[float, float, float]:
+    return settings.grid_start_deg, settings.grid_stop_deg, settings.grid_step_deg
+
+
+def _positions(chain: ChainInput) -> list[list[float]]:
+    """The element positions the coarray blocks model: the first ``subarray_length`` elements with
+    spatial smoothing, as the classical estimator does."""
+    geometry = chain.capture.geometry
+    return geometry.smoothing_subarray(
+        chain.settings.subarray_length or geometry.num_elements
+    ).positions_m.tolist()
+
+
+def _coarray_dbf(chain: ChainInput) -> coarray_dbf:
+    # The block removes the noise floor: without it SCG splits each source of noisy data in two.
+    return coarray_dbf(_positions(chain), chain.capture.frequency_hz, *_grid(chain.settings))

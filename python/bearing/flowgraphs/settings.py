@@ -1,0 +1,49 @@
+"""The settings of the replay flowgraph (what `bearing estimate` exposes): :class:`ReplaySettings`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_SUBCARRIERS = 16
+"""SRS pilots per occasion when ``ReplaySettings.num_subcarriers`` is None (and the method has no model)."""
+
+
+@dataclass(frozen=True)
+class ReplaySettings:
+    """What `bearing estimate` exposes; defaults match its command line.
+
+    ``method`` is a name of :data:`~gnuradio.bearing.flowgraphs.methods.METHODS`. ``average``
+    counts snapshots, or SRS occasions for an SRS capture, whose items hold
+    ``num_subcarriers`` subcarriers each (0: all of the UE's pilots; None: 16); None takes
+    1024 snapshots, or 1 occasion.
+
+    Method ``mod-dnn`` reads the model file ``model_path`` (empty: the bundled model,
+    :func:`~gnuradio.bearing.resources.default_model_path`). A model of either kind replays
+    either kind of capture of its array: each input subcarrier uses the trained encoder
+    nearest in frequency. On an SRS capture, an SRS model's K is the only K it accepts
+    (``num_subcarriers`` None takes it).
+    Its grid is the model's (the grid settings do not apply), and it refuses
+    ``forward_backward`` and ``subarray_length``: the model was trained on plain covariances.
+
+    ``num_sources`` 0 (:data:`~gnuradio.bearing.validation.AUTO_SOURCES`) counts the sources of
+    every window with the source counter ``counter`` (a method of
+    :data:`~gnuradio.bearing.counting.counters.METHODS`; a learned one reads ``counter_model``,
+    empty: the bundled model for the array's size). ``track_drop_after`` N > 0 passes the
+    estimates through the OMC-DOA tracker, which drops an emitter after N silent estimates.
+    """
+
+    method: str = "music"
+    num_sources: int = 1
+    average: int | None = None
+    overlap: int = 0
+    forward_backward: bool = False
+    subarray_length: int = 0
+    grid_start_deg: float = -90.0
+    grid_stop_deg: float = 90.0
+    grid_step_deg: float = 0.1
+    min_separation_deg: float = 2.0
+    num_subcarriers: int | None = None
+    model_path: str = ""
+    counter: str = "mdl"
+    counter_model: str = ""
+    track_drop_after: int = 0

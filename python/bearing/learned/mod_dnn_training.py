@@ -1,0 +1,185 @@
+"""Training MoD-DNN from calibration data: the autoencoder first, then each subregion's MoDL-SSR.
+
+Liu et al., ACM TOSN 2025, Sec. 5: Adam, learning rate 0.01 halved every 5 epochs, batch 64.
+The data are CFR items with known azimuths, grouped into estimate windows (an SRS occasion,
+or a run of narrowband snapshots), as :mod:`~gnuradio.bearing.flowgraphs.calibration_capture` reads them
+from recordings.
+
+1. The autoencoder learns eq. (10) (:func:`~gnuradio.bearing.learned.autoencoder.routing_loss`) on the
+items and on
+   noisier copies of them (:func:`with_routing_noise`), so that it also routes at low SNR.
+2. With its weights fixed, every window gives P branch covariances and coarray DBF spectra
+   (:meth:`ModDnn.branch_spectra`, the code inference runs); subregion ``p``'s MoDL-SSR
+   learns from the windows whose truth lies on its grid: subregion ``p`` widened by
+   ``overlap_deg`` (:meth:`ModDnn.covered`, :meth:`ModlSsr.loss`).
+
+Windows, not items, are split into training and validation sets, so that no validation
+window shares an item or a covariance with training. Each stage stops early when its
+validation loss has not improved for ``patience`` epochs and keeps its best weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike, NDArray
+
+from .autoencoder import in_field_of_view, normalise, routing_loss, routing_targets
+from .mod_dnn import ModDnn, ModDnnConfig
+from .training import Progress, TrainingOptions, fit, split_indices
+
+
+def train_mod_dnn(
+    cfrs: ArrayLike,
+    azimuth_deg: ArrayLike,
+    window: ArrayLike,
+    config: ModDnnConfig,
+    options: TrainingOptions | None = None,
+    progress: Progress | None = None,
+) -> tuple[ModDnn, list[dict]]:
+    """Train a model for ``config`` on labelled CFR items.
+
+    Args:
+        cfrs: ``(N, K, M)`` complex items; K must equal ``len(config.subcarrier_offsets_hz)``.
+            Items whose azimuth lies outside the subregions are left out.
+        azimuth_deg: ``(N,)`` the true azimuth of each item, degrees.
+        window: ``(N,)`` integer window id of each item (the items of an estimate window).
+        config: the model to build.
+        options: optimiser settings.
+        progress: called after every epoch (see :data:`Progress`).
+
+    Returns:
+        the trained model (eval mode) and the history, one dict per epoch: ``stage``
+        (``autoencoder`` or ``subregion p``), ``epoch``, ``train_loss``, ``val_loss``,
+        ``lr``, ``seconds``.
+    """
+    options = options or TrainingOptions()
+    values, azimuth, window = _check_data(cfrs, azimuth_deg, window, config)
+    torch.manual_seed(options.seed)
+    model = ModDnn(config)
+    validation = _validation_windows(window, options)
+    history = _train_autoencoder(model, values, azimuth, np.isin(window, validation), options, progress)
+    spectra, labels, held_out = _window_spectra(model, values, azimuth, window, validation)
+    covered = model.covered(labels)
+    for p, ssr in enumerate(model.ssr):
+        inputs = torch.tensor(np.stack([s[p] for s in spectra]), dtype=torch.float32)
+        train, val = covered[:, p] & ~held_out, covered[:, p] & held_out
+        history += fit(
+            ssr,
+            ssr.loss,
+            (inputs[train], labels[train]),
+            (inputs[val], labels[val]),
+            options,
+            f"subregion {p}",
+            progress,
+        )
+    model.eval()
+    return model, history
+
+
+def _train_autoencoder(
+    model: ModDnn,
+    values: NDArray[np.complex64],
+    azimuth: NDArray[np.float64],
+    held_out: NDArray[np.bool_],
+    options: TrainingOptions,
+    progress: Progress | None,
+) -> list[dict]:
+    autoencoder = model.autoencoder
+    rng = np.random.default_rng(options.seed)
+    values, azimuth, held_out = with_routing_noise(values, azimuth, held_out, options.routing_snrs_db, rng)
+    x, _ = normalise(torch.as_tensor(values))
+    targets = routing_targets(x, azimuth, model.config.edges_deg)
+    bank = model.banks(model.config.subcarrier_offsets_hz)
+
+    def loss(x_batch: torch.Tensor, target_batch: torch.Tensor) -> torch.Tensor:
+        return routing_loss(autoencoder, x_batch, bank, target_batch)
+
+    train, validation = np.flatnonzero(~held_out), np.flatnonzero(held_out)
+    share = min(1.0, options.autoencoder_items / held_out.size)
+    train, validation = (
+        torch.as_tensor(np.sort(rng.permutation(part)[: max(1, round(share * part.size))]))
+        for part in (train, validation)
+    )
+    return fit(
+        autoencoder,
+        loss,
+        (x[train], targets[train]),
+        (x[validation], targets[validation]),
+        options,
+        "autoencoder",
+        progress,
+    )
+
+
+def with_routing_noise(
+    values: NDArray[np.complex64],
+    azimuth_deg: NDArray[np.float64],
+    held_out: NDArray[np.bool_],
+    snrs_db: tuple[float, ...],
+    rng: np.random.Generator,
+) -> tuple[NDArray[np.complex64], NDArray[np.float64], NDArray[np.bool_]]:
+    """The items ``(N, K, M)`` followed by one noisy copy of them per SNR, with their labels.
+
+    Each copy adds circular white Gaussian noise of variance ``p 10^(-snr/10)`` to an item
+    of mean power ``p`` per element and subcarrier (the item's own noise is neglected).
+    """
+    parts, power = [values], np.mean(np.abs(values) ** 2, axis=(1, 2), keepdims=True)
+    for snr_db in snrs_db:
+        scale = np.sqrt(power * 10.0 ** (-snr_db / 10.0) / 2.0)
+        noise = rng.standard_normal(values.shape) + 1j * rng.standard_normal(values.shape)
+        parts.append((values + scale * noise).astype(np.complex64))
+    copies = len(parts)
+    return np.concatenate(parts), np.tile(azimuth_deg, copies), np.tile(held_out, copies)
+
+
+def _window_spectra(
+    model: ModDnn,
+    values: NDArray[np.complex64],
+    azimuth: NDArray[np.float64],
+    window: NDArray[np.int64],
+    validation: NDArray[np.int64],
+) -> tuple[list[list[NDArray[np.float64]]], NDArray[np.float64], NDArray[np.bool_]]:
+    """Per window: the P branch spectra, its azimuth and whether it is held out."""
+    branches = model.filter(values)
+    order = np.argsort(window, kind="stable")
+    ids, starts = np.unique(window[order], return_index=True)
+    spectra, labels = [], []
+    for group in np.split(order, starts[1:]):
+        spectra.append(model.spectra_of_branches(branches[group])[0])
+        labels.append(float(np.mean(azimuth[group])))
+    return spectra, np.asarray(labels), np.isin(ids, validation)
+
+
+def _validation_windows(window: NDArray[np.int64], options: TrainingOptions) -> NDArray[np.int64]:
+    ids = np.unique(window)
+    if ids.size < 2:
+        raise ValueError(
+            f"need at least two estimate windows to hold some out for validation, got {ids.size}"
+        )
+    return ids[split_indices(ids.size, options.validation_fraction, options.seed)[1].numpy()]
+
+
+def _check_data(
+    cfrs: ArrayLike, azimuth_deg: ArrayLike, window: ArrayLike, config: ModDnnConfig
+) -> tuple[NDArray[np.complex64], NDArray[np.float64], NDArray[np.int64]]:
+    values = np.asarray(cfrs)
+    k = len(config.subcarrier_offsets_hz)
+    if values.ndim != 3 or values.shape[1:] != (k, config.num_elements):
+        raise ValueError(f"cfrs must have shape (N, {k}, {config.num_elements}), got {values.shape}")
+    azimuth = np.asarray(azimuth_deg, dtype=np.float64)
+    window = np.asarray(window, dtype=np.int64)
+    if azimuth.shape != values.shape[:1] or window.shape != values.shape[:1]:
+        raise ValueError(
+            f"azimuth_deg and window must have one value per item ({values.shape[0]}), "
+            f"got {azimuth.shape} and {window.shape}"
+        )
+    if not np.all(np.isfinite(values)):
+        raise ValueError("cfrs contain NaN or infinite values")
+    inside = in_field_of_view(azimuth, config.edges_deg)
+    if not np.any(inside):
+        raise ValueError(
+            f"no item's azimuth lies in the model's field of view {config.edges_deg[0]} .. "
+            f"{config.edges_deg[-1]} deg"
+        )
+    return values[inside].astype(np.complex64), azimuth[inside], window[inside]
