@@ -11,7 +11,7 @@ SRS_DEMO    := examples/data/srs_ula4.sigmf-meta
 DEB_PACKAGES := gnuradio gnuradio-dev cmake g++ make pkg-config pybind11-dev python3-dev python3-pybind11 python3-venv python3-yaml
 
 export GRC_BLOCKS_PATH := $(VENV)/share/gnuradio/grc/blocks
-# tests/test_scg.py imports the package from this build tree as well as from the venv.
+# tests/doa/test_scg.py imports the package from this build tree as well as from the venv.
 export BEARING_BUILD_DIR := $(BUILD)
 
 .PHONY: demo test install system venv grc lint clean

@@ -11,8 +11,8 @@ import pytest
 from gnuradio.bearing.array.geometry import ula, wavelength_m
 from gnuradio.bearing.captures.schema import Segment, Truth
 from gnuradio.bearing.captures.writer import write_capture
-from mod_dnn_models import SRS_OFFSETS_HZ, train_tiny_model
-from signals import snapshots
+from helpers.mod_dnn_models import SRS_OFFSETS_HZ, train_tiny_model
+from helpers.signals import snapshots
 
 # GRC (grcc, Platform) finds the installed block YAML through this path; `make test` sets it too.
 os.environ.setdefault("GRC_BLOCKS_PATH", str(Path(sys.prefix) / "share" / "gnuradio" / "grc" / "blocks"))

@@ -1,8 +1,14 @@
 """gr-bearing: direction finding (angle of arrival) with phase-coherent antenna arrays.
 
-Algorithms live in plain modules (``array_model``, ``covariance``, ``estimators``,
-``crb``, ``capture``, ``simulator``, ...) that take and return numpy arrays; the GNU Radio
-blocks exported here are thin wrappers that move items, tags and messages.
+The package is in rooms by concern (docs/architecture.md). The core never imports GNU Radio:
+:mod:`.array` (geometry, impairments, covariance, the hybrid array), :mod:`.doa` (classical
+estimators, coarray and SCG, CRB, metrics), :mod:`.nr` (5G SRS), :mod:`.captures` (SigMF
+captures and the simulator), :mod:`.learned` (MoD-DNN and the learned baselines, torch),
+:mod:`.counting` (source counters) and :mod:`.h2ad` (hybrid arrays' candidates and OMC-DOA).
+On top: :mod:`.blocks` (the GNU Radio blocks, thin wrappers that move items, tags and
+messages), :mod:`.flowgraphs`, :mod:`.studies` and :mod:`.cli` (the ``bearing`` command).
+At the root: this public API, :mod:`.resources` (bundled captures and models),
+:mod:`.plotting`, :mod:`.validation` and the compiled kernel ``bearing_python``.
 """
 
 from .array.geometry import ArrayGeometry, steering_matrix, uca, ula, ura, wavelength_m

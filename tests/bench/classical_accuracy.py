@@ -30,7 +30,7 @@ from gnuradio.bearing.doa.classical import METHODS, Estimator
 from gnuradio.bearing.doa.grid import azimuth_grid
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from signals import noise_power, snapshots
+from helpers.signals import noise_power, snapshots
 
 CARRIER_HZ = 2.4e9
 WAVELENGTH_M = wavelength_m(CARRIER_HZ)

@@ -48,7 +48,7 @@ from gnuradio.bearing.doa.peaks import find_peaks
 from gnuradio.bearing.learned import scg_torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from signals import snapshots
+from helpers.signals import snapshots
 
 CARRIER_HZ = 4.85e9
 WAVELENGTH_M = wavelength_m(CARRIER_HZ)
@@ -291,7 +291,7 @@ def agreement_table(model: CoarrayModel, rng: np.random.Generator) -> list[str]:
     """Largest relative difference ||eta_kernel - eta_numpy|| / ||eta_numpy|| over a set of problems."""
     rows = ["| problems | options | max relative difference, kernel vs numpy |", "|---|---|---|"]
     spectra = random_spectra(model, rng, BATCH)
-    spd = np.random.default_rng(120)  # the 60 x 60 system of tests/test_scg.py
+    spd = np.random.default_rng(120)  # the 60 x 60 system of tests/doa/test_scg.py
     factor = spd.standard_normal((60, 60))
     systems = {
         f"{BATCH} coarray DBF spectra at {SNR_DB:g} dB": ({"factor": model.factor}, spectra),

@@ -52,7 +52,7 @@ from gnuradio.bearing.nr.simulator import SimulatedSrs, SrsUe, demo_srs_scenario
 from gnuradio.bearing.nr.srs import SrsConfig, check_fits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from flowgraphs import run_within
+from helpers.flowgraphs import run_within
 
 CARRIERS = {20: Carrier(mu=1, n_rb=51, n_fft=1024), 100: Carrier(mu=1, n_rb=273, n_fft=4096)}
 """Bandwidth (MHz) -> carrier at 30 kHz: 30.72 and 122.88 Msps."""

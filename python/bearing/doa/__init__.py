@@ -1,1 +1,12 @@
-"""doa."""
+"""Classical direction finding on a covariance: spectra, bearings and how good they can be.
+
+* :mod:`.classical`: Bartlett, MVDR, MUSIC, root-MUSIC, ESPRIT and the one
+  :class:`~.classical.Estimator` every block and the command line use.
+* :mod:`.grid`: azimuth grids; :mod:`.peaks`: peak picking on a spectrum.
+* :mod:`.coarray`: the coarray model and its DBF spectrum; :mod:`.scg`: the sparse conjugate
+  gradient solver (Python side of the C++ kernel ``bearing_python``).
+* :mod:`.calibrated_music`: MUSIC on a measured manifold table.
+* :mod:`.crb`: Cramer-Rao bounds; :mod:`.metrics`: errors against ground truth.
+
+Plain numpy and scipy, no torch, no GNU Radio; imports :mod:`~gnuradio.bearing.array`.
+"""

@@ -29,7 +29,7 @@ azimuth of the largest output of that subregion's CNN. One source per covariance
 step limits the resolution. Near a subregion edge the impairments can move the Bartlett
 peak across it, and the chosen CNN, trained only on its own subregion, then peaks near that
 edge: the weakness of a MUSIC-based subregion decision that MoD-DNN's autoencoder addresses
-(Sec. 1, its ref. [38]). Measured with the training of ``tests/test_deep_music.py``
+(Sec. 1, its ref. [38]). Measured with the training of ``tests/learned/test_deep_music.py``
 (``rho = 1``, 20 dB) on 1000 test covariances: 6 %, all within 4.5 degrees of an edge, get
 the wrong subregion; their errors have a median of 2.2 degrees and reach 20 degrees, against
 a median of 0.19 degrees for the others.

@@ -1,0 +1,70 @@
+"""The package as installed: its public API, its rooms, its data, and nothing left over from older layouts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gnuradio.bearing as bearing
+import pytest
+from gnuradio.bearing import resources
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "python" / "bearing"
+INSTALLED = Path(bearing.__file__).resolve().parent
+
+PUBLIC_NAMES = (
+    "ArrayGeometry Capture CaptureError ModDnnPorts autoencoder_filter azimuth_grid candidate_generator "
+    "capture_source coarray_dbf covariance_accumulator default_model_path demo_capture_path doa_estimator "
+    "json_sink mod_dnn_estimator mod_dnn_ports modl_ssr_estimator omc_doa_tracker peak_search read_capture "
+    "scg_spectrum source_counter srs_extractor srs_window_samples steering_matrix two_emitters_capture_path "
+    "uca ula ura wavelength_m write_capture"
+).split()
+"""``gnuradio.bearing.__all__`` before the package was split into rooms: GRC templates and users'
+scripts say ``from gnuradio import bearing`` and use these names."""
+
+ROOMS = (
+    "array",
+    "doa",
+    "nr",
+    "captures",
+    "learned",
+    "counting",
+    "h2ad",
+    "blocks",
+    "flowgraphs",
+    "studies",
+    "cli",
+)
+
+
+def test_the_public_api_keeps_every_name():
+    assert set(PUBLIC_NAMES) <= set(bearing.__all__)
+    missing = [name for name in PUBLIC_NAMES if not hasattr(bearing, name)]
+    assert not missing
+
+
+def test_the_root_holds_the_rooms_and_at_most_six_modules():
+    modules = sorted(path.name for path in SOURCE.glob("*.py"))
+    assert len(modules) + 1 <= 6, modules  # + the compiled bearing_python
+    for room in ROOMS:
+        init = SOURCE / room / "__init__.py"
+        assert init.is_file(), room
+        assert len(init.read_text().strip()) > 80, f"{room}/__init__.py should say what lives there"
+
+
+@pytest.mark.skipif(INSTALLED == SOURCE, reason="runs against an install")
+def test_the_install_is_the_source_tree_and_nothing_else():
+    """An install replaces the installed package: no module of an older layout stays behind to be
+    imported in place of the one that moved (and the runtime models ship inside the package)."""
+
+    def files(top: Path) -> set[str]:
+        return {str(p.relative_to(top)) for p in top.rglob("*") if p.suffix in (".py", ".pt")}
+
+    assert files(INSTALLED) == files(SOURCE)
+
+
+def test_the_bundled_models_are_package_data():
+    assert Path(resources.default_model_path()).parent == INSTALLED / "data"
+    assert resources.model_path("counters/dnn_ula8.pt").is_file()
+    with pytest.raises(FileNotFoundError, match=r"bundled model file counters/none\.pt not found"):
+        resources.model_path("counters/none.pt")
