@@ -8,7 +8,10 @@
 #   scripts/replay-outputs.sh build/outputs-after          # on the new one
 #   diff -r build/outputs-before build/outputs-after       # no output: the same bearings
 #
-# BEARING names the command to run (default: the venv's). Takes about five minutes.
+# BEARING names the command to run (default: the venv's). Takes about a minute and a half.
+# One output is not repeatable from run to run, before as after a change: MoD-DNN on the SRS
+# capture (two UE chains in parallel threads, batched by the scheduler) varies in the last
+# float32 digits of a peak_db now and then; run it a few times on both revisions to compare.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: scripts/replay-outputs.sh OUTDIR}

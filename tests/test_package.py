@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import gnuradio.bearing as bearing
@@ -68,3 +69,14 @@ def test_the_bundled_models_are_package_data():
     assert resources.model_path("counters/dnn_ula8.pt").is_file()
     with pytest.raises(FileNotFoundError, match=r"bundled model file counters/none\.pt not found"):
         resources.model_path("counters/none.pt")
+
+
+def test_the_readme_layout_table_matches_the_tree():
+    """Every path of README.md's layout table exists, and every room of the package is in it."""
+    text = (ROOT / "README.md").read_text()
+    table = text[text.index("## Layout") :].split("\n\n")[1]
+    paths = [path for row in table.splitlines()[2:] for path in re.findall(r"`([^`]+/)`", row.split("|")[1])]
+    missing = [path for path in paths if not (ROOT / path).is_dir()]
+    assert not missing
+    rooms = {f"python/bearing/{path.name}/" for path in SOURCE.iterdir() if (path / "__init__.py").is_file()}
+    assert rooms <= set(paths), rooms - set(paths)

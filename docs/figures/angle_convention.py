@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from gnuradio.bearing.array_model import direction_vectors, ula
+from gnuradio.bearing.array.geometry import direction_vectors, ula
 
 
 def main() -> None:

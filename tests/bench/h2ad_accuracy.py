@@ -7,7 +7,7 @@ Run from the repository root after `make install` (the full run took 5.7 minutes
 the same as `bearing bench h2ad`. Writes the PNGs and tables.md (acceptance, RMSE per source with
 the CRLB, hit rates, run time against N) into --out (default docs/figures/h2ad/) and prints the
 tables (docs/omc-doa.md records the latest run). The study itself, its setting and its choices:
-:mod:`gnuradio.bearing.h2ad_study`.
+:mod:`gnuradio.bearing.studies.h2ad`.
 
 One BLAS thread unless OPENBLAS_NUM_THREADS says otherwise: the study's matrices are at most
 12 x 240, and on the shared 2-core machine a second BLAS thread made each trial twice as slow

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gnuradio.bearing import resources
-from gnuradio.bearing.blocks.srs_channel_estimator import output_offsets_hz
 from gnuradio.bearing.blocks.srs_extractor import srs_extractor
 from gnuradio.bearing.captures import reader
 from gnuradio.bearing.captures.reader import read_capture
@@ -17,6 +16,7 @@ from gnuradio.bearing.flowgraphs.replay import ReplayFlowgraph
 from gnuradio.bearing.flowgraphs.settings import ReplaySettings
 from gnuradio.bearing.learned import mod_dnn
 from gnuradio.bearing.learned.mod_dnn import load
+from gnuradio.bearing.nr.channel_estimation import output_offsets_hz
 from helpers.mod_dnn_models import train_tiny_model
 
 SRS_CAPTURE = Path(__file__).resolve().parents[2] / "examples" / "data" / "srs_ula4.sigmf-meta"

@@ -27,8 +27,7 @@ directions coincide across groups. ``W^H W = I``: white element noise stays whit
 same power, at the RF chains. ``M_g = 1`` for every group is the fully digital array, ``W = I``.
 
 Angles follow the SigMF spatial frame of :mod:`~gnuradio.bearing.array.geometry` (boresight +x, azimuth
-clockwise
-seen from above, degrees); positions and spacings in metres, frequencies in hertz.
+clockwise seen from above, degrees); positions and spacings in metres, frequencies in hertz.
 """
 
 from __future__ import annotations

@@ -36,8 +36,7 @@ class WindowMapBlock(BearingsBlock):
     Subclasses implement :meth:`map_item`, which returns the output item and may publish
     messages. Each output item carries the ``window`` tag of its input item (see
     :mod:`~gnuradio.bearing.blocks.messages`), with the fields of :meth:`window_fields` added (the tag is
-    created
-    for them when the input item has none); other tags are not propagated. An item
+    created for them when the input item has none); other tags are not propagated. An item
     :meth:`map_item` cannot use (it raises any exception: ``ValueError``, numpy's
     ``LinAlgError``, the C++ kernel's errors) produces no output: it is logged and counted
     in :attr:`failed_estimates`, and the flowgraph goes on (an exception escaping

@@ -27,7 +27,7 @@ class doa_estimator(WindowMapBlock):
     carrier ``frequency_hz``. With spatial smoothing upstream, set ``covariance_size`` to the
     subarray length L: the estimator then uses the first L elements.
 
-    ``num_sources`` 0 (:data:`~gnuradio.bearing.doa.peaks.AUTO_SOURCES`, "auto") estimates, for
+    ``num_sources`` 0 (:data:`~gnuradio.bearing.validation.AUTO_SOURCES`, "auto") estimates, for
     each covariance, the count a source counter upstream wrote into its ``window`` tag (at
     most L - 1; a count of 0 gives the spectrum of one source and no bearings).
 

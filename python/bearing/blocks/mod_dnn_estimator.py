@@ -57,7 +57,7 @@ class mod_dnn_estimator(gr.hier_block2):
             (for SRS items, the extractor's pilots); None: the model's trained subcarriers.
         overlap: items shared by consecutive windows.
         counter: the source counting method of auto sources
-            (:data:`~gnuradio.bearing.counting.eigen.METHODS`).
+            (:data:`~gnuradio.bearing.counting.counters.METHODS`).
         counter_model: its model file, for a learned method (empty: the bundled one).
 
     Attributes:

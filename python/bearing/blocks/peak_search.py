@@ -19,8 +19,7 @@ class peak_search(gr.sync_block):
     Input: float32 spectra on the grid ``grid_start_deg .. grid_stop_deg`` (step
     ``grid_step_deg``), in any monotonic scale (linear or dB). Output: a ``bearings`` message
     per spectrum (see :mod:`~gnuradio.bearing.blocks.messages`; ``method`` is the ``method`` argument,
-    ``"peak-search"``
-    by default). ``peak_db`` holds the input values at the peaks for a dB spectrum, or, with
+    ``"peak-search"`` by default). ``peak_db`` holds the input values at the peaks for a dB spectrum, or, with
     ``linear``, the peak powers in dB relative to the spectrum's maximum. Use it behind any
     block that outputs a spectrum, such as the estimator (dB) or coarray DBF (linear;
     ``bearing estimate --method coarray-dbf`` names its records ``"coarray-dbf"``), to

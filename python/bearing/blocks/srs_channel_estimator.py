@@ -1,8 +1,7 @@
 """GNU Radio block: per SRS occasion, the LS channel of each UE from the symbols' spectra.
 
 The Python half of the SRS extractor (:mod:`~gnuradio.bearing.blocks.srs_extractor` wires the C++ half in
-front of
-it). It runs once per window of SRS symbols, not per sample: the sample rate is carried by
+front of it). It runs once per window of SRS symbols, not per sample: the sample rate is carried by
 ``keep_m_in_n``, ``stream_to_vector`` and ``fft_vcc``.
 """
 
@@ -11,13 +10,16 @@ from __future__ import annotations
 import numpy as np
 import pmt
 from gnuradio import gr
-from numpy.typing import NDArray
 
 from ..captures.schema import Truth
 from ..nr import metadata as nr_metadata
 from ..nr import srs as nr_srs
 from ..nr.carrier import Carrier
-from ..nr.channel_estimation import PilotSymbol, estimate_occasion, selected_offsets_hz
+from ..nr.channel_estimation import (
+    estimate_occasion,
+    output_offsets_hz,
+    pilot_symbols,
+)
 from ..nr.schedule import PeriodicSchedule, WindowSchedule
 from ..nr.srs import SrsConfig
 from . import messages
@@ -30,8 +32,8 @@ class srs_channel_estimator(gr.basic_block):
     of each window symbol's FFT window on antenna ``m``, in order. Output ``u`` carries one
     ``M*K`` complex64 item per occasion and port of UE ``configs[u]``, channel-major
     (``item[m*K + k]``), tagged ``srs_occasion`` (:mod:`~gnuradio.bearing.blocks.messages`) and, when a
-    truth annotation
-    of the UE covers the occasion, ``truth`` (``sample_count`` 1: the covariance accumulator counts items).
+    truth annotation of the UE covers the occasion, ``truth`` (``sample_count`` 1: the covariance accumulator
+    counts items).
 
     An occasion whose estimate fails (NaN samples, for example) is dropped with a log line and
     counted in :attr:`failed_estimates`.
@@ -180,41 +182,6 @@ class srs_channel_estimator(gr.basic_block):
             if truth.sample_start <= sample_index < truth.sample_start + truth.sample_count:
                 return truth
         return None
-
-
-def pilot_symbols(
-    carrier: Carrier, config: SrsConfig, frame: int, slot: int, port: int = 0, backoff_s: float = 0.0
-) -> list[PilotSymbol]:
-    """The known SRS of UE port ``port`` in each SRS symbol of its occasion in ``(frame, slot)``.
-
-    ``backoff_s``: how early each FFT window starts before the end of the cyclic prefix, seconds.
-    """
-    pilots = []
-    for symbol in nr_srs.symbols(config):
-        subcarriers, values = nr_srs.srs_resource(config, carrier, frame, slot, symbol, port)
-        start = carrier.symbol_start(symbol) + carrier.cp_samples(symbol)
-        pilots.append(
-            PilotSymbol(
-                carrier.fft_bins(subcarriers),
-                carrier.subcarrier_offsets_hz(subcarriers),
-                values,
-                start / carrier.sample_rate_hz - backoff_s,
-            )
-        )
-    return pilots
-
-
-def output_offsets_hz(
-    carrier: Carrier, config: SrsConfig, num_subcarriers: int, frame: int, slot: int, port: int = 0
-) -> NDArray[np.float64]:
-    """``(K,)`` frequencies of the subcarriers of a UE port's output item for its occasion in
-    ``(frame, slot)``, relative to the carrier, hertz: the ``k`` of ``item[m*K + k]``.
-
-    They stay the same from occasion to occasion unless the SRS hops in frequency
-    (``b_hop < b_srs``), and between ports unless a port moves to another comb offset.
-    """
-    pilots = pilot_symbols(carrier, config, frame, slot, port)
-    return selected_offsets_hz(pilots, num_subcarriers)
 
 
 def _num_outputs(carrier: Carrier, config: SrsConfig, num_subcarriers: int) -> int:

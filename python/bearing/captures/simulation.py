@@ -6,8 +6,7 @@ and subcarrier ``k`` the array receives
     y_k(t) = sum_e s_e(t, k) sum_p g_{e,p,k} h_k(theta_{e,p}) + n
 
 with ``h_k`` the impaired array response of :func:`~gnuradio.bearing.array.impairments.array_response`,
-the sum
-over the paths ``p`` of emitter ``e`` (direct path and the rays of its multipath clusters)
+the sum over the paths ``p`` of emitter ``e`` (direct path and the rays of its multipath clusters)
 and ``g`` the complex path gains. Waveforms are unit-power complex Gaussian symbols,
 independent between emitters unless an emitter copies another (a coherent source).
 
@@ -109,7 +108,7 @@ def write(simulated: SimulatedCapture, path: str | Path) -> Path:
     realisation (``bearing:impairments``, the input of :meth:`Impairments.from_dict`), so
     the capture says how it was made. Each truth annotation also carries
     ``bearing:emitter_index`` and ``bearing:snr_db``. A hybrid array's structure and combiner
-    are written by :func:`~gnuradio.bearing.captures.reader.write_capture` (``bearing:hybrid``,
+    are written by :func:`~gnuradio.bearing.captures.writer.write_capture` (``bearing:hybrid``,
     ``bearing:combiner``).
     """
     scenario = simulated.scenario

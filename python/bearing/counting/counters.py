@@ -72,8 +72,7 @@ def check_method(method: str) -> str:
 def counter_model(method: str, model: SourceCounter | str | Path | None) -> SourceCounter | None:
     """The model ``method`` counts with: for ``dnn``, ``cnn1d`` and ``fcnn`` ``model`` (a
     :class:`~gnuradio.bearing.counting.models.SourceCounter`, or the path of its file, read here),
-    checked to be
-    of that method; None for ``mdl``, ``aic`` and ``edc``. ``ValueError`` for a learned
+    checked to be of that method; None for ``mdl``, ``aic`` and ``edc``. ``ValueError`` for a learned
     method without a model or with another method's, and for a classical one given a model.
     """
     if method in LEARNED_METHODS:

@@ -14,8 +14,7 @@ green massive H2AD MIMO receiver", 2025, eq. (11); "the H2AD paper" below).
   (Sec. III-C) and the FCNN baseline on :func:`normalised_eigenvalues` (Li et al. 2023).
 
 :func:`~gnuradio.bearing.counting.counters.count_sources` is the one entry point. Eigenvalues are
-unitless ratios in every
-feature: the methods do not depend on the received power's scale.
+unitless ratios in every feature: the methods do not depend on the received power's scale.
 
 References:
     M. Wax, T. Kailath, "Detection of signals by information theoretic criteria", IEEE

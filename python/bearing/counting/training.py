@@ -102,8 +102,7 @@ class CounterData:
     Attributes:
         eigenvalues: ``(N, M)`` float64, the descending eigenvalues of each sample covariance
             (:func:`~gnuradio.bearing.counting.eigen.eigenvalues`; noise power 1). ``N x M`` numbers
-            instead of
-            the covariances' ``N x M x M``: 50000 covariances of 192 elements are 29 GB, their
+            instead of the covariances' ``N x M x M``: 50000 covariances of 192 elements are 29 GB, their
             eigenvalues 77 MB.
         num_sources: ``(N,)`` int64, the true counts.
         snr_db: ``(N,)`` the examples' SNRs, dB.
@@ -311,7 +310,7 @@ def one_torch_thread() -> Iterator[None]:
 
     The counters are tiny: on a 2-core machine shared with other jobs, more threads only
     wait for each other on every small operation (see
-    :data:`~gnuradio.bearing.studies.accuracy.TORCH_THREADS`).
+    :data:`~gnuradio.bearing.studies.accuracy.setting.TORCH_THREADS`).
     """
     threads = torch.get_num_threads()
     torch.set_num_threads(1)

@@ -2,8 +2,8 @@
 
 For a grid ``theta_1 .. theta_L`` the coarray manifold is
 ``A~ = [vec(a(theta_1) a(theta_1)^H), ..., vec(a(theta_L) a(theta_L)^H)]`` (shape ``(M^2, L)``)
-with the unit-modulus steering vectors of
-:func:`~gnuradio.bearing.array.geometry.steering_matrix`. A covariance ``R`` gives the
+with the unit-modulus steering vectors of :func:`~gnuradio.bearing.array.geometry.steering_matrix`. A
+covariance ``R`` gives the
 coarray vector ``y = vec(R)``, the coarray DBF spectrum ``eta_hat = Re(A~^H y)`` and, with
 ``P = Re(A~^H A~)`` (entries ``|a_i^H a_j|^2``), the SCG system ``(P + lambda I) eta = b``.
 
@@ -186,7 +186,7 @@ def coarray_model(
     grid_step_deg: float = DEFAULT_FIELD_OF_VIEW_DEG[2],
 ) -> CoarrayModel:
     """The cached :class:`CoarrayModel` of an array on an
-    :func:`~gnuradio.bearing.doa.classical.azimuth_grid`.
+    :func:`~gnuradio.bearing.doa.grid.azimuth_grid`.
 
     Computed once per (positions, carrier, grid): every block and estimate with the same
     array shares it. Treat the returned model as read-only.

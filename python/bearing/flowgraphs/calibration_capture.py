@@ -32,12 +32,12 @@ from numpy.typing import NDArray
 
 from ..blocks import messages
 from ..blocks.capture_source import capture_source
-from ..blocks.srs_channel_estimator import output_offsets_hz
 from ..blocks.srs_extractor import srs_extractor
 from ..captures.reader import read_capture
 from ..captures.schema import Capture
 from ..learned.calibration import CalibrationSet, mismatch
 from ..nr import metadata as nr_metadata
+from ..nr.channel_estimation import output_offsets_hz
 from ..validation import check_integer
 
 
@@ -99,7 +99,7 @@ def _read_one(path: str, num_subcarriers: int, snapshots_per_window: int) -> Cal
         hint = " (SRS annotations need nr:ue)" if kind == "srs" else ""
         raise ValueError(f"{capture.meta_path}: no item has a ground-truth bearing{hint}")
     if dropped_windows or dropped_without_truth:
-        gr.logger("bearing calibration_data").warn(
+        gr.logger("bearing calibration_capture").warn(
             f"{capture.meta_path}: {dropped_windows} windows dropped for NaN or infinite samples, "
             f"{dropped_without_truth} items without a truth annotation dropped"
         )

@@ -23,12 +23,12 @@ from ..blocks.covariance_accumulator import covariance_accumulator
 from ..blocks.json_sink import json_sink
 from ..blocks.omc_doa_tracker import omc_doa_tracker
 from ..blocks.source_counter import source_counter
-from ..blocks.srs_channel_estimator import output_offsets_hz
 from ..blocks.srs_extractor import srs_extractor
 from ..captures.reader import as_capture
 from ..captures.schema import Capture
 from ..doa.grid import power_to_db
 from ..nr import metadata as nr_metadata
+from ..nr.channel_estimation import output_offsets_hz
 from ..validation import AUTO_SOURCES
 from .methods import ChainInput, Method, check_method, with_model
 from .settings import DEFAULT_SUBCARRIERS, ReplaySettings

@@ -32,8 +32,7 @@ discovery; fewer when the candidates run out:
   ``num_sources`` heaviest micro-clusters (where the groups agree) are the bearings.
 
 :func:`~gnuradio.bearing.h2ad.refine.refine_bearings` then takes each fused bearing to the MUSIC peak of
-the *whole*
-RF-chain covariance within ``search_deg`` of it. The three fusions use the groups'
+the *whole* RF-chain covariance within ``search_deg`` of it. The three fusions use the groups'
 covariances only, so their accuracy is that of the groups' short virtual apertures
 (``K_g M_g d``); the covariances *between* groups carry the phase across the whole array
 (``N d``), which the stochastic CRB of the RF chains

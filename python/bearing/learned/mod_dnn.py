@@ -4,8 +4,7 @@ Liu et al., ACM TOSN 2025, Fig. 2. One estimate takes the CFRs of a window (``N`
 ``K`` subcarriers: an SRS occasion, or ``N`` narrowband snapshots with ``K = 1``):
 
 1. the multi-task autoencoder (:mod:`~gnuradio.bearing.learned.autoencoder`) filters every CFR into P
-subregions;
-2. branch ``p``'s covariance ``R_p = 1/(N K) sum h_p h_p^H`` (eq. (11)) and its energy
+subregions; 2. branch ``p``'s covariance ``R_p = 1/(N K) sum h_p h_p^H`` (eq. (11)) and its energy
    ``trace(R_p)``;
 3. the coarray DBF spectrum of ``R_p`` on subregion ``p``'s part of the grid, widened by
    ``overlap_deg`` on either side (eq. (14), :mod:`~gnuradio.bearing.doa.coarray`; the noise floor

@@ -13,8 +13,7 @@ give the sparse spectrum ``eta_I``. Two calibrators ``C_w`` (``calibrator``):
   with 4, 8, 4 and 1 channels, zero padding, batch norm and ReLU on the first three), weights
   shared across the I iterations, input ``eta_i`` scaled to unit peak (``eta_0 = eta_hat``),
   trained end to end through the differentiable SCG (:func:`~gnuradio.bearing.learned.scg_torch.scg`, eq.
-  (32)) with
-  the MSE against the one-hot grid vector of the true angle (eq. (31)).
+  (32)) with the MSE against the one-hot grid vector of the true angle (eq. (31)).
 * ``"range"`` (default), gr-bearing's: the calibrator acts on the data term and maps the
   impaired ``eta_hat`` to the spectrum the ideal array would give, ``P e_theta``; SCG then
   solves ``(P + lambda I) eta = C_w(eta_hat)`` once (I = 1, ``z = 0``). ``eta_hat`` lies in

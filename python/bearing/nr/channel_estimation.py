@@ -1,8 +1,7 @@
 """Channel estimation from one SRS occasion: LS, timing and CFO, cyclic-shift window.
 
 The receiver (:mod:`~gnuradio.bearing.blocks.srs_extractor`) hands over, per occasion, the DFT of each
-SRS symbol's
-FFT window on every antenna. The window starts ``backoff`` samples before the end of the
+SRS symbol's FFT window on every antenna. The window starts ``backoff`` samples before the end of the
 cyclic prefix, so a UE that arrives on time shows a delay of ``backoff`` samples. Per UE port:
 
 1. CFO (two or more SRS symbols on the same subcarriers): the phase advance of the LS
@@ -34,6 +33,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+
+from .carrier import Carrier
+from .srs import SrsConfig, srs_resource, symbols
 
 FINE_PASSES = 6
 """Rounds of window and phase slope when the cyclic-shift window is on (step 5)."""
@@ -261,3 +263,38 @@ def _repetitions(
     offsets_hz = np.concatenate([pilots[group[0]].offsets_hz for group in members])
     order = np.argsort(offsets_hz, kind="stable")
     return members, offsets_hz[order], order
+
+
+def pilot_symbols(
+    carrier: Carrier, config: SrsConfig, frame: int, slot: int, port: int = 0, backoff_s: float = 0.0
+) -> list[PilotSymbol]:
+    """The known SRS of UE port ``port`` in each SRS symbol of its occasion in ``(frame, slot)``.
+
+    ``backoff_s``: how early each FFT window starts before the end of the cyclic prefix, seconds.
+    """
+    pilots = []
+    for symbol in symbols(config):
+        subcarriers, values = srs_resource(config, carrier, frame, slot, symbol, port)
+        start = carrier.symbol_start(symbol) + carrier.cp_samples(symbol)
+        pilots.append(
+            PilotSymbol(
+                carrier.fft_bins(subcarriers),
+                carrier.subcarrier_offsets_hz(subcarriers),
+                values,
+                start / carrier.sample_rate_hz - backoff_s,
+            )
+        )
+    return pilots
+
+
+def output_offsets_hz(
+    carrier: Carrier, config: SrsConfig, num_subcarriers: int, frame: int, slot: int, port: int = 0
+) -> NDArray[np.float64]:
+    """``(K,)`` frequencies of the subcarriers of a UE port's output item for its occasion in
+    ``(frame, slot)``, relative to the carrier, hertz: the ``k`` of ``item[m*K + k]``.
+
+    They stay the same from occasion to occasion unless the SRS hops in frequency
+    (``b_hop < b_srs``), and between ports unless a port moves to another comb offset.
+    """
+    pilots = pilot_symbols(carrier, config, frame, slot, port)
+    return selected_offsets_hz(pilots, num_subcarriers)

@@ -13,8 +13,7 @@ OFDM symbols (:mod:`~gnuradio.bearing.nr.carrier`: orthonormal inverse DFT of ``
 prepended) are summed over UEs and ports, and unit-power complex white noise is added.
 
 SNR: as in :mod:`~gnuradio.bearing.captures.simulation`, ``snr_db`` is the power per time sample of the
-UE's direct path
-at an ideal element during its SRS symbols, over the unit noise power per sample. Per SRS
+UE's direct path at an ideal element during its SRS symbols, over the unit noise power per sample. Per SRS
 resource element the SNR is ``10 log10(n_fft / M_sc)`` dB higher (M_sc: the UE's SRS
 subcarriers; 4.0 dB for comb-2 over 272 RB with n_fft 4096).
 

@@ -2,8 +2,7 @@
 
 The H2AD paper (Deng, Bai, ..., Shu 2025), Sec. V, Fig. 8, re-run on the simulator of
 :mod:`~gnuradio.bearing.counting.training` in the paper's setting as far as its text survives: T = 200
-snapshots
-per covariance, SNR -20 .. 10 dB, 5000 Monte Carlo trials per SNR. The paper's antenna count
+snapshots per covariance, SNR -20 .. 10 dB, 5000 Monte Carlo trials per SNR. The paper's antenna count
 N and source counts were lost in extraction; the study takes N = 192 (a fully digital
 half-wavelength ULA: below T, so the sample covariance is positive definite, and large
 enough that an oracle threshold detector counts about 92 % at -20 dB) and 1 .. K_max = 4
@@ -18,10 +17,9 @@ sources, the reasons in docs/source-counting.md.
 * **Methods.** MDL and AIC (Wax & Kailath 1985) on the N eigenvalues; EDC (the paper's Sec.
   III-A) on three groups, the diagonal blocks of the covariance for three contiguous
   subarrays (64 antennas each for N = 192: the paper "divides them into three subarrays"),
-  through :func:`~gnuradio.bearing.counting.eigen.count_sources`; the enhanced DNN, the 1D-CNN and the FCNN
+  through :func:`~gnuradio.bearing.counting.counters.count_sources`; the enhanced DNN, the 1D-CNN and the FCNN
   baseline are the bundled models for N (:func:`~gnuradio.bearing.counting.models.shipped_model_path`),
-  trained
-  on equal source powers and -20 .. 10 dB.
+  trained on equal source powers and -20 .. 10 dB.
 * **Accuracy:** the share of the trials counted right, per SNR over the counts ``1 ..
   K_max`` (the paper's Fig. 8), per count, and on noise only.
 
@@ -157,8 +155,8 @@ def count_all(
 
     The N eigenvalues are computed once, for MDL, AIC (the argmin of their criteria, as
     :func:`~gnuradio.bearing.counting.eigen.mdl` and :func:`~gnuradio.bearing.counting.eigen.aic`) and
-    the learned counters
-    (:meth:`~gnuradio.bearing.counting.models.SourceCounter.predict_eigenvalues`); EDC takes the groups'
+    the learned counters (:meth:`~gnuradio.bearing.counting.models.SourceCounter.predict_eigenvalues`); EDC
+    takes the groups'
     blocks.
     """
     t = config.num_snapshots

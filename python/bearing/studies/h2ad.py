@@ -23,8 +23,7 @@ extraction; the choices (docs/omc-doa.md, "H2AD DoA study"):
   :func:`.fuse_candidates`, the one-shot OMC-DOA with its defaults, radius 2 deg, merge
   1 deg, equal group weights; :func:`.wgmd`; :func:`.wlmd`) gives K = 2 bearings (K
   known, as in the paper's Figs. 9-10); :func:`~gnuradio.bearing.h2ad.refine.refine_bearings` then moves
-  each fusion's
-  bearings to the MUSIC peak of all 12 chains within 1 deg (the ``+ MUSIC`` variants).
+  each fusion's bearings to the MUSIC peak of all 12 chains within 1 deg (the ``+ MUSIC`` variants).
 * **Errors**: the bearings are assigned to the true ones by least total error
   (:func:`.truth_errors_deg`); RMSE per source over all trials, misses included. A source
   is found (a hit) within :data:`HIT_TOLERANCE_DEG` = 1 deg; the hit rate counts the trials

@@ -28,11 +28,11 @@ from .setting import (
     RESPONSE_STEP_DEG,
     SCG,
     SPECTRUM_ANGLES_DEG,
-    _rng,
     absolute_errors_deg,
     cfrs,
     empirical_cdf,
     item_covariances,
+    study_rng,
 )
 
 
@@ -233,9 +233,9 @@ def write_figures(results: StudyResults, out: Path) -> list[Path]:
         ),
         plot_cdfs({f"error CDF, rho = 1, {snr}": (results.at_test_snr, truth)}, out / FIGURES["cdf"]),
         plot_subregion_boxes(results, out / FIGURES["subregions"]),
-        plot_responses(variants, array_s, _rng(config, 4), out / FIGURES["responses"]),
+        plot_responses(variants, array_s, study_rng(config, 4), out / FIGURES["responses"]),
         plot_spectra(
-            example_spectra(main, array_s, config.test_snr_db, _rng(config, 5)),
+            example_spectra(main, array_s, config.test_snr_db, study_rng(config, 5)),
             config.test_snr_db,
             out / FIGURES["spectra"],
         ),

@@ -31,13 +31,13 @@ from .setting import (
     SUBCARRIER_OFFSETS_HZ,
     TRANSFERRED,
     StudyConfig,
-    _rng,
     calibration_sweep,
     cfrs,
     crb_rms_deg,
     error_statistics,
     held_out_angles,
     item_covariances,
+    study_rng,
 )
 
 
@@ -73,7 +73,7 @@ def run_study(config: StudyConfig, log: Callable[[str], None] = progress) -> Stu
     start = time.perf_counter()
     num_elements = GEOMETRY.num_elements
     array_s = draw_impairments(num_elements, 1.0, config.seed)
-    truth = held_out_angles(config.test_points, _rng(config, 2))
+    truth = held_out_angles(config.test_points, study_rng(config, 2))
 
     log(f"array S (seed {config.seed}): training on {config.draws_per_angle} draws per angle ...")
     sweep = calibration_sweep_of(array_s, config.seed, 0, config.draws_per_angle, config)
@@ -90,7 +90,7 @@ def run_study(config: StudyConfig, log: Callable[[str], None] = progress) -> Stu
     }
     by_snr, crb_deg, wrong_subregion, paper_calibration = {}, {}, {}, {}
     for index, snr_db in enumerate(config.snrs_db):
-        items = cfrs(array_s, truth, snr_db, _rng(config, 3, index))
+        items = cfrs(array_s, truth, snr_db, study_rng(config, 3, index))
         by_snr[snr_db] = evaluate(methods, items)
         paper_calibration[snr_db] = evaluate(low_methods, items)
         crb_deg[snr_db] = crb_rms_deg(truth, snr_db, len(SUBCARRIER_OFFSETS_HZ))
@@ -111,7 +111,9 @@ def run_study(config: StudyConfig, log: Callable[[str], None] = progress) -> Stu
         array = draw_impairments(num_elements, rho, config.seed)
         sweep = calibration_sweep_of(array, config.seed, index + 1, config.rho_draws_per_angle, config)
         trained = train_methods(*sweep, config, ablation=False)
-        by_rho[rho] = evaluate(trained, cfrs(array, truth, config.test_snr_db, _rng(config, 3, 100 + index)))
+        by_rho[rho] = evaluate(
+            trained, cfrs(array, truth, config.test_snr_db, study_rng(config, 3, 100 + index))
+        )
 
     unseen_seed = config.seed + 1
     log(f"unseen array S' (seed {unseen_seed}): training on {config.draws_per_angle} draws per angle ...")
@@ -121,7 +123,7 @@ def run_study(config: StudyConfig, log: Callable[[str], None] = progress) -> Stu
     unseen_methods[TRANSFERRED] = dataclasses.replace(
         methods[MOD_DNN], name=TRANSFERRED, train_seconds=Seconds()
     )
-    unseen = evaluate(unseen_methods, cfrs(array_u, truth, config.test_snr_db, _rng(config, 3, 200)))
+    unseen = evaluate(unseen_methods, cfrs(array_u, truth, config.test_snr_db, study_rng(config, 3, 200)))
     results = StudyResults(
         config, truth, methods, by_snr, crb_deg, by_rho, unseen, wrong_subregion, repeated, paper_calibration
     )
@@ -144,7 +146,7 @@ def calibration_sweep_of(
         config.sweep_step_deg,
         draws,
         config.calibration_snr_db if snr_db is None else snr_db,
-        _rng(config, 1, array_seed, stream),
+        study_rng(config, 1, array_seed, stream),
     )
 
 

@@ -216,9 +216,6 @@ def held_out_angles(count: int, rng: np.random.Generator) -> NDArray[np.float64]
     return rng.uniform(-60.0, 60.0, count)
 
 
-def _rng(config: StudyConfig, *tags: int) -> np.random.Generator:
+def study_rng(config: StudyConfig, *tags: int) -> np.random.Generator:
     """The data stream ``tags`` of the study: ``default_rng([seed, *tags])``."""
     return np.random.default_rng([config.seed, *tags])
-
-
-# --- command line --------------------------------------------------------------------------------
