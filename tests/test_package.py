@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import gnuradio.bearing as bearing
@@ -38,6 +41,11 @@ ROOMS = (
 )
 
 
+def files(top: Path) -> set[str]:
+    """The package's modules and models below ``top``, relative to it."""
+    return {str(p.relative_to(top)) for p in top.rglob("*") if p.suffix in (".py", ".pt")}
+
+
 def test_the_public_api_keeps_every_name():
     assert set(PUBLIC_NAMES) <= set(bearing.__all__)
     missing = [name for name in PUBLIC_NAMES if not hasattr(bearing, name)]
@@ -58,10 +66,16 @@ def test_the_install_is_the_source_tree_and_nothing_else():
     """An install replaces the installed package: no module of an older layout stays behind to be
     imported in place of the one that moved (and the runtime models ship inside the package)."""
 
-    def files(top: Path) -> set[str]:
-        return {str(p.relative_to(top)) for p in top.rglob("*") if p.suffix in (".py", ".pt")}
-
     assert files(INSTALLED) == files(SOURCE)
+
+
+def test_the_build_tree_mirrors_the_source_tree():
+    """``PYTHONPATH=<build>/python`` imports the package from the build tree's copies: the copies
+    of files that left the source tree are gone there too."""
+    build = Path(os.environ.get("BEARING_BUILD_DIR", ROOT / "build")) / "python" / "gnuradio" / "bearing"
+    if not build.is_dir():
+        pytest.skip(f"no build tree at {build}")
+    assert files(build) == files(SOURCE)
 
 
 def test_the_bundled_models_are_package_data():
@@ -80,3 +94,25 @@ def test_the_readme_layout_table_matches_the_tree():
     assert not missing
     rooms = {f"python/bearing/{path.name}/" for path in SOURCE.iterdir() if (path / "__init__.py").is_file()}
     assert rooms <= set(paths), rooms - set(paths)
+
+
+def test_importing_the_core_loads_no_gnu_radio_and_no_block():
+    """The layers hold at run time too: the core's modules import neither GNU Radio's runtime nor
+    PMT nor a block (the public names of the package are loaded on first use), and the rooms
+    without networks do not import torch."""
+    core = ("array", "doa", "nr", "captures", "h2ad")
+    modules = [
+        ".".join(("gnuradio", "bearing", *path.relative_to(SOURCE).with_suffix("").parts))
+        for room in core
+        for path in sorted((SOURCE / room).glob("*.py"))
+    ]
+    modules += ["gnuradio.bearing.counting.counters", "gnuradio.bearing.validation"]
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "print(' '.join(m for m in sys.modules if m.startswith(('gnuradio.gr', 'pmt', 'torch', "
+        "'gnuradio.bearing.blocks', 'gnuradio.bearing.flowgraphs'))))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == []

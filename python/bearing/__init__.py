@@ -9,59 +9,68 @@ On top: :mod:`.blocks` (the GNU Radio blocks, thin wrappers that move items, tag
 messages), :mod:`.flowgraphs`, :mod:`.studies` and :mod:`.cli` (the ``bearing`` command).
 At the root: this public API, :mod:`.resources` (bundled captures and models),
 :mod:`.plotting`, :mod:`.validation` and the compiled kernel ``bearing_python``.
+
+The public names (:data:`__all__`: the blocks, the capture reader and writer, the array
+helpers) are imported on first use (PEP 562), so ``import gnuradio.bearing.doa.classical``
+or reading a capture loads neither GNU Radio's runtime nor the blocks; ``from gnuradio import
+bearing`` and ``bearing.capture_source(...)``, as GRC writes them, work as always.
 """
 
-from .array.geometry import ArrayGeometry, steering_matrix, uca, ula, ura, wavelength_m
-from .blocks.autoencoder_filter import autoencoder_filter
-from .blocks.candidate_generator import candidate_generator
-from .blocks.capture_source import capture_source
-from .blocks.coarray_dbf import coarray_dbf
-from .blocks.covariance_accumulator import covariance_accumulator
-from .blocks.doa_estimator import doa_estimator
-from .blocks.json_sink import json_sink
-from .blocks.mod_dnn_estimator import ModDnnPorts, mod_dnn_estimator, mod_dnn_ports
-from .blocks.modl_ssr_estimator import modl_ssr_estimator
-from .blocks.omc_doa_tracker import omc_doa_tracker
-from .blocks.peak_search import peak_search
-from .blocks.scg_spectrum import scg_spectrum
-from .blocks.source_counter import source_counter
-from .blocks.srs_extractor import srs_extractor, srs_window_samples
-from .captures.reader import read_capture
-from .captures.schema import Capture, CaptureError
-from .captures.writer import write_capture
-from .doa.grid import azimuth_grid
-from .resources import default_model_path, demo_capture_path, two_emitters_capture_path
+from __future__ import annotations
 
-__all__ = [
-    "ArrayGeometry",
-    "Capture",
-    "CaptureError",
-    "ModDnnPorts",
-    "autoencoder_filter",
-    "azimuth_grid",
-    "candidate_generator",
-    "capture_source",
-    "coarray_dbf",
-    "covariance_accumulator",
-    "default_model_path",
-    "demo_capture_path",
-    "doa_estimator",
-    "json_sink",
-    "mod_dnn_estimator",
-    "mod_dnn_ports",
-    "modl_ssr_estimator",
-    "omc_doa_tracker",
-    "peak_search",
-    "read_capture",
-    "scg_spectrum",
-    "source_counter",
-    "srs_extractor",
-    "srs_window_samples",
-    "steering_matrix",
-    "two_emitters_capture_path",
-    "uca",
-    "ula",
-    "ura",
-    "wavelength_m",
-    "write_capture",
-]
+import importlib
+
+_EXPORTS = {
+    "ArrayGeometry": ".array.geometry",
+    "Capture": ".captures.schema",
+    "CaptureError": ".captures.schema",
+    "ModDnnPorts": ".blocks.mod_dnn_estimator",
+    "autoencoder_filter": ".blocks.autoencoder_filter",
+    "azimuth_grid": ".doa.grid",
+    "candidate_generator": ".blocks.candidate_generator",
+    "capture_source": ".blocks.capture_source",
+    "coarray_dbf": ".blocks.coarray_dbf",
+    "covariance_accumulator": ".blocks.covariance_accumulator",
+    "default_model_path": ".resources",
+    "demo_capture_path": ".resources",
+    "doa_estimator": ".blocks.doa_estimator",
+    "json_sink": ".blocks.json_sink",
+    "mod_dnn_estimator": ".blocks.mod_dnn_estimator",
+    "mod_dnn_ports": ".blocks.mod_dnn_estimator",
+    "modl_ssr_estimator": ".blocks.modl_ssr_estimator",
+    "omc_doa_tracker": ".blocks.omc_doa_tracker",
+    "peak_search": ".blocks.peak_search",
+    "read_capture": ".captures.reader",
+    "scg_spectrum": ".blocks.scg_spectrum",
+    "source_counter": ".blocks.source_counter",
+    "srs_extractor": ".blocks.srs_extractor",
+    "srs_window_samples": ".blocks.srs_extractor",
+    "steering_matrix": ".array.geometry",
+    "two_emitters_capture_path": ".resources",
+    "uca": ".array.geometry",
+    "ula": ".array.geometry",
+    "ura": ".array.geometry",
+    "wavelength_m": ".array.geometry",
+    "write_capture": ".captures.writer",
+}
+"""Where each public name lives (relative module)."""
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> object:
+    """A public name, or a subpackage or module of the package, imported on first use."""
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+        globals()[name] = value
+        return value
+    try:
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as error:
+        if error.name != f"{__name__}.{name}":
+            raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

@@ -49,18 +49,25 @@ def two_emitters_capture_path() -> str:
     return str(data_path(TWO_EMITTERS_CAPTURE))
 
 
-def load_model(model_path: str | Path | ModDnn = "") -> ModDnn:
-    """The MoD-DNN model in ``model_path`` (empty: :func:`default_model_path`), as
+def load_model(model_path: str | Path | ModDnn | None = "") -> ModDnn:
+    """The MoD-DNN model in ``model_path`` (empty or None: :func:`default_model_path`), as
     :func:`~gnuradio.bearing.learned.mod_dnn.load` reads it; a model already loaded is returned
     as it is, so that the blocks of one flowgraph share one model and read its file once.
 
     torch, which takes about a second to import, is imported on the first call, not with
     the package: the blocks and `bearing` commands that need no model start without it.
-    """
-    if not isinstance(model_path, str | Path):
-        return model_path
-    from .learned.mod_dnn import load
 
+    Raises:
+        TypeError: ``model_path`` is neither a path nor a loaded model.
+    """
+    from .learned.mod_dnn import ModDnn, load
+
+    if isinstance(model_path, ModDnn):
+        return model_path
+    if model_path is not None and not isinstance(model_path, str | Path):
+        raise TypeError(
+            f"model_path: a MoD-DNN model file (or a loaded ModDnn), got {type(model_path).__name__}"
+        )
     return load(model_path or default_model_path())
 
 

@@ -101,3 +101,13 @@ def test_bad_parameters_are_named(narrowband_model, tmp_path):
         bearing.autoencoder_filter(str(narrowband_model), [[0.0, 1.0]])
     with pytest.raises(FileNotFoundError, match="no such MoD-DNN model file"):
         bearing.autoencoder_filter(str(tmp_path / "missing.pt"))
+
+
+def test_the_model_is_a_path_none_or_a_loaded_model():
+    """Empty or None: the bundled model; a loaded model is taken as it is (the MoD-DNN Estimator
+    shares its one model with its inner blocks); anything else is refused by name."""
+    bundled = bearing.autoencoder_filter(None)
+    assert bundled.item_size == 4 and bearing.autoencoder_filter("").model.config == bundled.model.config
+    assert bearing.autoencoder_filter(bundled.model).model is bundled.model
+    with pytest.raises(TypeError, match=r"model_path: a MoD-DNN model file .* got float"):
+        bearing.autoencoder_filter(3.0)

@@ -262,7 +262,8 @@ def test_package_imports_from_the_build_tree():
     """`PYTHONPATH=<build>/python` imports the package and its compiled kernel without installing."""
     build = Path(os.environ.get("BEARING_BUILD_DIR", Path(__file__).resolve().parents[2] / "build"))
     code = (
-        "import numpy as np; from gnuradio.bearing import bearing_python, scg; "
+        "import numpy as np; from gnuradio.bearing import bearing_python; "
+        "from gnuradio.bearing.doa import scg; "
         "print(bearing_python.__file__); "
         "print(scg.solve(np.ones(3), projection=np.eye(3), options=scg.ScgOptions(mu=0))[0][0])"
     )

@@ -11,6 +11,7 @@ from gnuradio.bearing import resources
 from gnuradio.bearing.blocks.srs_extractor import srs_extractor
 from gnuradio.bearing.captures import reader
 from gnuradio.bearing.captures.reader import read_capture
+from gnuradio.bearing.counting import models as counter_models
 from gnuradio.bearing.flowgraphs.methods import METHODS
 from gnuradio.bearing.flowgraphs.replay import ReplayFlowgraph
 from gnuradio.bearing.flowgraphs.settings import ReplaySettings
@@ -128,10 +129,11 @@ def test_mod_dnn_on_srs_refuses_another_pilot_count(srs_capture_model):
         ReplayFlowgraph(str(SRS_CAPTURE), settings)
 
 
-def test_a_replay_reads_its_capture_once_and_its_model_once(srs_capture_model, monkeypatch):
-    """Two UE chains, each a MoD-DNN estimator of three blocks: one reading of the capture and one
-    of the model for them all (the blocks take what was read)."""
-    reads = {"capture": 0, "model": 0}
+def test_a_replay_reads_its_capture_once_and_each_model_once(srs_capture_model, monkeypatch):
+    """Two UE chains, each a MoD-DNN estimator of three blocks and four branch counters: one
+    reading of the capture, one of the MoD-DNN model and one of the counter model for them all
+    (the blocks take what was read)."""
+    reads = {"capture": 0, "model": 0, "counter": 0}
 
     def counted(what, read):
         def wrapper(path):
@@ -142,14 +144,17 @@ def test_a_replay_reads_its_capture_once_and_its_model_once(srs_capture_model, m
 
     monkeypatch.setattr(reader, "read_capture", counted("capture", reader.read_capture))
     monkeypatch.setattr(mod_dnn, "load", counted("model", mod_dnn.load))
-    settings = ReplaySettings(method="mod-dnn", model_path=str(srs_capture_model))
+    monkeypatch.setattr(counter_models, "load", counted("counter", counter_models.load))
+    settings = ReplaySettings(
+        method="mod-dnn", model_path=str(srs_capture_model), num_sources=0, counter="dnn"
+    )
     flowgraph = ReplayFlowgraph(str(SRS_CAPTURE), settings)
     flowgraph.run()
     assert len(flowgraph.chains) == 2 and len(flowgraph.records) == 16
-    assert reads == {"capture": 1, "model": 1}
-    models = {id(chain.estimator.autoencoder.model) for chain in flowgraph.chains}
-    models |= {id(chain.estimator.estimator.model) for chain in flowgraph.chains}
-    assert len(models) == 1
+    assert reads == {"capture": 1, "model": 1, "counter": 1}
+    blocks = [chain.estimator for chain in flowgraph.chains]
+    assert len({id(b.autoencoder.model) for b in blocks} | {id(b.estimator.model) for b in blocks}) == 1
+    assert len({id(counter.model) for b in blocks for counter in b.counters}) == 1
 
 
 @pytest.mark.parametrize("method", sorted(METHODS))

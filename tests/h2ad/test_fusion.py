@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from gnuradio.bearing.array.covariance import sample_covariance
 from gnuradio.bearing.array.hybrid import HybridArray, HybridLayout
-from gnuradio.bearing.captures.simulation import complex_normal
+from gnuradio.bearing.array.signals import complex_normal
 from gnuradio.bearing.h2ad.candidates import group_candidates
 from gnuradio.bearing.h2ad.fusion import fuse_candidates, wgmd, wlmd
 from gnuradio.bearing.h2ad.refine import refine_bearings

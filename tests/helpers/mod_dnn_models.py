@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from gnuradio.bearing.array.geometry import ArrayGeometry, ula, wavelength_m
 from gnuradio.bearing.array.impairments import Impairments, array_response
-from gnuradio.bearing.captures.simulation import complex_normal
+from gnuradio.bearing.array.signals import complex_normal
 from gnuradio.bearing.learned.mod_dnn import ModDnnConfig, save
 from gnuradio.bearing.learned.mod_dnn_training import train_mod_dnn
 from gnuradio.bearing.learned.training import TrainingOptions

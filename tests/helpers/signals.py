@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from gnuradio.bearing.array.covariance import sample_covariance
 from gnuradio.bearing.array.geometry import ArrayGeometry, steering_matrix, ula
-from gnuradio.bearing.captures.simulation import complex_normal
+from gnuradio.bearing.array.signals import complex_normal
 from numpy.typing import ArrayLike, NDArray
 from scipy.linalg import block_diag
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ..counting.models import SourceCounter
     from ..learned.mod_dnn import ModDnn
 
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import numpy as np
 from gnuradio import gr
 from numpy.typing import ArrayLike
 
+from ..counting.counters import resolve_counter
 from ..resources import default_model_path, load_model
 from ..validation import AUTO_SOURCES
 from . import messages
@@ -58,7 +60,8 @@ class mod_dnn_estimator(gr.hier_block2):
         overlap: items shared by consecutive windows.
         counter: the source counting method of auto sources
             (:data:`~gnuradio.bearing.counting.counters.METHODS`).
-        counter_model: its model file, for a learned method (empty: the bundled one).
+        counter_model: its model file, for a learned method (empty: the bundled one), or a
+            :class:`~gnuradio.bearing.counting.models.SourceCounter` already loaded.
 
     Attributes:
         autoencoder, covariances, counters, dbfs, estimator: the inner blocks (P covariance
@@ -76,7 +79,7 @@ class mod_dnn_estimator(gr.hier_block2):
         subcarrier_offsets_hz: ArrayLike | None = None,
         overlap: int = 0,
         counter: str = "mdl",
-        counter_model: str = "",
+        counter_model: str | SourceCounter = "",
     ) -> None:
         model = load_model(model_path)  # read once, shared by the inner blocks
         config = model.config
@@ -92,9 +95,12 @@ class mod_dnn_estimator(gr.hier_block2):
             for _ in model.subregions
         ]
         snapshots = self.average * self.autoencoder.num_subcarriers
+        # One counter model for every branch's counter (read once, here).
+        auto = num_sources == AUTO_SOURCES
+        shared = resolve_counter(counter, counter_model, config.num_elements) if auto else None
         self.counters = [
-            source_counter(config.num_elements, counter, snapshots, counter_model)
-            for _ in (model.subregions if num_sources == AUTO_SOURCES else ())
+            source_counter(config.num_elements, counter, snapshots, shared or "")
+            for _ in (model.subregions if auto else ())
         ]
         self.dbfs = [
             coarray_dbf(

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..counting.models import SourceCounter
+
 from collections.abc import Sequence
 
 import numpy as np
 import pmt
 
-from ..counting.counters import check_method, count_sources, counter_model
-from ..counting.eigen import LEARNED_METHODS, diagonal_blocks
+from ..counting.counters import check_method, count_sources, resolve_counter
+from ..counting.eigen import diagonal_blocks
 from . import messages
 from .base import WindowMapBlock
 
@@ -43,7 +48,9 @@ class source_counter(WindowMapBlock):
             narrowband snapshots of an accumulator without forgetting factor; SRS channel
             windows, whose ``sample_count`` counts recording samples, are refused: give T,
             occasions x subcarriers). The learned methods do not use it.
-        model_path: the counter model file of a learned method (empty: bundled).
+        model_path: the counter model file of a learned method (empty: bundled), or a
+            :class:`~gnuradio.bearing.counting.models.SourceCounter` already loaded (a
+            flowgraph's counters share one).
         group_sizes: for the RF chains of a hybrid array, the chains of each group
             (``K_g``, in channel order, summing to M): ``edc`` then counts from the G group
             covariances (the diagonal blocks), as the H2AD paper does. Empty: one group.
@@ -58,7 +65,7 @@ class source_counter(WindowMapBlock):
         num_elements: int = 4,
         method: str = "mdl",
         num_snapshots: int = 0,
-        model_path: str = "",
+        model_path: str | SourceCounter = "",
         group_sizes: Sequence[int] = (),
     ) -> None:
         check_method(method)
@@ -72,7 +79,7 @@ class source_counter(WindowMapBlock):
         self._size = int(num_elements)
         self._num_snapshots = int(num_snapshots)
         self._group_sizes = _check_group_sizes(group_sizes, self._size)
-        self.model = _counter_model(method, model_path, self._size)
+        self.model = resolve_counter(method, model_path, self._size)
         self._count: int | None = None
         WindowMapBlock.__init__(
             self,
@@ -146,16 +153,3 @@ def _check_group_sizes(group_sizes: Sequence[int], num_elements: int) -> list[in
             f"group_sizes must be positive and sum to num_elements = {num_elements}, got {list(group_sizes)}"
         )
     return sizes
-
-
-def _counter_model(method: str, model_path: str, num_elements: int):
-    """The loaded model of a learned method (the bundled one for M when ``model_path`` is empty),
-    checked against M; None for the classical methods, which refuse a model path."""
-    if method in LEARNED_METHODS and not model_path:
-        from ..counting.models import shipped_model_path
-
-        model_path = shipped_model_path(method, num_elements)
-    model = counter_model(method, model_path or None)
-    if model is not None:
-        model.check_elements(num_elements)
-    return model

@@ -54,7 +54,7 @@ class srs_extractor(gr.hier_block2):
             0 takes it from the ``nr:srs`` list. Another count is refused.
 
     Outputs: one per UE, in the order of the ``nr:srs`` list; see
-    :class:`~gnuradio.bearing.blocks.srs_channel_estimator`
+    :class:`~gnuradio.bearing.blocks.srs_channel_estimator.srs_channel_estimator`
     for the items and tags. A segmented capture (one SRS window per segment) must be replayed
     with ``capture_source(..., segment_length=window_samples)``, which skips cut segments;
     :attr:`window_samples` (or :func:`srs_window_samples` before the block is made) gives the
@@ -90,7 +90,9 @@ class srs_extractor(gr.hier_block2):
             self.configs = [SrsConfig.from_dict(c) for c in _listed(_parsed(srs, "srs"))]
             truths = []
         if num_ues and int(num_ues) != len(self.configs):
-            where = f"the capture {recording.meta_path}" if recording is not None else "the srs parameter"
+            where = "the srs parameter"
+            if recording is not None:
+                where = f"the capture {capture if isinstance(capture, str) else recording.meta_path}"
             raise ValueError(
                 f"num_ues: {where} lists {len(self.configs)} UEs (nr:srs), the block expects {num_ues}"
             )

@@ -16,7 +16,7 @@ from ..array.geometry import ArrayGeometry, uca, ula, ura
 from ..array.hybrid import HybridArray, HybridLayout
 from ..array.impairments import Impairments, ImpairmentSpec, draw_impairments
 from ..validation import check_integer, check_number
-from .plain import as_list, fields_of, instances, nested, plain, plain_from_dict, set_numbers
+from .scenario_json import as_list, fields_of, instances, nested, plain, plain_from_dict, set_numbers
 
 _ARRAY_FIELDS: dict[str, tuple[str, ...]] = {
     "ula": ("num_elements", "spacing_m"),

@@ -40,6 +40,7 @@ from numpy.typing import NDArray
 from ..array.geometry import ArrayGeometry
 from ..array.hybrid import HybridArray
 from ..array.impairments import Impairments, array_response
+from ..array.signals import complex_normal
 from .scenario import Cluster, Emitter, Scenario, seed_streams
 from .schema import BEARING_EXTENSION, Segment, Truth
 from .writer import write_capture
@@ -247,8 +248,3 @@ def _draw_ray_offsets(scenario: Scenario, rng: np.random.Generator) -> list[list
     return [
         [c.angle_spread_deg * rng.standard_normal(c.num_rays) for c in e.clusters] for e in scenario.emitters
     ]
-
-
-def complex_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> NDArray[np.complex128]:
-    """Circular complex Gaussian samples of unit power."""
-    return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) / np.sqrt(2.0)

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..doa import metrics as evaluation
+from ..doa import metrics
 from ..flowgraphs.methods import METHODS
 from .replay_options import estimation_options, replay, replay_settings
 
@@ -51,7 +51,7 @@ def _print_estimates(records: list[dict]) -> None:
         + f"{'sample_start':>12} {'samples':>8}  {'azimuth_deg':<20} {'truth_deg':<20} {'error_deg':<12}"
     )
     for record in records:
-        errors, _ = evaluation.matched_errors_deg(record["azimuth_deg"], record["truth_azimuth_deg"])
+        errors, _ = metrics.matched_errors_deg(record["azimuth_deg"], record["truth_azimuth_deg"])
         print(
             (f"{record.get('ue', '-'):>5} " if with_ue else "")
             + f"{record['sample_start']:>12} {record['sample_count']:>8}  "

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from ..captures.reader import read_capture
-from ..doa import metrics as evaluation
+from ..doa import metrics
 from ..flowgraphs.methods import METHODS
 from .replay_options import estimation_options, replay, replay_settings
 
@@ -37,10 +37,10 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"{capture}: the capture has no ground-truth annotations to evaluate against")
         for method in methods:
             flowgraph = replay(capture, replay_settings(args, method), recording=recording)
-            statistics = evaluation.error_statistics(flowgraph.records)
+            statistics = metrics.error_statistics(flowgraph.records)
             row = {"capture": Path(capture).name, "method": method, "skipped": flowgraph.skipped_windows}
             rows.append(row | statistics)
-    header = ("capture", "method", *evaluation.STATISTICS[:2], "skipped", *evaluation.STATISTICS[2:])
+    header = ("capture", "method", *metrics.STATISTICS[:2], "skipped", *metrics.STATISTICS[2:])
     if args.json:
         for row in rows:
             print(json.dumps({key: row[key] for key in header}, allow_nan=False))

@@ -95,3 +95,26 @@ def _learned_counter(method: str, model: SourceCounter | str | Path | None) -> S
     if model.config.method != method:
         raise ValueError(f"{source}the model is a {model.config.method!r} counter, not a {method!r} one")
     return model
+
+
+def resolve_counter(
+    method: str, model: SourceCounter | str | Path | None, num_elements: int
+) -> SourceCounter | None:
+    """The model ``method`` counts ``num_elements``-element covariances with: ``model`` (a
+    :class:`~.models.SourceCounter`, or the path of its file, read here) or, for a learned method
+    given none (None or empty), the bundled counter for that M
+    (:func:`~.models.shipped_model_path`); checked against M. None for ``mdl``, ``aic`` and
+    ``edc``, which refuse a model. A flowgraph resolves its counter once and hands the model to
+    every Source Counter block.
+    """
+    check_method(method)
+    if isinstance(model, str) and not model:
+        model = None
+    if method in LEARNED_METHODS and model is None:
+        from .models import shipped_model_path
+
+        model = shipped_model_path(method, num_elements)
+    counter = counter_model(method, model)
+    if counter is not None:
+        counter.check_elements(num_elements)
+    return counter

@@ -33,7 +33,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..array.covariance import sample_covariance
 from ..array.geometry import steering_matrix, ula
-from ..captures.simulation import complex_normal
+from ..array.signals import complex_normal
 from ..learned.training import Progress, TrainingOptions, fit, split_indices
 from .eigen import eigenvalues
 from .models import CounterConfig, SourceCounter

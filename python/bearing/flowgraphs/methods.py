@@ -27,6 +27,7 @@ from ..resources import default_model_path, load_model
 from .settings import ReplaySettings
 
 if TYPE_CHECKING:
+    from ..counting.models import SourceCounter
     from ..learned.mod_dnn import ModDnn
 
 
@@ -34,12 +35,14 @@ if TYPE_CHECKING:
 class ChainInput:
     """What a builder gets besides the flowgraph and the upstream block: the capture, the settings
     (resolved), the subcarrier offsets of the items (hertz; None: narrowband items of one
-    subcarrier) and the model of a method that has one (:attr:`Method.needs_model`)."""
+    subcarrier), the model of a method that has one (:attr:`Method.needs_model`) and the
+    learned source counter of auto sources (None: none, or a counter without a model)."""
 
     capture: Capture
     settings: ReplaySettings
     subcarrier_offsets_hz: np.ndarray | None
     model: ModDnn | None = None
+    counter: SourceCounter | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,7 @@ def mod_dnn(flowgraph: gr.top_block, upstream: object, chain: ChainInput) -> Est
         chain.subcarrier_offsets_hz,
         settings.overlap,
         settings.counter,
-        settings.counter_model,
+        chain.counter or settings.counter_model,
     )
     flowgraph.connect(upstream, estimator)
     return Estimation(estimator, estimator, (estimator,), linear=True)

@@ -26,6 +26,7 @@ from ..blocks.source_counter import source_counter
 from ..blocks.srs_extractor import srs_extractor
 from ..captures.reader import as_capture
 from ..captures.schema import Capture
+from ..counting.counters import resolve_counter
 from ..doa.grid import power_to_db
 from ..nr import metadata as nr_metadata
 from ..nr.channel_estimation import output_offsets_hz
@@ -55,7 +56,8 @@ class ReplayFlowgraph(gr.top_block):
     ``settings.average`` occasions of ``settings.num_subcarriers`` subcarriers, and its
     records carry ``ue``.
 
-    The capture is read once, and a model file once: the blocks share what was read.
+    The capture is read once, and each model file once (the method's, and the source counter's
+    with auto sources): the blocks share what was read.
 
     Args:
         capture_path: the SigMF recording, or a :class:`~gnuradio.bearing.captures.schema.Capture`
@@ -84,6 +86,10 @@ class ReplayFlowgraph(gr.top_block):
         model = None
         if method.needs_model:
             settings, model = with_model(settings, capture, is_srs)
+        counter = None
+        if settings.num_sources == AUTO_SOURCES:  # one counter model for every chain's counters
+            size = settings.subarray_length or capture.num_channels
+            counter = resolve_counter(settings.counter, settings.counter_model, size)
         if settings.average is None:
             settings = dataclasses.replace(settings, average=1 if is_srs else 1024)
         if settings.num_subcarriers is None:
@@ -109,6 +115,7 @@ class ReplayFlowgraph(gr.top_block):
                         settings,
                         _pilot_offsets_hz(self.extractor, output, settings.num_subcarriers),
                         model,
+                        counter,
                     ),
                     keep_spectra,
                     "",
@@ -118,7 +125,7 @@ class ReplayFlowgraph(gr.top_block):
         else:
             self.extractor, self._deferred_json = None, ""
             self.source = capture_source(capture)
-            chain = ChainInput(capture, settings, None, model)
+            chain = ChainInput(capture, settings, None, model, counter)
             self.chains = [_Chain(self, self.source, method, chain, keep_spectra, json_path)]
 
     def run(self, max_noutput_items: int = 100000000) -> None:
@@ -200,7 +207,7 @@ class _Chain:
                     self.covariance.output_size,
                     settings.counter,
                     settings.average * items,
-                    settings.counter_model,
+                    chain.counter or settings.counter_model,
                 )
                 flowgraph.connect(self.covariance, self.counter)
                 upstream = self.counter

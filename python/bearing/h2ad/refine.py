@@ -111,7 +111,8 @@ def refine_hybrid_bearings(
 
     Args:
         array: the hybrid array whose RF chains the covariance holds.
-        covariance: ``(R, R)`` RF-chain covariance, chains in :class:`HybridLayout` order.
+        covariance: ``(R, R)`` RF-chain covariance, chains in
+            :class:`~gnuradio.bearing.array.hybrid.HybridLayout` order.
         bearings_deg: ``(K,)`` fused azimuths, degrees, ``1 <= K <= R - 1``.
         search_deg: half-width of the search about each bearing, degrees, > 0.
         num_sources: MUSIC's signal subspace, ``1 .. R - 1``; unset, ``K``.

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..array.geometry import ArrayGeometry
 from ..array.impairments import Impairments, array_response
-from ..captures.simulation import complex_normal
+from ..array.signals import complex_normal
 
 
 def source_covariances(

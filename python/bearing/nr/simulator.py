@@ -39,11 +39,20 @@ from numpy.typing import NDArray
 
 from ..array.geometry import ArrayGeometry, wavelength_m
 from ..array.impairments import Impairments, array_response
-from ..captures.plain import as_list, fields_of, instances, nested, plain, plain_from_dict, set_numbers
+from ..array.signals import complex_normal
 from ..captures.presets import CALIBRATION_SNR_DB, demo_ula4_impairments, demo_ula4_scenario
 from ..captures.scenario import ArraySpec, Cluster, ImpairmentConfig, seed_streams, swept_azimuth_deg
+from ..captures.scenario_json import (
+    as_list,
+    fields_of,
+    instances,
+    nested,
+    plain,
+    plain_from_dict,
+    set_numbers,
+)
 from ..captures.schema import BEARING_EXTENSION, Segment, Truth
-from ..captures.simulation import complex_normal, path_directions, path_gains
+from ..captures.simulation import path_directions, path_gains
 from ..captures.writer import write_capture
 from ..validation import check_integer
 from . import metadata as nr_metadata

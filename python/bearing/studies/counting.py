@@ -300,7 +300,7 @@ def header_lines(results: StudyResults, command: str) -> list[str]:
         f"{scene.power_spread_db:g} dB), circular Gaussian sources, unit white noise. EDC: "
         f"{config.edc_groups} contiguous subarrays of {', '.join(map(str, sizes))} antennas (diagonal blocks "
         "of the covariance). DNN, 1D-CNN, FCNN: the bundled models "
-        f"`examples/data/counters/METHOD_ula{config.num_elements}.pt`, which also answer 0 sources.",
+        f"`python/bearing/data/counters/METHOD_ula{config.num_elements}.pt`, which also answer 0 sources.",
         "",
         f"Seeds: --seed {config.seed}: default_rng([{config.seed}, i]) for the i-th SNR, "
         f"i = {len(config.snrs_db)} for the noise-only trials.",

@@ -56,8 +56,8 @@ from numpy.typing import NDArray
 
 from ..array.covariance import sample_covariance
 from ..array.hybrid import HybridArray, HybridLayout
+from ..array.signals import complex_normal
 from ..captures.presets import DEMO_FREQUENCY_HZ
-from ..captures.simulation import complex_normal
 from ..doa import crb
 from ..doa.metrics import truth_errors_deg
 from ..h2ad.candidates import hybrid_group_candidates

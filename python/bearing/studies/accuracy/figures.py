@@ -16,24 +16,27 @@ from ...learned.mod_dnn import ModDnn
 from ...plotting import plot_training_history, plt, save_figure
 from ..report import decorate
 from .methods import Evaluation, sparse_spectrum
-from .run import StudyResults, rmse
+from .run import StudyResults, calibration_snr_curves, rmse
 from .setting import (
-    CALIBRATED_MUSIC,
     COARRAY_DBF,
-    COLOURS,
     GEOMETRY,
+    METHOD_NAMES,
     MOD_DNN,
     MOD_DNN_II,
     MOD_DNN_LINEAR,
     RESPONSE_STEP_DEG,
     SCG,
     SPECTRUM_ANGLES_DEG,
+    TRANSFERRED,
     absolute_errors_deg,
     cfrs,
     empirical_cdf,
     item_covariances,
     study_rng,
 )
+
+COLOURS = dict(zip((*METHOD_NAMES, TRANSFERRED), (*plt.get_cmap("tab10").colors, "k"), strict=True))
+"""The colour of each method in every figure."""
 
 
 def plot_lines(
@@ -249,22 +252,6 @@ def write_figures(results: StudyResults, out: Path) -> list[Path]:
         plot_training_history(main.history, out / FIGURES["training"], "MoD-DNN (Autoencoder I) on array S"),
         plot_calibration_snr(results, out / FIGURES["calibration_snr"]),
     ]
-
-
-def calibration_snr_curves(results: StudyResults) -> dict[str, list[float]]:
-    """RMSE against SNR of MoD-DNN and calibrated MUSIC at both calibration SNRs, and the CRB."""
-    config, truth = results.config, results.truth_deg
-    curves = {}
-    for name in (MOD_DNN, CALIBRATED_MUSIC):
-        for label, evaluations in (
-            (config.calibration_snr_db, results.by_snr),
-            (config.paper_calibration_snr_db, results.paper_calibration),
-        ):
-            curves[f"{name}, calibrated at {label:.0f} dB"] = [
-                rmse(evaluations[snr][name], truth) for snr in config.snrs_db
-            ]
-    curves["CRB"] = [results.crb_deg[snr] for snr in config.snrs_db]
-    return curves
 
 
 def plot_calibration_snr(results: StudyResults, path: Path) -> Path:

@@ -168,3 +168,19 @@ def rmse(evaluation: Evaluation, truth_deg: ArrayLike) -> float:
 def p80(evaluation: Evaluation, truth_deg: ArrayLike) -> float:
     """80th-percentile absolute error of one evaluation, degrees."""
     return float(error_statistics(evaluation.estimates_deg, truth_deg)["p80_deg"])
+
+
+def calibration_snr_curves(results: StudyResults) -> dict[str, list[float]]:
+    """RMSE against SNR of MoD-DNN and calibrated MUSIC at both calibration SNRs, and the CRB."""
+    config, truth = results.config, results.truth_deg
+    curves = {}
+    for name in (MOD_DNN, CALIBRATED_MUSIC):
+        for label, evaluations in (
+            (config.calibration_snr_db, results.by_snr),
+            (config.paper_calibration_snr_db, results.paper_calibration),
+        ):
+            curves[f"{name}, calibrated at {label:.0f} dB"] = [
+                rmse(evaluations[snr][name], truth) for snr in config.snrs_db
+            ]
+    curves["CRB"] = [results.crb_deg[snr] for snr in config.snrs_db]
+    return curves

@@ -19,7 +19,6 @@ from ...doa.grid import azimuth_grid
 from ...doa.metrics import angle_difference_deg, summarize_errors
 from ...learned.training import TrainingOptions
 from ...learned.training_data import source_cfrs
-from ...plotting import plt
 
 TITLE = "The MoD-DNN accuracy study: MoD-DNN against classical and learned baselines on an impaired array."
 """The first line of the package docstring: the study's name in its command line help."""
@@ -66,7 +65,6 @@ METHOD_NAMES = (
     CNN,
 )
 """Every method of the study, in the order of the tables (the ablations only on array S)."""
-COLOURS = dict(zip((*METHOD_NAMES, TRANSFERRED), (*plt.get_cmap("tab10").colors, "k"), strict=True))
 
 
 TORCH_THREADS = 1

@@ -8,9 +8,8 @@ from numpy.typing import NDArray
 
 from ...learned.autoencoder import DEFAULT_EDGES_DEG, subregion_index
 from ..report import markdown_table
-from .figures import calibration_snr_curves
 from .methods import Evaluation
-from .run import StudyResults, p80, rmse
+from .run import StudyResults, calibration_snr_curves, p80, rmse
 from .setting import (
     ACCEPTANCE_SNRS_DB,
     CALIBRATED_MUSIC,
