@@ -200,6 +200,7 @@ def _angles_rad(
 
 
 def as_positions(positions_m: ArrayLike) -> NDArray[np.float64]:
+    """``positions_m`` as a float64 ``(M, 3)`` array of finite positions in metres, else a ValueError."""
     positions = np.asarray(positions_m, dtype=np.float64)
     if positions.ndim != 2 or positions.shape[1] != 3 or positions.shape[0] < 1:
         raise ValueError(f"positions_m must have shape (M, 3) in metres, got shape {positions.shape}")
