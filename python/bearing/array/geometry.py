@@ -73,23 +73,90 @@ def steering_derivative(
     ``d a_m / d az = j 2 pi (du/daz . r_m) / lambda * a_m`` with
     ``du/daz = (-sin az cos el, -cos az cos el, 0)``. Used by the Cramer-Rao bounds.
     """
-    positions = as_positions(positions_m)
     az, el = _angles_rad(azimuth_deg, elevation_deg)
     du = np.stack([-np.sin(az) * np.cos(el), -np.cos(az) * np.cos(el), np.zeros_like(az)], axis=-1)
+    return _steering_times_phase_rate(positions_m, azimuth_deg, wavelength, elevation_deg, du)
+
+
+def steering_derivative_elevation(
+    positions_m: ArrayLike,
+    azimuth_deg: ArrayLike,
+    wavelength: float,
+    elevation_deg: ArrayLike = 0.0,
+) -> NDArray[np.complex128]:
+    """Derivative of the steering vectors with respect to elevation **in radians**, shape ``(M, N)``.
+
+    ``d a_m / d el = j 2 pi (du/del . r_m) / lambda * a_m`` with
+    ``du/del = (-cos az sin el, sin az sin el, cos el)``. Used by the Cramer-Rao bounds.
+    """
+    az, el = _angles_rad(azimuth_deg, elevation_deg)
+    du = np.stack([-np.cos(az) * np.sin(el), np.sin(az) * np.sin(el), np.cos(el)], axis=-1)
+    return _steering_times_phase_rate(positions_m, azimuth_deg, wavelength, elevation_deg, du)
+
+
+def _steering_times_phase_rate(
+    positions_m: ArrayLike,
+    azimuth_deg: ArrayLike,
+    wavelength: float,
+    elevation_deg: ArrayLike,
+    du: NDArray[np.float64],
+) -> NDArray[np.complex128]:
+    """``j 2 pi (du . r_m) / lambda * a_m``: the derivative of the steering vectors along the
+    change ``du`` ``(N, 3)`` of their unit directions, shape ``(M, N)``."""
+    positions = as_positions(positions_m)
     factor = 2j * np.pi / wavelength * positions @ du.T
     return factor * steering_matrix(positions, azimuth_deg, wavelength, elevation_deg)
 
 
+FRAME_TOLERANCE = 1e-3
+"""Element positions are taken as known to a thousandth of the array's size: a component of a unit
+vector below this counts as zero (an axis or normal within 0.06 degree of the horizontal or the
+vertical is taken as horizontal or vertical; :func:`front`), and a deviation below this fraction
+of the aperture (or of the spacing) counts as none (:meth:`ArrayGeometry.ula_axis`,
+:meth:`ArrayGeometry.resolves_elevation`). Positions typed to a tenth of a millimetre then keep
+their shape; the phase error this allows is below a degree for apertures of a few wavelengths."""
+
+
+def front(vector: ArrayLike) -> NDArray[np.float64]:
+    """The unit vector along ``vector`` (a normal, SigMF frame) or its opposite: the one that
+    points to the front. The front is the side of boresight +x; for a vector square to x, the
+    side above the horizon (+z); for one along y, azimuth +90 (-y, the clockwise side).
+
+    The frame, never the element order, decides what is in front: the broadside of a linear
+    array and the facing side of a planar one come from here (docs/conventions.md).
+    """
+    v = np.asarray(vector, dtype=np.float64)
+    norm = float(np.linalg.norm(v))
+    if v.shape != (3,) or not norm > 0 or not np.isfinite(norm):
+        raise ValueError(f"vector must be a finite, non-zero 3-vector, got {vector!r}")
+    v = v / norm
+    for component, sign in ((0, 1.0), (2, 1.0), (1, -1.0)):
+        if abs(v[component]) > FRAME_TOLERANCE:
+            return v if v[component] * sign > 0 else -v
+    raise AssertionError("unreachable: a unit vector has a component above the tolerance")
+
+
+def azimuth_of(vector: ArrayLike) -> float:
+    """The azimuth of a vector's horizontal part, degrees in ``[-180, 180)`` (clockwise from +x)."""
+    v = np.asarray(vector, dtype=np.float64)
+    return float(wrap_deg(np.rad2deg(np.arctan2(-v[1], v[0]))))
+
+
 @dataclass(frozen=True)
 class UlaAxis:
-    """A uniform linear array described by its spacing and its broadside azimuth.
+    """A horizontal uniform linear array: its spacing, its broadside and its element order.
 
-    For such an array ``u . r_m = const + m * spacing_m * sin(az - broadside_azimuth_deg)``
-    for azimuths in the front half-plane, which is what root-MUSIC and ESPRIT estimate.
+    ``broadside_azimuth_deg`` is the broadside normal nearest boresight +x (the frame decides
+    what is in front, :func:`front`), whatever the element order. ``sign`` is +1 when the
+    element index grows towards azimuths clockwise of broadside, -1 when it grows the other way.
+    For azimuths in the front half-plane ``broadside +- 90`` degrees,
+    ``u . r_m = const + sign * m * spacing_m * sin(az - broadside)``: what root-MUSIC and ESPRIT
+    estimate.
     """
 
     spacing_m: float
     broadside_azimuth_deg: float
+    sign: int = 1
 
 
 @dataclass(frozen=True)
@@ -133,28 +200,64 @@ class ArrayGeometry:
             )
         return self.subarray(0, length)
 
+    @property
+    def aperture_m(self) -> float:
+        """The largest distance between two elements, metres (0 for one element)."""
+        p = self.positions_m
+        return float(np.max(np.linalg.norm(p[:, None, :] - p[None, :, :], axis=-1)))
+
     def resolves_elevation(self) -> bool:
-        """True when the elements do not all lie in one horizontal plane."""
-        return bool(np.ptp(self.positions_m[:, 2]) > 1e-9)
+        """True when the elements do not all lie in one horizontal plane (to :data:`FRAME_TOLERANCE`
+        of the aperture)."""
+        return bool(np.ptp(self.positions_m[:, 2]) > max(FRAME_TOLERANCE * self.aperture_m, 1e-9))
 
-    def ula_axis(self, tolerance_m: float = 1e-9) -> UlaAxis | None:
-        """Spacing and broadside of the array if it is a horizontal ULA in element order, else None.
+    def ula_axis(self) -> UlaAxis | None:
+        """Spacing, broadside and element order if the array is a horizontal ULA in element order
+        (``r_m = r_0 + m d e``, equal steps to :data:`FRAME_TOLERANCE` of the spacing), else None
+        (:meth:`ula_mismatch` says why).
 
-        The element order matters: root-MUSIC and ESPRIT need ``r_m = r_0 + m d e`` for a unit
-        axis ``e``. The broadside azimuth is the azimuth of ``e`` minus 90 degrees, so that
-        positive angles lie towards increasing element index.
+        The broadside is the normal of the axis nearest boresight +x, for either element
+        order (:func:`front`: for an axis along x, the normal at azimuth +90); :attr:`UlaAxis.sign`
+        says which way the index runs.
         """
-        if self.num_elements < 2 or self.resolves_elevation():
+        if self.ula_mismatch():
             return None
+        singular = np.linalg.svd(self.positions_m - self.positions_m.mean(axis=0), compute_uv=False)
+        if singular[1] > FRAME_TOLERANCE * singular[0]:
+            return "its elements do not lie on one line"
         steps = np.diff(self.positions_m, axis=0)
-        if np.max(np.abs(steps - steps[0])) > tolerance_m:
-            return None
-        spacing = float(np.linalg.norm(steps[0]))
-        if spacing <= tolerance_m:
-            return None
-        axis = steps[0] / spacing
-        axis_azimuth_deg = float(np.rad2deg(np.arctan2(-axis[1], axis[0])))
-        return UlaAxis(spacing_m=spacing, broadside_azimuth_deg=wrap_deg(axis_azimuth_deg - 90.0))
+        step = steps.mean(axis=0)
+        spacing = float(np.linalg.norm(step))
+        axis = step / spacing
+        broadside_deg = azimuth_of(front(np.array([-axis[1], axis[0], 0.0])))
+        # The index grows clockwise of broadside when the axis points to broadside + 90 deg.
+        sign = 1 if float(axis @ direction_vectors(broadside_deg + 90.0)[0]) > 0 else -1
+        return UlaAxis(spacing_m=spacing, broadside_azimuth_deg=broadside_deg, sign=sign)
+
+    def ula_mismatch(self) -> str:
+        """Why the array is not a horizontal ULA in element order (empty when it is one): for the
+        messages of the methods that need one."""
+        if self.num_elements < 2:
+            return "it has a single element"
+        if self.resolves_elevation():
+            rise_mm = np.ptp(self.positions_m[:, 2]) * 1e3
+            return f"its elements are not level (heights differ by {rise_mm:.3g} mm)"
+        singular = np.linalg.svd(self.positions_m - self.positions_m.mean(axis=0), compute_uv=False)
+        if singular[1] > FRAME_TOLERANCE * singular[0]:
+            return "its elements do not lie on one line"
+        steps = np.diff(self.positions_m, axis=0)
+        step = steps.mean(axis=0)
+        spacing = float(np.linalg.norm(step))
+        if spacing <= 1e-9:
+            return "its elements do not advance along a line in element order"
+        deviation = float(np.max(np.linalg.norm(steps - step, axis=1)))
+        if deviation > FRAME_TOLERANCE * spacing:
+            return (
+                f"the steps from one element to the next differ by up to {deviation * 1e3:.3g} mm (more "
+                f"than {FRAME_TOLERANCE * spacing * 1e3:.3g} mm of the {spacing * 1e3:.3g} mm spacing): "
+                "not equally spaced along one line in element order"
+            )
+        return ""
 
 
 def ula(num_elements: int, spacing_m: float) -> ArrayGeometry:
