@@ -136,3 +136,21 @@ def test_bad_tables_and_covariances_are_refused(table):
         calibrated_music(np.eye(3), table, 1)
     with pytest.raises(ValueError, match="num_sources"):
         calibrated_music(np.eye(4), table, 4)
+
+
+def test_a_sweep_round_the_circle_wraps_across_180_degrees():
+    """A UCA's sweep every 10 deg from -180 to 170: the table closes the circle (170 .. 190 = -170)
+    and covers every azimuth; calibrated MUSIC finds a source in the gap across +-180."""
+    from gnuradio.bearing.array.geometry import steering_matrix, uca
+
+    geometry = uca(6, 0.5)
+    sweep = np.arange(-180.0, 180.0, 10.0)
+    response = steering_matrix(geometry.positions_m, sweep, 1.0)
+    covariances = np.einsum("mn,kn->nmk", response, response.conj())
+    grid = np.arange(-180.0, 180.0, 0.5)
+    table = CalibrationTable.fit(covariances, sweep, grid)
+    assert table.circular and table.covered.all()
+    truth = steering_matrix(geometry.positions_m, 175.0, 1.0)
+    covariance = truth @ truth.conj().T + 1e-3 * np.eye(6)
+    assert calibrated_music(covariance, table, 1)[0] == pytest.approx(175.0, abs=1.5)
+    assert not CalibrationTable.fit(covariances[:-6], sweep[:-6], grid).circular  # a 60 deg gap

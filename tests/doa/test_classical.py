@@ -229,7 +229,7 @@ def test_mvdr_loading_makes_a_rank_deficient_covariance_usable() -> None:
 
 def test_method_names_are_validated() -> None:
     geometry = ula(4, HALF_WAVELENGTH_M)
-    all_names = "bartlett, mvdr, music, root-music, esprit"
+    all_names = "bartlett, mvdr, music, root-music, esprit, calibrated-music"
     with pytest.raises(ValueError, match=rf"unknown method 'capon'.*{all_names}"):
         Estimator(geometry, WAVELENGTH_M, FINE_GRID_DEG, "capon")
     estimator = Estimator(geometry, WAVELENGTH_M, FINE_GRID_DEG)
@@ -244,7 +244,8 @@ def test_method_names_are_validated() -> None:
 @pytest.mark.parametrize("method", ["root-music", "esprit"])
 def test_ula_methods_reject_other_geometries(method: str) -> None:
     estimator = Estimator(uca(8, HALF_WAVELENGTH_M), WAVELENGTH_M, FINE_GRID_DEG)
-    with pytest.raises(ValueError, match=rf"'{method}' needs a uniform linear array.*8-element geometry"):
+    expected = rf"'{method}' needs a horizontal uniform linear array.*8-element geometry.*not lie on one line"
+    with pytest.raises(ValueError, match=expected):
         estimator.method = method
     assert estimator.method == "music"
 

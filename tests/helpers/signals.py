@@ -41,6 +41,24 @@ def snapshots(
     )
 
 
+def planar_snapshots(
+    geometry: ArrayGeometry,
+    wavelength_m: float,
+    azimuth_deg: ArrayLike,
+    elevation_deg: ArrayLike,
+    snr_db: float,
+    num_snapshots: int,
+    rng: np.random.Generator,
+    num_trials: int = 1,
+) -> NDArray[np.complex128]:
+    """Snapshots ``(num_trials, M, T)`` of independent unit-power complex Gaussian sources at
+    ``(azimuth_deg[k], elevation_deg[k])`` in white complex Gaussian noise (``snr_db`` per element)."""
+    a = steering_matrix(geometry.positions_m, azimuth_deg, wavelength_m, elevation_deg)
+    waveforms = complex_normal(rng, (num_trials, a.shape[1], num_snapshots))
+    noise = complex_normal(rng, (num_trials, geometry.num_elements, num_snapshots))
+    return a @ waveforms + np.sqrt(noise_power(snr_db)) * noise
+
+
 # --- H2AD: a group of analog subarrays ------------------------------------------------------------
 
 WAVELENGTH_M = 1.0

@@ -2,6 +2,9 @@
 
 * :mod:`.classical`: Bartlett, MVDR, MUSIC, root-MUSIC, ESPRIT and the one
   :class:`~.classical.Estimator` every block and the command line use.
+* :mod:`.planar`: azimuth and elevation: 2-D Bartlett, MVDR, MUSIC and unitary ESPRIT
+  (:class:`~.planar.PlanarEstimator`).
+* :mod:`.search`: the search grid that an array's geometry resolves.
 * :mod:`.grid`: azimuth grids; :mod:`.peaks`: peak picking on a spectrum.
 * :mod:`.coarray`: the coarray model and its DBF spectrum; :mod:`.scg`: the sparse conjugate
   gradient solver (Python side of the C++ kernel ``bearing_python``).

@@ -18,17 +18,21 @@ linearly; the sweep must be dense enough that no element's phase moves by more t
 between neighbouring azimuths. Grid azimuths outside the calibrated span are **clamped** to
 the nearest end of the table and marked False in :attr:`CalibrationTable.covered`;
 :func:`~gnuradio.bearing.doa.calibrated_music` searches peaks on the covered grid only.
+A sweep round the full circle (a UCA's: its gap from the last azimuth back to the first, across
++-180 degrees, no wider than its widest step) is interpolated across that gap too, so the table
+wraps and covers every azimuth (:attr:`CalibrationTable.circular`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..array.covariance import check_covariance, check_covariances
-from .classical import music_spectrum
+from .classical import Manifold, music_spectrum
 from .peaks import find_peaks
 
 ANGLE_DECIMALS = 6
@@ -53,7 +57,8 @@ class CalibrationTable:
         grid_deg: azimuth grid of the table, shape ``(L,)``, degrees, strictly increasing.
         steering: interpolated steering vectors on ``grid_deg``, shape ``(M, L)``, complex128.
         covered: shape ``(L,)``, bool: the grid azimuth lies within
-            ``[calibration_deg[0], calibration_deg[-1]]`` (elsewhere the table is clamped).
+            ``[calibration_deg[0], calibration_deg[-1]]`` (elsewhere the table is clamped), or
+            every one for a :attr:`circular` table.
     """
 
     calibration_deg: NDArray[np.float64]
@@ -73,15 +78,27 @@ class CalibrationTable:
             )
         if not np.all(np.isfinite(measured)):
             raise ValueError("measured contains NaN or infinite values")
-        amplitude = np.abs(measured)
-        phase = np.unwrap(np.angle(measured), axis=1)
+        circular = _is_circular(calibration)
+        nodes, values = (calibration, measured)
+        if circular:  # close the circle: the first azimuth again, one turn on
+            nodes, values = (
+                np.append(calibration, calibration[0] + 360.0),
+                np.hstack([measured, measured[:, :1]]),
+            )
+        amplitude = np.abs(values)
+        phase = np.unwrap(np.angle(values), axis=1)
+        at = calibration[0] + (grid - calibration[0]) % 360.0 if circular else grid
         steering = np.stack(
             [
-                np.interp(grid, calibration, a) * np.exp(1j * np.interp(grid, calibration, p))
+                np.interp(at, nodes, a) * np.exp(1j * np.interp(at, nodes, p))
                 for a, p in zip(amplitude, phase, strict=True)
             ]
         )
-        covered = (grid >= calibration[0]) & (grid <= calibration[-1])
+        covered = (
+            np.ones(grid.shape, dtype=bool)
+            if circular
+            else (grid >= calibration[0]) & (grid <= calibration[-1])
+        )
         if not np.any(covered):
             raise ValueError(
                 f"grid_deg [{grid[0]}, {grid[-1]}] does not overlap the calibrated span "
@@ -124,6 +141,17 @@ class CalibrationTable:
     @property
     def num_elements(self) -> int:
         return int(self.measured.shape[0])
+
+    @property
+    def circular(self) -> bool:
+        """Whether the sweep goes round the full circle, so that the table wraps across +-180 deg."""
+        return _is_circular(self.calibration_deg)
+
+    def on_grid(self, grid_deg: ArrayLike) -> Manifold:
+        """The table's steering vectors interpolated onto ``grid_deg`` (degrees), for
+        :class:`~gnuradio.bearing.doa.classical.Estimator`'s ``calibrated-music``."""
+        table = CalibrationTable(self.calibration_deg, self.measured, grid_deg)
+        return Manifold(steering=table.steering, covered=table.covered)
 
     def spectrum(self, covariance: ArrayLike, num_sources: int) -> NDArray[np.float64]:
         """MUSIC pseudo-spectrum of ``covariance`` on the table, shape ``(L,)``, linear, ``>= 1``.
@@ -171,6 +199,15 @@ def calibrated_music(
     return grid[find_peaks(spectrum, grid, num_sources, min_separation_deg)]
 
 
+def _is_circular(calibration_deg: NDArray[np.float64]) -> bool:
+    """Whether azimuths ``(C,)`` go round the circle: the gap from the last back to the first, one
+    turn on, is no wider than the widest step between them (and the span is under a turn)."""
+    if calibration_deg.size < 3 or calibration_deg[-1] - calibration_deg[0] >= 360.0:
+        return False
+    gap = calibration_deg[0] + 360.0 - calibration_deg[-1]
+    return bool(gap <= np.max(np.diff(calibration_deg)) + 1e-9)
+
+
 def check_increasing_deg(values: ArrayLike, name: str, minimum: int) -> NDArray[np.float64]:
     """``values`` as a new float64 array of azimuths; ``ValueError`` naming ``name`` unless it is
     1-D, finite, strictly increasing and has at least ``minimum`` values."""
@@ -180,3 +217,38 @@ def check_increasing_deg(values: ArrayLike, name: str, minimum: int) -> NDArray[
     if not np.all(np.isfinite(array)) or np.any(np.diff(array) <= 0):
         raise ValueError(f"{name} must be finite and strictly increasing (degrees)")
     return array
+
+
+TABLE_FORMAT = "gr-bearing/calibration-table"
+"""The ``format`` of a calibration table file (:func:`save_table`)."""
+
+
+def save_table(
+    table: CalibrationTable, path: str | Path, positions_m: ArrayLike, frequency_hz: float
+) -> Path:
+    """Writes ``table`` of the array ``positions_m`` (M x 3, metres) at ``frequency_hz`` as an
+    ``.npz`` file (plain arrays, no pickle): what `bearing calibrate` writes and ``--calibration``
+    reads."""
+    path = Path(path)
+    np.savez(
+        path,
+        format=np.array(TABLE_FORMAT),
+        positions_m=np.asarray(positions_m, dtype=np.float64),
+        frequency_hz=np.float64(frequency_hz),
+        **table.to_arrays(),
+    )
+    return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+
+
+def load_table(path: str | Path) -> tuple[CalibrationTable, NDArray[np.float64], float]:
+    """The table of a file of :func:`save_table`, with its array's positions (M x 3, metres) and
+    carrier (Hz); ``ValueError`` naming the file for anything else."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path}: not a readable calibration table ({error})") from None
+    if str(arrays.get("format", "")) != TABLE_FORMAT:
+        raise ValueError(f"{path}: not a calibration table file (bearing calibrate writes them)")
+    table = CalibrationTable.from_arrays(arrays)
+    return table, np.asarray(arrays["positions_m"], dtype=np.float64), float(arrays["frequency_hz"])

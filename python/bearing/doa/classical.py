@@ -33,6 +33,7 @@ import scipy.optimize
 from numpy.typing import ArrayLike, NDArray
 
 from ..array.covariance import check_covariance
+from ..array.field_of_view import GeometryError, resolvable_field
 from ..array.geometry import ArrayGeometry, UlaAxis, steering_matrix, wrap_deg
 from ..validation import check_positive, check_subspace_sources
 from .grid import FULL_CIRCLE_DEG, check_grid, is_full_circle
@@ -41,6 +42,8 @@ from .peaks import find_peaks
 METHODS = ("bartlett", "mvdr", "music", "root-music", "esprit")
 GRID_METHODS = ("bartlett", "mvdr", "music")
 ULA_METHODS = ("root-music", "esprit")
+CALIBRATED_MUSIC = "calibrated-music"
+"""MUSIC on a measured manifold (:class:`Manifold`, from a calibration table), besides :data:`METHODS`."""
 
 DEFAULT_DIAGONAL_LOADING = 1e-6
 """MVDR diagonal loading, relative to the mean eigenvalue ``trace(R) / M``.
@@ -182,6 +185,20 @@ def esprit_phases_rad(covariance: ArrayLike, num_sources: int) -> NDArray[np.flo
 
 
 @dataclass(frozen=True)
+class Manifold:
+    """Measured steering vectors on an estimator's grid, for :data:`CALIBRATED_MUSIC`.
+
+    Attributes:
+        steering: ``(M, N)`` complex, one measured steering vector per grid azimuth
+            (:meth:`~gnuradio.bearing.doa.calibrated_music.CalibrationTable.on_grid`).
+        covered: ``(N,)`` bool, the grid azimuths the calibration covers (peaks only there).
+    """
+
+    steering: NDArray[np.complex128]
+    covered: NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
 class Estimate:
     """Result of :meth:`Estimator.estimate`.
 
@@ -212,6 +229,15 @@ class Estimator:
     peak (bounded Brent search), so that the grid step does not limit accuracy at high SNR.
     Root-MUSIC and ESPRIT need a ULA geometry and are grid-free.
 
+    The geometry decides what is searched (:func:`~gnuradio.bearing.array.field_of_view.resolvable_field`):
+    bearings are only reported in the azimuths the array resolves (the front half-plane of a
+    linear array, narrower for a ULA spaced more than half a wavelength apart; a grid reaching
+    beyond it still shows the mirror images or grating lobes in the spectrum, and
+    :attr:`warnings` says why they are not reported). An array that resolves elevation as well
+    (a vertical planar or a 3-D array) is refused: an azimuth-only search would misplace an
+    emitter off the horizon; :class:`~gnuradio.bearing.doa.planar.PlanarEstimator` estimates
+    both. So is a geometry that resolves no azimuth (one point, a vertical line).
+
     Args:
         geometry: the array (element positions in the SigMF frame).
         wavelength_m: carrier wavelength in metres.
@@ -230,6 +256,7 @@ class Estimator:
         method: str = "music",
         min_separation_deg: float = 2.0,
         refine: bool = True,
+        manifold: Manifold | None = None,
     ) -> None:
         check_positive(wavelength_m, "wavelength_m")
         if not min_separation_deg >= 0:
@@ -238,8 +265,22 @@ class Estimator:
         self._wavelength_m = float(wavelength_m)
         self._grid_deg = check_grid(grid_deg)
         self._circular = is_full_circle(self._grid_deg)
+        self.field = resolvable_field(geometry, wavelength_m)
+        """What the geometry resolves (:class:`~gnuradio.bearing.array.field_of_view.FieldOfView`)."""
+        if self.field.resolves_elevation:
+            raise GeometryError(
+                f"the {geometry.num_elements}-element array resolves elevation as well as azimuth (a "
+                f"{self.field.kind} aperture that is not horizontal): an azimuth-only search would "
+                "misplace an emitter off the horizon; estimate both angles (doa.planar.PlanarEstimator, "
+                "or the DoA Estimator block, which chooses it for such arrays)"
+            )
+        self._allowed = self.field.contains_azimuth(self._grid_deg)
+        warning = self.field.azimuth_warning(float(self._grid_deg[0]), float(self._grid_deg[-1]))
+        self.warnings: tuple[str, ...] = (warning,) if warning else ()
+        """Why the grid reaches beyond what the array resolves (empty when it does not)."""
         self._steering = steering_matrix(geometry.positions_m, self._grid_deg, self._wavelength_m)
         self._ula = geometry.ula_axis()
+        self._manifold = _check_manifold(manifold, geometry.num_elements, self._grid_deg.size)
         self.min_separation_deg = float(min_separation_deg)
         self.refine = bool(refine)
         self.method = method
@@ -263,13 +304,19 @@ class Estimator:
 
     @method.setter
     def method(self, method: str) -> None:
-        if method not in METHODS:
-            raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+        if method == CALIBRATED_MUSIC and self._manifold is None:
+            raise ValueError(
+                f"method {method!r} needs a calibration table of the array (bearing calibrate; "
+                "the block's calibration file, --calibration)"
+            )
+        if method not in METHODS and method != CALIBRATED_MUSIC:
+            raise ValueError(
+                f"unknown method {method!r}; choose one of {', '.join((*METHODS, CALIBRATED_MUSIC))}"
+            )
         if method in ULA_METHODS and self._ula is None:
             raise ValueError(
-                f"method {method!r} needs a uniform linear array in element order, but the "
-                f"{self._geometry.num_elements}-element geometry with positions_m "
-                f"{np.round(self._geometry.positions_m, 4).tolist()} is not one (ula_axis() is None)"
+                f"method {method!r} needs a horizontal uniform linear array in element order, but in the "
+                f"{self._geometry.num_elements}-element geometry {self._geometry.ula_mismatch()}"
             )
         self._method = method
 
@@ -291,9 +338,13 @@ class Estimator:
         check_subspace_sources(num_sources, r.shape[0])
         if self._method in ULA_METHODS:
             return self._estimate_ula(r, num_sources)
+        if self._method == CALIBRATED_MUSIC:
+            return self._estimate_calibrated(r, num_sources)
         spectrum_function = _spectrum_function(self._method, r, num_sources)
         spectrum = spectrum_function(self._steering)
-        indices = find_peaks(spectrum, self._grid_deg, num_sources, self.min_separation_deg)
+        indices = find_peaks(
+            spectrum, self._grid_deg, num_sources, self.min_separation_deg, allowed=self._allowed
+        )
         if self.refine:
             refined = [self._refine_peak(spectrum_function, spectrum, i) for i in indices]
             azimuth_deg = np.array([a for a, _ in refined], dtype=np.float64)
@@ -311,6 +362,15 @@ class Estimator:
         peak_values = np.interp(azimuth_deg, self._grid_deg, spectrum, period=period)
         order = np.argsort(peak_values, kind="stable")[::-1]
         return Estimate(azimuth_deg=azimuth_deg[order], peak_values=peak_values[order], spectrum=spectrum)
+
+    def _estimate_calibrated(self, r: NDArray[np.complex128], num_sources: int) -> Estimate:
+        """MUSIC on the measured manifold; peaks on the grid (the table's resolution), where the
+        calibration covers and the array resolves."""
+        assert self._manifold is not None  # guaranteed by the method setter
+        spectrum = music_function(r, num_sources)(self._manifold.steering)
+        allowed = self._allowed & self._manifold.covered
+        indices = find_peaks(spectrum, self._grid_deg, num_sources, self.min_separation_deg, allowed=allowed)
+        return Estimate(azimuth_deg=self._grid_deg[indices], peak_values=spectrum[indices], spectrum=spectrum)
 
     def _refine_peak(
         self, spectrum_function: SpectrumFunction, spectrum: NDArray[np.float64], index: int
@@ -337,6 +397,18 @@ class Estimator:
         if self._circular:
             azimuth_deg = grid[0] + (azimuth_deg - grid[0]) % FULL_CIRCLE_DEG
         return azimuth_deg, -float(result.fun)
+
+
+def _check_manifold(manifold: Manifold | None, num_elements: int, grid_size: int) -> Manifold | None:
+    """``manifold``, checked to hold one steering vector of the M elements per grid azimuth."""
+    if manifold is not None and (
+        manifold.steering.shape != (num_elements, grid_size) or manifold.covered.shape != (grid_size,)
+    ):
+        raise ValueError(
+            f"the manifold holds {manifold.steering.shape[0]} elements x {manifold.steering.shape[1]} "
+            f"azimuths; the estimator needs {num_elements} x {grid_size} (its array and grid)"
+        )
+    return manifold
 
 
 def _spectrum_function(method: str, r: NDArray[np.complex128], num_sources: int) -> SpectrumFunction:
@@ -389,9 +461,10 @@ def _squared_norm(a: NDArray[np.complex128]) -> NDArray[np.float64]:
 
 
 def ula_azimuth_deg(phase_rad: NDArray[np.float64], ula: UlaAxis, wavelength_m: float) -> NDArray[np.float64]:
-    """Azimuths whose inter-element phase step is ``phase_rad = 2 pi d sin(az - broadside) / lambda``."""
+    """Azimuths whose inter-element phase step is ``phase_rad = sign 2 pi d sin(az - broadside) / lambda``
+    (:class:`~gnuradio.bearing.array.geometry.UlaAxis`), in the front half-plane ``broadside +- 90``."""
     check_positive(wavelength_m, "wavelength_m")
-    sine = np.clip(phase_rad * wavelength_m / (2.0 * np.pi * ula.spacing_m), -1.0, 1.0)
+    sine = np.clip(ula.sign * phase_rad * wavelength_m / (2.0 * np.pi * ula.spacing_m), -1.0, 1.0)
     return wrap_deg(ula.broadside_azimuth_deg + np.rad2deg(np.arcsin(sine)))
 
 

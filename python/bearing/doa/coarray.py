@@ -31,7 +31,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..array.covariance import check_covariance
-from ..array.geometry import ArrayGeometry
+from ..array.field_of_view import GeometryError, resolvable_field
+from ..array.geometry import ArrayGeometry, wavelength_m
 from .grid import azimuth_grid
 from .scg import DEFAULT_OPTIONS, ScgOptions, solve
 
@@ -39,19 +40,51 @@ RANK_TOLERANCE = 1e-10
 """Singular values of the coarray manifold below this fraction of the largest are dropped."""
 
 DEFAULT_FIELD_OF_VIEW_DEG = (-60.0, 60.0, 0.1)
-"""The paper's grid: -60 .. 60 degrees at 0.1 degree (L = 1201)."""
+"""The paper's grid: -60 .. 60 degrees at 0.1 degree (L = 1201), about the broadside of a ULA
+facing boresight."""
+
+
+def default_coarray_grid(geometry: ArrayGeometry, frequency_hz: float) -> tuple[float, float, float]:
+    """``(start, stop, step)`` of the coarray grid of ``geometry`` at the carrier
+    ``frequency_hz`` when none is given, degrees: the paper's :data:`DEFAULT_FIELD_OF_VIEW_DEG`
+    about the array's front (a linear array's broadside nearest boresight,
+    :func:`~gnuradio.bearing.array.field_of_view.field_of_view`: -60 .. 60 for a ULA along y,
+    0 .. 120 for one turned by 60 degrees), cut to what it resolves (a ULA spaced more than
+    half a wavelength apart: :func:`~gnuradio.bearing.array.field_of_view.resolvable_field`);
+    the full circle (circular) for an array that resolves every azimuth (a UCA).
+
+    Raises:
+        GeometryError: the geometry resolves no azimuth.
+    """
+    field = resolvable_field(geometry, wavelength_m(frequency_hz))
+    low, high, step = DEFAULT_FIELD_OF_VIEW_DEG
+    if field.full_circle or field.front_deg is None:
+        return -180.0, 180.0, step
+    start, stop = field.azimuth_deg
+    return max(field.front_deg + low, start), min(field.front_deg + high, stop), step
 
 
 class CoarrayModel:
     """Coarray manifold of one array on one azimuth grid, in factored form.
 
     Args:
-        geometry: element positions (SigMF spatial frame).
+        geometry: element positions (SigMF spatial frame): an array that resolves azimuth
+            (:func:`~gnuradio.bearing.array.field_of_view.field_of_view`); one that resolves
+            elevation too is refused (the coarray model is azimuth-only).
         frequency_hz: carrier frequency.
         grid_deg: azimuths ``theta_1 .. theta_L`` in degrees.
     """
 
     def __init__(self, geometry: ArrayGeometry, frequency_hz: float, grid_deg: ArrayLike) -> None:
+        field = resolvable_field(geometry, wavelength_m(frequency_hz))
+        if field.resolves_elevation:
+            raise GeometryError(
+                "coarray DBF and SCG estimate azimuth only, on emitters in the array's horizontal plane; "
+                f"this {field.kind} array resolves elevation too"
+            )
+        self.field = field
+        """What the geometry resolves at the carrier (bearings outside it are mirror images or
+        grating lobes)."""
         grid = np.asarray(grid_deg, dtype=np.float64)
         if grid.ndim != 1 or grid.size < 1 or not np.all(np.isfinite(grid)):
             raise ValueError(
@@ -181,21 +214,39 @@ class CoarrayModel:
 def coarray_model(
     positions_m: ArrayLike,
     frequency_hz: float,
-    grid_start_deg: float = DEFAULT_FIELD_OF_VIEW_DEG[0],
-    grid_stop_deg: float = DEFAULT_FIELD_OF_VIEW_DEG[1],
-    grid_step_deg: float = DEFAULT_FIELD_OF_VIEW_DEG[2],
+    grid_start_deg: float | None = None,
+    grid_stop_deg: float | None = None,
+    grid_step_deg: float | None = None,
 ) -> CoarrayModel:
     """The cached :class:`CoarrayModel` of an array on an
-    :func:`~gnuradio.bearing.doa.grid.azimuth_grid`.
+    :func:`~gnuradio.bearing.doa.grid.azimuth_grid`; a bound left None is the array's own
+    (:func:`default_coarray_grid`).
 
     Computed once per (positions, carrier, grid): every block and estimate with the same
     array shares it. Treat the returned model as read-only.
     """
     positions = np.asarray(positions_m, dtype=np.float64)
+    grid = coarray_grid_range(positions, frequency_hz, grid_start_deg, grid_stop_deg, grid_step_deg)
     key = (positions.shape, tuple(positions.ravel().tolist()))
-    return _cached_model(
-        key, float(frequency_hz), float(grid_start_deg), float(grid_stop_deg), float(grid_step_deg)
-    )
+    return _cached_model(key, float(frequency_hz), *grid)
+
+
+def coarray_grid_range(
+    positions_m: ArrayLike,
+    frequency_hz: float,
+    grid_start_deg: float | None = None,
+    grid_stop_deg: float | None = None,
+    grid_step_deg: float | None = None,
+) -> tuple[float, float, float]:
+    """``(start, stop, step)`` in degrees with each bound left None taken from
+    :func:`default_coarray_grid` of the array ``positions_m`` (``(M, 3)`` metres) at the carrier
+    ``frequency_hz``."""
+    given = (grid_start_deg, grid_stop_deg, grid_step_deg)
+    if any(value is None for value in given):
+        own = default_coarray_grid(ArrayGeometry(np.asarray(positions_m, dtype=np.float64)), frequency_hz)
+        given = tuple(o if v is None else v for v, o in zip(given, own, strict=True))
+    start, stop, step = (float(value) for value in given)  # type: ignore[arg-type]
+    return start, stop, step
 
 
 @lru_cache(maxsize=32)

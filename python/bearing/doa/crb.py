@@ -11,6 +11,8 @@ and spatially white complex Gaussian noise of power ``sigma^2`` per element. Wit
 
 both bounds have the form ``sigma^2 / (2T) {Re[H .* Q^T]}^-1`` (``.*`` element-wise),
 with ``Q`` given below. They are converted from rad^2 to deg^2.
+:func:`stochastic_crb_az_el` bounds azimuth and elevation jointly (emitters anywhere, ``D``
+holding the derivatives along both angles).
 
 References:
     [SN89] P. Stoica, A. Nehorai, "MUSIC, maximum likelihood, and Cramer-Rao bound",
@@ -30,7 +32,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ..array.geometry import ArrayGeometry, steering_derivative, steering_matrix
+from ..array.geometry import (
+    ArrayGeometry,
+    steering_derivative,
+    steering_derivative_elevation,
+    steering_matrix,
+)
 from ..array.hybrid import check_combiner
 
 _RAD2_TO_DEG2 = float(np.rad2deg(1.0) ** 2)
@@ -166,6 +173,67 @@ def deterministic_crb(
     return _crb(a, d, p, sigma2, t)
 
 
+def stochastic_crb_az_el(
+    geometry: ArrayGeometry,
+    wavelength_m: float,
+    azimuth_deg: ArrayLike,
+    elevation_deg: ArrayLike,
+    source_covariance: ArrayLike,
+    noise_power: float,
+    num_snapshots: int,
+) -> NDArray[np.float64]:
+    """Stochastic (unconditional) CRB on azimuth and elevation: Gaussian sources of covariance ``P``.
+
+    The multi-parameter form of :func:`stochastic_crb` ([SN90]; [SLG01], whose derivation holds
+    for any number of parameters per source): with the parameters ordered
+    ``[az_1 .. az_K, el_1 .. el_K]``, ``D_az = [d a_k / d az_k]`` and ``D_el = [d a_k / d el_k]``
+    (per radian, :func:`~gnuradio.bearing.array.geometry.steering_derivative` and
+    :func:`~gnuradio.bearing.array.geometry.steering_derivative_elevation`),
+    ``A = [a(az_k, el_k)]``, ``R = A P A^H + sigma^2 I``, ``Q = P A^H R^-1 A P`` and
+    ``P_perp = I - A (A^H A)^-1 A^H``, the Fisher information has the ``K x K`` blocks
+
+        F_ij = (2T / sigma^2) Re[(D_i^H P_perp D_j) .* Q^T],    i, j in {az, el},
+
+    and the bound is ``F^-1``, converted to deg^2.
+
+    Check: for emitters on the horizon (``el = 0``) and an array symmetric about the horizontal
+    plane (e.g. :func:`~gnuradio.bearing.array.geometry.ura`, centred) azimuth and elevation
+    decouple (``D_el`` is orthogonal to ``A`` and ``D_az``), and the azimuth block equals
+    :func:`stochastic_crb`. For a horizontal array ``D_el = 0`` at ``el = 0`` (a direction and
+    its mirror below the horizon look alike): :class:`NotIdentifiableError`.
+
+    Args:
+        geometry: the array.
+        wavelength_m: carrier wavelength in metres.
+        azimuth_deg: the ``K`` true azimuths in degrees, ``K <= M``.
+        elevation_deg: the ``K`` true elevations in degrees, in -90 .. 90 (a scalar applies to all).
+        source_covariance: ``P``: a ``(K,)`` vector of source powers (uncorrelated sources)
+            or a ``(K, K)`` Hermitian matrix, in the units of ``noise_power``.
+        noise_power: ``sigma^2`` per element, ``> 0``.
+        num_snapshots: ``T >= 1``.
+
+    Returns:
+        the bound on the covariance of unbiased estimates of ``[az_1 .. az_K, el_1 .. el_K]``,
+        shape ``(2K, 2K)``, deg^2.
+
+    Raises:
+        NotIdentifiableError: the Fisher information is singular (a source of zero power,
+            directions the array cannot tell apart, an elevation it cannot see).
+        ValueError: a bad argument, named.
+    """
+    _, _, p, sigma2, t = _model(
+        geometry, wavelength_m, azimuth_deg, source_covariance, noise_power, num_snapshots
+    )
+    azimuth = np.atleast_1d(np.asarray(azimuth_deg, dtype=np.float64))
+    elevation = _elevations(elevation_deg, azimuth.size)
+    args = (geometry.positions_m, azimuth, wavelength_m, elevation)
+    a = steering_matrix(*args)
+    d = np.hstack([steering_derivative(*args), steering_derivative_elevation(*args)])
+    r = a @ p @ a.conj().T + sigma2 * np.eye(a.shape[0])
+    q = p @ a.conj().T @ np.linalg.solve(r, a) @ p
+    return _multi_parameter_crb(a, d, np.tile(q, (2, 2)), sigma2, t)
+
+
 def crb_rmse_deg(crb_matrix: ArrayLike) -> float:
     """Bound on the RMSE over sources, ``sqrt(mean(diag(CRB)))``, in degrees for a CRB in deg^2."""
     crb = np.asarray(crb_matrix, dtype=np.float64)
@@ -234,3 +302,39 @@ def _model(
     a = steering_matrix(geometry.positions_m, azimuth, wavelength_m)
     d = steering_derivative(geometry.positions_m, azimuth, wavelength_m)
     return a, d, p, float(noise_power), int(num_snapshots)
+
+
+def _elevations(elevation_deg: ArrayLike, num_sources: int) -> NDArray[np.float64]:
+    """``elevation_deg`` as ``(K,)`` float64 degrees (a scalar applies to all), each in -90 .. 90."""
+    elevation = np.asarray(elevation_deg, dtype=np.float64)
+    if elevation.ndim == 0:
+        elevation = np.full(num_sources, float(elevation))
+    if elevation.shape != (num_sources,) or not np.all(np.isfinite(elevation)):
+        raise ValueError(
+            f"elevation_deg must be a finite scalar or {num_sources} values (one per azimuth), "
+            f"got {elevation_deg!r}"
+        )
+    if np.any(np.abs(elevation) > 90.0):
+        raise ValueError(f"elevation_deg must lie in -90 .. 90 degrees, got {elevation.tolist()}")
+    return elevation
+
+
+_SINGULAR_CONDITION = 1e12
+"""Condition number of the Fisher information above which it counts as singular."""
+
+
+def _multi_parameter_crb(
+    a: NDArray[np.complex128], d: NDArray[np.complex128], q: NDArray[np.complex128], sigma2: float, t: int
+) -> NDArray[np.float64]:
+    """``sigma^2 / (2T) {Re[(D^H P_perp D) .* Q^T]}^-1`` in deg^2 for several parameters per source
+    (``D`` ``(M, pK)``, ``Q`` tiled to ``(pK, pK)``); :class:`NotIdentifiableError` when the Fisher
+    information is singular or numerically so (condition number above 1e12)."""
+    projector_perp = np.eye(a.shape[0]) - a @ np.linalg.pinv(a)
+    fisher = np.real((d.conj().T @ projector_perp @ d) * q.T)
+    scale = np.sqrt(np.abs(np.diag(fisher)))
+    if not np.all(scale > 0) or np.linalg.cond(fisher / np.outer(scale, scale)) > _SINGULAR_CONDITION:
+        raise NotIdentifiableError(
+            "the Fisher information is singular: a source with zero power, directions the array "
+            "cannot tell apart, or an elevation it cannot see (a horizontal array at el = 0)"
+        )
+    return sigma2 / (2.0 * t) * np.linalg.inv(fisher) * _RAD2_TO_DEG2

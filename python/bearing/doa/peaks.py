@@ -17,6 +17,7 @@ def find_peaks(
     num_sources: int,
     min_separation_deg: float,
     include_ends: bool = False,
+    allowed: NDArray[np.bool_] | None = None,
 ) -> NDArray[np.intp]:
     """Indices of up to ``num_sources`` local maxima of a spectrum, strongest first.
 
@@ -35,6 +36,9 @@ def find_peaks(
         min_separation_deg: minimum angular distance between returned peaks, ``>= 0``.
         include_ends: let the first and last grid points count as maxima of a grid that
             does not cover the full circle.
+        allowed: shape ``(N,)``, the grid points whose maxima may be returned (None: all): the
+            azimuths the array resolves (:class:`~gnuradio.bearing.array.field_of_view.FieldOfView`);
+            a maximum elsewhere (a mirror image of one inside) is never returned.
 
     Returns:
         indices into ``spectrum``, shape ``(<= num_sources,)``, by decreasing value.
@@ -44,6 +48,8 @@ def find_peaks(
     check_min_separation(min_separation_deg)
 
     candidates = _local_maxima(values, circular=is_full_circle(grid), include_ends=include_ends)
+    if allowed is not None:
+        candidates = candidates[np.asarray(allowed, dtype=bool)[candidates]]
     candidates = candidates[np.argsort(values[candidates], kind="stable")[::-1]]
     selected: list[int] = []
     for index in candidates:
@@ -104,16 +110,20 @@ def support_centroids(
 
 
 def sparse_peak_bearings(
-    spectrum: ArrayLike, grid_deg: ArrayLike, num_sources: int, min_separation_deg: float
+    spectrum: ArrayLike,
+    grid_deg: ArrayLike,
+    num_sources: int,
+    min_separation_deg: float,
+    allowed: NDArray[np.bool_] | None = None,
 ) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
     """Bearings of a sparse spectrum (SCG): its positive peaks, each at its support's centroid.
 
-    :func:`find_peaks` with the grid ends included; a peak at or below zero power is no
-    source; :func:`support_centroids` refines each. Returns the peak indices and their
-    bearings in degrees, strongest first.
+    :func:`find_peaks` with the grid ends included (and ``allowed``, the azimuths the array
+    resolves); a peak at or below zero power is no source; :func:`support_centroids` refines
+    each. Returns the peak indices and their bearings in degrees, strongest first.
     """
     values = np.asarray(spectrum, dtype=np.float64)
-    peaks = find_peaks(values, grid_deg, num_sources, min_separation_deg, include_ends=True)
+    peaks = find_peaks(values, grid_deg, num_sources, min_separation_deg, include_ends=True, allowed=allowed)
     peaks = peaks[values[peaks] > 0]
     return peaks, support_centroids(values, grid_deg, peaks)
 
