@@ -10,6 +10,7 @@ if TYPE_CHECKING:
 
 DEMO_CAPTURE = "demo_ula4.sigmf-meta"
 TWO_EMITTERS_CAPTURE = "two_emitters_ula8.sigmf-meta"
+URA_CAPTURE = "ura4x4.sigmf-meta"
 DEFAULT_MODEL = "mod_dnn_ula4.pt"
 
 MODELS_DIR = Path(__file__).resolve().parent / "data"
@@ -47,6 +48,12 @@ def two_emitters_capture_path() -> str:
     """The bundled two-emitter capture (preset ``two_emitters_ula8``): 8-element ULA, one
     emitter throughout and one that switches on, moves and switches off."""
     return str(data_path(TWO_EMITTERS_CAPTURE))
+
+
+def ura_capture_path() -> str:
+    """The bundled URA capture (preset ``ura4x4``): a 4 x 4 URA in the y-z plane, one emitter
+    sweeping azimuth -60 .. 60 deg while its elevation falls from 40 to -20 deg."""
+    return str(data_path(URA_CAPTURE))
 
 
 def load_model(model_path: str | Path | ModDnn | None = "") -> ModDnn:

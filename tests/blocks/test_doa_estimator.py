@@ -9,7 +9,8 @@ import pmt
 import pytest
 from gnuradio import bearing, blocks, gr
 from gnuradio.bearing.array import covariance
-from gnuradio.bearing.array.geometry import uca, ula, wavelength_m
+from gnuradio.bearing.array.field_of_view import GeometryError
+from gnuradio.bearing.array.geometry import uca, ula, ura, wavelength_m
 from gnuradio.bearing.blocks import messages
 from helpers.signals import snapshots
 
@@ -166,3 +167,12 @@ def test_setters_and_grids_are_validated():
 def test_json_sink_refuses_a_path_in_a_missing_folder(tmp_path):
     with pytest.raises(ValueError, match="no-such-dir"):
         bearing.json_sink(str(tmp_path / "no-such-dir" / "out.jsonl"))
+
+
+def test_a_calibration_file_with_an_array_that_resolves_elevation_is_refused(tmp_path) -> None:
+    """A calibration table holds azimuths only: with a URA the block refuses it, by name."""
+    carrier_hz = 2.4e9
+    half = wavelength_m(carrier_hz) / 2.0
+    positions = ura(4, 4, half, half).positions_m.tolist()
+    with pytest.raises(GeometryError, match=r"calibration table holds azimuths only.*resolves elevation"):
+        bearing.doa_estimator(positions, carrier_hz, calibration_path=str(tmp_path / "table.npz"))

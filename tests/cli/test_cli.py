@@ -5,21 +5,12 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from gnuradio.bearing.blocks import messages
-
-BEARING = str(Path(sys.prefix) / "bin" / "bearing")
-
-
-def bearing(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([BEARING, *map(str, args)], capture_output=True, text=True, timeout=300)
-    if check and result.returncode != 0:
-        raise AssertionError(f"bearing {' '.join(map(str, args))} failed:\n{result.stderr}")
-    return result
+from helpers.command import bearing
 
 
 def test_estimate_json_follows_the_sigmf_angle_convention(make_capture):

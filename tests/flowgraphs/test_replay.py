@@ -12,6 +12,7 @@ from gnuradio.bearing.blocks.srs_extractor import srs_extractor
 from gnuradio.bearing.captures import reader
 from gnuradio.bearing.captures.reader import read_capture
 from gnuradio.bearing.counting import models as counter_models
+from gnuradio.bearing.doa.calibrated_music import CalibrationTable, save_table
 from gnuradio.bearing.flowgraphs.methods import METHODS
 from gnuradio.bearing.flowgraphs.replay import ReplayFlowgraph
 from gnuradio.bearing.flowgraphs.settings import ReplaySettings
@@ -158,10 +159,20 @@ def test_a_replay_reads_its_capture_once_and_each_model_once(srs_capture_model, 
 
 
 @pytest.mark.parametrize("method", sorted(METHODS))
-def test_every_method_of_the_registry_builds_its_chain(make_capture, narrowband_model, method):
+def test_every_method_of_the_registry_builds_its_chain(make_capture, narrowband_model, method, tmp_path):
     """The registry is the one list of methods: each name builds a flowgraph that estimates."""
     path = make_capture(azimuths_deg=(-20.0,), segment_length=400)
     model = str(narrowband_model) if METHODS[method].needs_model else ""
-    flowgraph = ReplayFlowgraph(str(path), ReplaySettings(method=method, average=200, model_path=model))
+    table = ""
+    if method == "calibrated-music":  # the ideal array's manifold, measured every 5 deg
+        capture = read_capture(path)
+        sweep = np.arange(-90.0, 90.5, 5.0)
+        a = capture.geometry.steering(sweep, capture.frequency_hz)
+        covariances = np.einsum("mn,kn->nmk", a, a.conj())
+        fitted = CalibrationTable.fit(covariances, sweep, np.arange(-90.0, 90.05, 0.1))
+        positions, carrier = capture.geometry.positions_m, capture.frequency_hz
+        table = str(save_table(fitted, tmp_path / "table.npz", positions, carrier))
+    settings = ReplaySettings(method=method, average=200, model_path=model, calibration_path=table)
+    flowgraph = ReplayFlowgraph(str(path), settings)
     flowgraph.run()
     assert [r["method"] for r in flowgraph.records] == [method] * 2

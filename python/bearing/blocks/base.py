@@ -21,13 +21,22 @@ class BearingsBlock(gr.basic_block):
         self.message_port_register_out(pmt.intern(messages.AZIMUTH_PORT))
 
     def publish_bearings(
-        self, azimuth_deg: ArrayLike, peak_db: ArrayLike, method: str, window: dict | None
+        self,
+        azimuth_deg: ArrayLike,
+        peak_db: ArrayLike,
+        method: str,
+        window: dict | None,
+        elevation_deg: ArrayLike | None = None,
     ) -> None:
-        """Publishes the ``bearings`` message and, if there are bearings, the ``azimuth`` of the first."""
-        message = messages.bearings_message(azimuth_deg, peak_db, method, window)
+        """Publishes the ``bearings`` message and, if there are bearings, the ``azimuth`` of the
+        first (and its ``elevation``, for a block that registered that port and estimates it)."""
+        message = messages.bearings_message(azimuth_deg, peak_db, method, window, elevation_deg=elevation_deg)
         self.message_port_pub(pmt.intern(messages.BEARINGS_PORT), message)
         if len(azimuth_deg):
             self.message_port_pub(pmt.intern(messages.AZIMUTH_PORT), messages.azimuth_pair(azimuth_deg[0]))
+            if elevation_deg is not None:
+                pair = messages.elevation_pair(elevation_deg[0])
+                self.message_port_pub(pmt.intern(messages.ELEVATION_PORT), pair)
 
 
 class WindowMapBlock(BearingsBlock):

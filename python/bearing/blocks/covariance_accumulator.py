@@ -66,7 +66,8 @@ class covariance_accumulator(gr.basic_block):
         self._buffer_start = 0  # sample index of self._buffer[0]
         self._index_origin = 0  # sample index minus absolute input offset (moves at segment starts)
         self._recursive: np.ndarray | None = None
-        self._truths: list[tuple[int, int, float]] = []  # (first sample, end sample, azimuth_deg)
+        # (first sample, end sample, azimuth_deg, elevation_deg or None)
+        self._truths: list[tuple[int, int, float, float | None]] = []
         self._occasions: dict[int, dict] = {}  # input offset -> srs_occasion tag value
         self.dropped_windows = 0
 
@@ -88,7 +89,15 @@ class covariance_accumulator(gr.basic_block):
             key, value = pmt.symbol_to_string(tag.key), messages.from_pmt(tag.value)
             if key == messages.TRUTH:
                 end = tag.offset + int(value["sample_count"])
-                self._truths.append((tag.offset, end, float(value["azimuth_deg"])))
+                elevation = value.get("elevation_deg")
+                self._truths.append(
+                    (
+                        tag.offset,
+                        end,
+                        float(value["azimuth_deg"]),
+                        None if elevation is None else float(elevation),
+                    )
+                )
             elif key == messages.SRS_OCCASION:
                 self._occasions[tag.offset] = value
             elif key == messages.SEGMENT_START:
@@ -145,10 +154,15 @@ class covariance_accumulator(gr.basic_block):
         first = self._buffer_start
         stop = first + self._average
         self._truths = [t for t in self._truths if t[1] > first]
-        truths = [azimuth for start, end, azimuth in self._truths if start < stop and end > first]
+        overlapping = [t for t in self._truths if t[0] < stop and t[1] > first]
+        truths = [t[2] for t in overlapping]
         info = self._occasion_window(first, stop, truths)
         if info is None:
-            info = messages.window_info(first + self._index_origin, self._average, truths)
+            elevations = [t[3] for t in overlapping]
+            known = elevations if elevations and None not in elevations else None
+            info = messages.window_info(
+                first + self._index_origin, self._average, truths, truth_elevation_deg=known
+            )
         out[produced] = matrix.ravel()
         self.add_item_tag(
             0, self.nitems_written(0) + produced, pmt.intern(messages.WINDOW), messages.to_pmt(info)

@@ -10,6 +10,7 @@ from typing import TextIO
 import pmt
 from gnuradio import gr
 
+from ..array.orientation import Orientation
 from . import messages
 
 
@@ -19,13 +20,25 @@ class json_sink(gr.basic_block):
     Args:
         path: file to write; ``-`` (the default) writes to standard output; empty keeps the
             records in memory only.
+        heading_deg: the azimuth of the array's boresight, degrees east of true north (a
+            capture's ``spatial:aperture_azimuth``); None (the default): the mount is not
+            known. Given, each record also holds ``true_azimuth_deg`` (east of true north,
+            ``[0, 360)``) and, for an estimate with elevation or an array not mounted level,
+            ``true_elevation_deg`` (above the horizon), by
+            :meth:`~gnuradio.bearing.array.orientation.Orientation.to_local`.
+        tilt_deg: the boresight's elevation above the horizon, degrees.
+        roll_deg: the array's roll about its boresight, degrees (clockwise seen from behind).
 
     The records are also kept in :attr:`records` for Python callers. A path in a folder that
     does not exist is refused when the block is made.
     """
 
-    def __init__(self, path: str = "-") -> None:
+    def __init__(
+        self, path: str = "-", heading_deg: float | None = None, tilt_deg: float = 0.0, roll_deg: float = 0.0
+    ) -> None:
         gr.basic_block.__init__(self, name="Bearing JSON Sink", in_sig=None, out_sig=None)
+        self.orientation = None if heading_deg is None else Orientation(heading_deg, tilt_deg, roll_deg)
+        """The array's mount (:class:`~gnuradio.bearing.array.orientation.Orientation`), or None."""
         self.records: list[dict] = []
         if path not in ("", "-") and not Path(path).resolve().parent.is_dir():
             raise ValueError(
@@ -38,6 +51,8 @@ class json_sink(gr.basic_block):
 
     def handle_bearings(self, message: pmt.pmt_t) -> None:
         record = messages.bearings_record(message)
+        if self.orientation is not None:
+            record |= _true_bearings(record, self.orientation)
         self.records.append(record)
         if self._stream is not None:
             self._stream.write(json.dumps(record, allow_nan=False) + "\n")
@@ -61,3 +76,14 @@ class json_sink(gr.basic_block):
             self._stream.close()
             self._stream = None
         return True
+
+
+def _true_bearings(record: dict, orientation: Orientation) -> dict:
+    """The record's bearings in the local frame: ``true_azimuth_deg`` and, when there is an
+    elevation or the array is not level, ``true_elevation_deg``."""
+    elevation = record.get("elevation_deg", 0.0)
+    azimuth, true_elevation = orientation.to_local(record["azimuth_deg"], elevation)
+    fields = {"true_azimuth_deg": azimuth.tolist()}
+    if "elevation_deg" in record or not orientation.level:
+        fields["true_elevation_deg"] = true_elevation.tolist()
+    return fields

@@ -12,8 +12,9 @@ Stream tags (values are PMT dicts):
   ``cfo_hz`` when estimated or given): the occasion's first sample in the recording and the
   samples of its SRS symbols, its slot, the UE and port, and the estimated impairments.
 * ``window`` on each covariance item, from the covariance accumulator:
-  ``{sample_start: int, sample_count: int, truth_azimuth_deg: [float, ...]}``: the samples the
-  estimate rests on and the annotated bearings that overlap them; with ``ue`` added when the
+  ``{sample_start: int, sample_count: int, truth_azimuth_deg: [float, ...]}`` (plus
+  ``truth_elevation_deg: [float, ...]`` when every such annotation has an elevation): the
+  samples the estimate rests on and the annotated bearings that overlap them; with ``ue`` added when the
   window's items are SRS channels (then the samples run from the first occasion's first
   sample to the last occasion's last). Coarray DBF adds ``power: float`` to the tag of its
   output, the covariance's mean element power ``trace(R) / M`` in the input's power units
@@ -29,9 +30,13 @@ Messages:
   ``azimuth_deg`` (f64 vector), ``peak_db`` (f64 vector, spectrum value at each bearing in dB
   relative to the strongest value, on the grid or at a refined peak), ``num_sources``,
   ``method``, ``sample_start``, ``sample_count`` and ``truth_azimuth_deg`` (f64 vector, empty
-  when the capture has no annotation there).
+  when the capture has no annotation there). An estimator of an array that resolves elevation
+  (a vertical planar or 3-D array) adds ``elevation_deg`` (f64 vector, one per azimuth) and,
+  when the window has it, ``truth_elevation_deg``; azimuth-only arrays never do.
   :func:`bearings_record` turns it into the JSON object that ``bearing estimate --json`` prints.
 * ``azimuth`` (the estimators): the pair ``(azimuth_deg . float)`` of the strongest bearing.
+* ``elevation`` (the DoA Estimator, for arrays that resolve elevation): the pair
+  ``(elevation_deg . float)`` of the strongest bearing.
 * ``num_sources`` (the source counter): a PMT dict with ``num_sources``, ``method``,
   ``sample_start``, ``sample_count`` and ``truth_azimuth_deg`` (as in ``bearings``) for every
   covariance it counts.
@@ -58,6 +63,7 @@ SRS_OCCASION = "srs_occasion"
 WINDOW = "window"
 BEARINGS_PORT = "bearings"
 AZIMUTH_PORT = "azimuth"
+ELEVATION_PORT = "elevation"
 COVARIANCE_PORT = "covariance"
 NUM_SOURCES = "num_sources"
 CANDIDATES_PORT = "candidates"
@@ -76,14 +82,21 @@ def from_pmt(value: pmt.pmt_t) -> object:
 
 
 def window_info(
-    sample_start: int, sample_count: int, truth_azimuth_deg: ArrayLike, ue: int | None = None
+    sample_start: int,
+    sample_count: int,
+    truth_azimuth_deg: ArrayLike,
+    ue: int | None = None,
+    truth_elevation_deg: ArrayLike | None = None,
 ) -> dict:
-    """The ``window`` tag value of a covariance item (``ue``: the UE of SRS channel items)."""
+    """The ``window`` tag value of a covariance item (``ue``: the UE of SRS channel items;
+    ``truth_elevation_deg``: the elevations of the truths, when every one has one)."""
     info = {
         "sample_start": int(sample_start),
         "sample_count": int(sample_count),
         "truth_azimuth_deg": np.asarray(truth_azimuth_deg, dtype=np.float64),
     }
+    if truth_elevation_deg is not None:
+        info["truth_elevation_deg"] = np.asarray(truth_elevation_deg, dtype=np.float64)
     if ue is not None:
         info["ue"] = int(ue)
     return info
@@ -99,11 +112,17 @@ def window_tags(block: gr.basic_block, count: int, port: int = 0) -> dict[int, d
 
 
 def bearings_message(
-    azimuth_deg: ArrayLike, peak_db: ArrayLike, method: str, window: dict | None, extra: dict | None = None
+    azimuth_deg: ArrayLike,
+    peak_db: ArrayLike,
+    method: str,
+    window: dict | None,
+    extra: dict | None = None,
+    elevation_deg: ArrayLike | None = None,
 ) -> pmt.pmt_t:
     """The ``bearings`` message for one estimate; ``window`` is the item's ``window`` tag, if any;
     ``extra`` fields are added (or replace the defaults, e.g. ``num_sources`` of a ``candidates``
-    message)."""
+    message). ``elevation_deg`` (one per azimuth) is given by estimators of arrays that resolve
+    elevation, and only then is it in the message (with the window's ``truth_elevation_deg``)."""
     window = window or {}
     fields = {
         "sample_start": window.get("sample_start", -1),
@@ -114,6 +133,10 @@ def bearings_message(
         "method": method,
         "truth_azimuth_deg": np.asarray(window.get("truth_azimuth_deg", ()), dtype=np.float64),
     }
+    if elevation_deg is not None:
+        fields["elevation_deg"] = np.asarray(elevation_deg, dtype=np.float64)
+        if "truth_elevation_deg" in window:
+            fields["truth_elevation_deg"] = np.asarray(window["truth_elevation_deg"], dtype=np.float64)
     if "ue" in window:
         fields["ue"] = window["ue"]
     return to_pmt(fields | (extra or {}))
@@ -122,6 +145,11 @@ def bearings_message(
 def azimuth_pair(azimuth_deg: float) -> pmt.pmt_t:
     """The ``azimuth`` message: ``(azimuth_deg . value)``, the form QT GUI Compass and Number blocks read."""
     return pmt.cons(pmt.intern("azimuth_deg"), pmt.from_double(float(azimuth_deg)))
+
+
+def elevation_pair(elevation_deg: float) -> pmt.pmt_t:
+    """The ``elevation`` message: ``(elevation_deg . value)``, for a QT GUI Number readout."""
+    return pmt.cons(pmt.intern("elevation_deg"), pmt.from_double(float(elevation_deg)))
 
 
 RECORD_KEYS = (
@@ -134,12 +162,22 @@ RECORD_KEYS = (
     "truth_azimuth_deg",
     "ue",
 )
+"""The keys of an estimate's JSON object, in order (``ue``: SRS captures only; see docs/cli.md)."""
+
+RECORD_ORDER = (
+    *RECORD_KEYS[:3],
+    "elevation_deg",
+    *RECORD_KEYS[3:7],
+    "truth_elevation_deg",
+    *RECORD_KEYS[7:],
+)
+""":data:`RECORD_KEYS` with the keys of arrays that resolve elevation, each after its azimuth."""
 
 
 def bearings_record(message: pmt.pmt_t) -> dict:
     """The JSON object of one estimate, keys in the documented order (see docs/cli.md)."""
     fields = from_pmt(message)
-    return {key: fields[key] for key in RECORD_KEYS if key in fields}
+    return {key: fields[key] for key in RECORD_ORDER if key in fields}
 
 
 def _plain(value: object) -> object:

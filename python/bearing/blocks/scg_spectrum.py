@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..doa.coarray import DEFAULT_FIELD_OF_VIEW_DEG, coarray_model
+from ..doa.coarray import coarray_model
 from ..doa.grid import power_to_db
 from ..doa.peaks import check_min_separation, sparse_peak_bearings
 from ..doa.scg import DEFAULT_OPTIONS, ScgOptions
@@ -19,7 +19,8 @@ class scg_spectrum(WindowMapBlock):
     """Sparse spectrum ``eta`` solving ``(P + lam I) eta = eta_hat`` with SCG's sparsity step.
 
     Input: coarray DBF spectra ``eta_hat`` (float32, linear) on the azimuth grid
-    ``grid_start_deg .. grid_stop_deg`` (step ``grid_step_deg``), as
+    ``grid_start_deg .. grid_stop_deg`` (step ``grid_step_deg``; None bounds the array's own,
+    as in the Coarray DBF block), as
     :class:`~gnuradio.bearing.blocks.coarray_dbf.coarray_dbf` outputs them for the same array and
     grid (with ``remove_noise_floor`` on noisy data: SCG otherwise splits each source into
     two peaks). Output: the sparse spectrum ``eta`` on the same grid (float32, linear: a lone
@@ -50,9 +51,9 @@ class scg_spectrum(WindowMapBlock):
         positions_m: list,
         frequency_hz: float,
         num_sources: int = 1,
-        grid_start_deg: float = DEFAULT_FIELD_OF_VIEW_DEG[0],
-        grid_stop_deg: float = DEFAULT_FIELD_OF_VIEW_DEG[1],
-        grid_step_deg: float = DEFAULT_FIELD_OF_VIEW_DEG[2],
+        grid_start_deg: float | None = None,
+        grid_stop_deg: float | None = None,
+        grid_step_deg: float | None = None,
         min_separation_deg: float = 2.0,
         lam: float = DEFAULT_OPTIONS.lam,
         mu: float = DEFAULT_OPTIONS.mu,
@@ -62,6 +63,8 @@ class scg_spectrum(WindowMapBlock):
     ) -> None:
         self.model = coarray_model(positions_m, frequency_hz, grid_start_deg, grid_stop_deg, grid_step_deg)
         self.grid_deg = self.model.grid_deg
+        self._allowed = self.model.field.contains_azimuth(self.grid_deg)
+        warning = self.model.field.azimuth_warning(float(self.grid_deg[0]), float(self.grid_deg[-1]))
         self.set_num_sources(num_sources)
         self._min_separation_deg = check_min_separation(min_separation_deg)
         self.options = ScgOptions(
@@ -73,6 +76,8 @@ class scg_spectrum(WindowMapBlock):
             in_sig=[(np.float32, len(self.grid_deg))],
             out_sig=[(np.float32, len(self.grid_deg))],
         )
+        if warning:
+            self.logger.warn(warning)
         self.register_bearings_ports()
 
     def set_num_sources(self, num_sources: int) -> None:
@@ -83,7 +88,9 @@ class scg_spectrum(WindowMapBlock):
         right_hand_side = self.model.project_onto_range(item)  # float64
         eta = self.model.sparse_spectrum(right_hand_side, self.options)
         count = window_num_sources(self._num_sources, window)
-        peaks, azimuth_deg = sparse_peak_bearings(eta, self.grid_deg, max(count, 1), self._min_separation_deg)
+        peaks, azimuth_deg = sparse_peak_bearings(
+            eta, self.grid_deg, max(count, 1), self._min_separation_deg, self._allowed
+        )
         peaks, azimuth_deg = peaks[:count], azimuth_deg[:count]
         self.publish_bearings(azimuth_deg, power_to_db(eta[peaks], np.max(eta)), METHOD, window)
         return eta

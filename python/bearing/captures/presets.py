@@ -1,5 +1,7 @@
 """The named scenarios of ``bearing simulate --preset`` (:data:`PRESETS`): the demo array of the
-MoD-DNN paper with its impairments, its calibration sweep, and the two-emitter capture."""
+MoD-DNN paper with its impairments, its calibration sweep, the two-emitter capture, and ideal
+arrays of other geometries: a UCA (azimuth on the full circle) and two URAs in the y-z plane
+(azimuth and elevation), the larger one the IDL-TLBO paper's 16 x 16 at 28 GHz."""
 
 from __future__ import annotations
 
@@ -103,9 +105,92 @@ def two_emitters_ula8_scenario() -> Scenario:
     )
 
 
+def uca8_scenario() -> Scenario:
+    """An ideal 8-element UCA of radius one wavelength at 2.4 GHz (element 0 on boresight, clockwise):
+    one emitter at 10 dB steps round the full circle, -180 .. 165 deg in 15 deg steps, 24 segments
+    of 512 snapshots (1 MS/s, one segment every 10 ms), about 0.8 MB."""
+    return Scenario(
+        array=ArraySpec(kind="uca", num_elements=8, radius_m=wavelength_m(TWO_EMITTERS_FREQUENCY_HZ)),
+        frequency_hz=TWO_EMITTERS_FREQUENCY_HZ,
+        sample_rate_hz=1.0e6,
+        emitters=(Emitter(azimuth_deg=-180.0, azimuth_end_deg=165.0, snr_db=10.0, label="e"),),
+        snapshots_per_segment=512,
+        num_segments=24,
+        gap_samples=10_000 - 512,
+        seed=8,
+        description="gr-bearing UCA: 8 elements, radius lambda at 2.4 GHz, one emitter round the full circle",
+    )
+
+
+def ura4x4_scenario() -> Scenario:
+    """An ideal 4 x 4 half-wavelength URA in the y-z plane at 4.85 GHz (azimuth and elevation):
+    one emitter at 10 dB sweeps azimuth -60 .. 60 deg while its elevation falls from 40 to -20 deg,
+    13 segments of 256 snapshots (1 MS/s, one segment every 10 ms), about 0.4 MB."""
+    return Scenario(
+        array=_ura(4, DEMO_FREQUENCY_HZ),
+        frequency_hz=DEMO_FREQUENCY_HZ,
+        sample_rate_hz=1.0e6,
+        emitters=(
+            Emitter(
+                azimuth_deg=-60.0,
+                azimuth_end_deg=60.0,
+                elevation_deg=40.0,
+                elevation_end_deg=-20.0,
+                snr_db=10.0,
+                label="e",
+            ),
+        ),
+        snapshots_per_segment=256,
+        num_segments=13,
+        gap_samples=10_000 - 256,
+        seed=44,
+        description="gr-bearing URA: 4 x 4 in the y-z plane at 4.85 GHz, one emitter sweeping azimuth "
+        "-60..60 deg and elevation 40..-20 deg",
+    )
+
+
+URA16_FREQUENCY_HZ = 28.0e9
+"""Carrier of the 16 x 16 URA preset: the IDL-TLBO paper's millimetre-wave array."""
+
+
+def ura16x16_scenario() -> Scenario:
+    """An ideal 16 x 16 half-wavelength URA in the y-z plane at 28 GHz (the IDL-TLBO paper's array):
+    an emitter at azimuth 70, elevation 4 deg (the paper's Table 4) and one at (20, 30) deg, each
+    alone in turn, 10 dB, 4 segments of 256 snapshots; 256 channels, about 2.1 MB."""
+    return Scenario(
+        array=_ura(16, URA16_FREQUENCY_HZ),
+        frequency_hz=URA16_FREQUENCY_HZ,
+        sample_rate_hz=1.0e6,
+        emitters=(
+            Emitter(azimuth_deg=70.0, elevation_deg=4.0, snr_db=10.0, last_segment=1, label="a"),
+            Emitter(azimuth_deg=20.0, elevation_deg=30.0, snr_db=10.0, first_segment=2, label="b"),
+        ),
+        snapshots_per_segment=256,
+        num_segments=4,
+        gap_samples=10_000 - 256,
+        seed=1616,
+        description="gr-bearing URA: 16 x 16 in the y-z plane at 28 GHz, emitters at (70, 4), (20, 30) deg",
+    )
+
+
+def _ura(side: int, frequency_hz: float) -> ArraySpec:
+    """A square half-wavelength URA of ``side`` x ``side`` elements at ``frequency_hz``."""
+    half_wavelength_m = wavelength_m(frequency_hz) / 2.0
+    return ArraySpec(
+        kind="ura",
+        num_rows=side,
+        num_columns=side,
+        spacing_y_m=half_wavelength_m,
+        spacing_z_m=half_wavelength_m,
+    )
+
+
 PRESETS: dict[str, Callable[[], Scenario]] = {
     "demo_ula4": demo_ula4_scenario,
     "calibration_ula4": calibration_ula4_scenario,
     "two_emitters_ula8": two_emitters_ula8_scenario,
+    "uca8": uca8_scenario,
+    "ura4x4": ura4x4_scenario,
+    "ura16x16": ura16x16_scenario,
 }
 """Named scenarios, for the command line."""

@@ -14,8 +14,12 @@ from sigmf.sigmffile import get_sigmf_filenames
 
 from ..array.geometry import ArrayGeometry
 from ..array.hybrid import HybridArray
+from ..array.orientation import Orientation
 from ..validation import is_positive_number
 from .schema import (
+    APERTURE_AZIMUTH_KEY,
+    APERTURE_BEARING_KEY,
+    APERTURE_ROTATION_KEY,
     CHANNEL_INDEX_KEY,
     COMBINER_KEY,
     ELEMENT_GEOMETRY_KEY,
@@ -89,6 +93,7 @@ def read_capture(path: str | Path) -> Capture:
         global_info=global_info,
         num_samples=num_samples,
         hybrid=hybrid,
+        orientation=_read_orientation(metadata, meta_path),
     )
 
 
@@ -158,6 +163,41 @@ def _check_channels(global_info: dict, num_elements: int, num_channels: int, met
                 f"{meta_path}: {key} is {value}, expected {expected}: the {num_channels} {what} of "
                 f"{ELEMENT_GEOMETRY_KEY} must all be interleaved in this dataset"
             )
+
+
+def _read_orientation(metadata: dict, meta_path: Path) -> Orientation | None:
+    """The array's mount from the captures fields ``spatial:aperture_azimuth`` or
+    ``spatial:aperture_bearing`` (azimuth east of true north, elevation: the tilt) and
+    ``spatial:aperture_rotation`` (the roll), the same in every segment; None without a heading."""
+    azimuth = _captures_field(metadata, APERTURE_AZIMUTH_KEY, meta_path)
+    bearing = _captures_field(metadata, APERTURE_BEARING_KEY, meta_path)
+    rotation = _captures_field(metadata, APERTURE_ROTATION_KEY, meta_path)
+    if bearing is not None and not isinstance(bearing, dict):
+        raise CaptureError(f"{meta_path}: {APERTURE_BEARING_KEY} must be a bearing object, got {bearing!r}")
+    bearing = bearing or {}
+    heading, tilt = bearing.get("azimuth"), bearing.get("elevation")
+    if heading is not None and azimuth is not None and heading != azimuth:
+        raise CaptureError(
+            f"{meta_path}: {APERTURE_AZIMUTH_KEY} ({azimuth!r}) and the azimuth of {APERTURE_BEARING_KEY} "
+            f"({heading!r}) disagree: give the array's heading once"
+        )
+    heading = azimuth if heading is None else heading
+    if heading is None:
+        if tilt is not None or rotation is not None:
+            raise CaptureError(
+                f"{meta_path}: a tilt or roll without a heading: give {APERTURE_AZIMUTH_KEY} or the "
+                f"azimuth of {APERTURE_BEARING_KEY}"
+            )
+        return None
+    keys = (
+        f"{APERTURE_AZIMUTH_KEY if azimuth is not None else APERTURE_BEARING_KEY}"
+        f"{f', {APERTURE_BEARING_KEY}' if azimuth is not None and bearing else ''}"
+        f"{f', {APERTURE_ROTATION_KEY}' if rotation is not None else ''}"
+    )
+    try:
+        return Orientation(heading, 0.0 if tilt is None else tilt, 0.0 if rotation is None else rotation)
+    except ValueError as error:
+        raise CaptureError(f"{meta_path}: the array's mount ({keys}): {error}") from None
 
 
 def _read_hybrid(

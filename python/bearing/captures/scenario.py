@@ -159,7 +159,8 @@ class Emitter:
         snr_db: power per sample of the direct path at an ideal element over the unit noise, dB.
         azimuth_end_deg: azimuth at the last active segment for a moving emitter; the azimuth
             steps linearly from segment to segment and is constant within a segment.
-        elevation_deg: elevation of the direct path, degrees.
+        elevation_deg: elevation of the direct path, degrees (at its first active segment).
+        elevation_end_deg: elevation at the last active segment, swept as the azimuth is.
         first_segment, last_segment: active segment range, inclusive (default: all segments).
         coherent_with: index of another emitter whose waveform this one copies (a coherent
             source, e.g. a specular reflection); that emitter must have its own waveform.
@@ -179,6 +180,7 @@ class Emitter:
     coherent_phase_deg: float = 0.0
     clusters: tuple[Cluster, ...] = ()
     label: str | None = None
+    elevation_end_deg: float | None = None
 
     def __post_init__(self) -> None:
         set_numbers(
@@ -190,6 +192,8 @@ class Emitter:
         )
         if self.azimuth_end_deg is not None:
             set_numbers(self, azimuth_end_deg=(-180.0, 180.0))
+        if self.elevation_end_deg is not None:
+            set_numbers(self, elevation_end_deg=(-90.0, 90.0))
         object.__setattr__(self, "first_segment", check_integer(self.first_segment, "first_segment", 0))
         if self.last_segment is not None:
             last = check_integer(self.last_segment, "last_segment", self.first_segment)
@@ -223,10 +227,18 @@ class Emitter:
         steps = self.last(num_segments) - self.first_segment + 1
         return swept_azimuth_deg(self.azimuth_deg, self.azimuth_end_deg, segment - self.first_segment, steps)
 
+    def elevation_at(self, segment: int, num_segments: int) -> float:
+        """Direct-path elevation in ``segment``, degrees (linear sweep over the active range)."""
+        steps = self.last(num_segments) - self.first_segment + 1
+        return swept_azimuth_deg(
+            self.elevation_deg, self.elevation_end_deg, segment - self.first_segment, steps
+        )
+
 
 def swept_azimuth_deg(azimuth_deg: float, azimuth_end_deg: float | None, step: int, num_steps: int) -> float:
-    """Azimuth at step ``step`` (0 .. ``num_steps - 1``) of a linear sweep from ``azimuth_deg`` to
-    ``azimuth_end_deg``, degrees; ``azimuth_deg`` throughout when the end is unset or there is one step."""
+    """Angle at step ``step`` (0 .. ``num_steps - 1``) of a linear sweep from ``azimuth_deg`` to
+    ``azimuth_end_deg``, degrees; ``azimuth_deg`` throughout when the end is unset or there is one
+    step. Sweeps elevations too."""
     if azimuth_end_deg is None or num_steps < 2:
         return azimuth_deg
     fraction = step / (num_steps - 1)

@@ -42,6 +42,7 @@ from numpy.typing import NDArray
 
 from ..array.geometry import ArrayGeometry
 from ..array.hybrid import HybridArray
+from ..array.orientation import Orientation
 
 SPATIAL_EXTENSION = {"name": "spatial", "version": "1.1.0", "optional": True}
 """``core:extensions`` entry written for the spatial extension (sigmf/SigMF spatial.sigmf-ext.md v1.1.0)."""
@@ -54,6 +55,9 @@ CHANNEL_INDEX_KEY = "spatial:channel_index"
 ELEMENT_GEOMETRY_KEY = "spatial:element_geometry"
 SIGNAL_AZIMUTH_KEY = "spatial:signal_azimuth"
 SIGNAL_BEARING_KEY = "spatial:signal_bearing"
+APERTURE_AZIMUTH_KEY = "spatial:aperture_azimuth"
+APERTURE_BEARING_KEY = "spatial:aperture_bearing"
+APERTURE_ROTATION_KEY = "spatial:aperture_rotation"
 HYBRID_KEY = "bearing:hybrid"
 COMBINER_KEY = "bearing:combiner"
 
@@ -155,7 +159,8 @@ class Capture:
     ``segments`` tile the data from the first segment's start to ``num_samples``;
     ``truths`` are sorted by ``sample_start``; ``global_info`` is the ``global`` object as read.
     ``hybrid`` is the H2AD receiver whose RF chains the channels are, or None when every
-    channel is one antenna of ``geometry``.
+    channel is one antenna of ``geometry``. ``orientation`` is how the array is mounted (from
+    ``spatial:aperture_azimuth`` / ``aperture_bearing`` / ``aperture_rotation``), or None.
     """
 
     meta_path: Path
@@ -169,6 +174,7 @@ class Capture:
     global_info: dict
     num_samples: int
     hybrid: HybridArray | None = None
+    orientation: Orientation | None = None
 
     @property
     def num_channels(self) -> int:

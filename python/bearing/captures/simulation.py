@@ -184,7 +184,7 @@ def _emitter_channel(
     offsets = scenario.subcarrier_offsets_hz()
     azimuths, elevations = path_directions(
         emitter.azimuth_at(index, scenario.num_segments),
-        emitter.elevation_deg,
+        emitter.elevation_at(index, scenario.num_segments),
         emitter.clusters,
         ray_offsets_deg,
     )
@@ -234,7 +234,7 @@ def _segment_truths(scenario: Scenario, segment: Segment, index: int) -> list[Tr
             sample_start=segment.sample_start,
             sample_count=segment.sample_count,
             azimuth_deg=emitter.azimuth_at(index, scenario.num_segments),
-            elevation_deg=emitter.elevation_deg,
+            elevation_deg=emitter.elevation_at(index, scenario.num_segments),
             label=f"emitter{number}" if emitter.label is None else emitter.label,
             extra={"bearing:emitter_index": number, "bearing:snr_db": emitter.snr_db},
         )

@@ -36,27 +36,44 @@ def run(args: argparse.Namespace) -> int:
 
         average = flowgraph.settings.average
         title = f"{Path(args.capture).name}: {args.method}, {average} snapshots per estimate"
-        path = plot_spectrum_history(
-            flowgraph.spectra, flowgraph.grid_deg, flowgraph.records, args.plot, title
-        )
+        spectra = flowgraph.spectra
+        if flowgraph.elevation_grid_deg is not None:  # azimuth profile: the maximum over elevation
+            spectra = spectra.reshape(len(spectra), flowgraph.elevation_grid_deg.size, -1).max(axis=1)
+            title += " (maximum over elevation)"
+        path = plot_spectrum_history(spectra, flowgraph.grid_deg, flowgraph.records, args.plot, title)
         print(f"spatial spectrum written to {path}", file=sys.stderr)
     return 0
 
 
 def _print_estimates(records: list[dict]) -> None:
-    """One line per estimate; a ``ue`` column first when the capture is an SRS capture."""
+    """One line per estimate; a ``ue`` column first when the capture is an SRS capture; elevation
+    columns when the array resolves elevation (the error is then the great-circle angle)."""
     with_ue = any("ue" in record for record in records)
+    with_elevation = any("elevation_deg" in record for record in records)
+    elevation_header = f"{'elevation_deg':<20} {'truth_el_deg':<20} " if with_elevation else ""
     print(
         ("   ue " if with_ue else "")
-        + f"{'sample_start':>12} {'samples':>8}  {'azimuth_deg':<20} {'truth_deg':<20} {'error_deg':<12}"
+        + f"{'sample_start':>12} {'samples':>8}  {'azimuth_deg':<20} {'truth_deg':<20} "
+        + elevation_header
+        + f"{'error_deg':<12}"
     )
     for record in records:
-        errors, _ = metrics.matched_errors_deg(record["azimuth_deg"], record["truth_azimuth_deg"])
+        elevation = ""
+        if with_elevation:
+            truth_el = record.get("truth_elevation_deg", [])
+            elevation = f"{_angles(record.get('elevation_deg', [])):<20} {_angles(truth_el):<20} "
+        if with_elevation and "truth_elevation_deg" in record:
+            *_, errors, _ = metrics.matched_direction_errors_deg(
+                record["azimuth_deg"], record["elevation_deg"], record["truth_azimuth_deg"], truth_el
+            )
+        else:
+            errors, _ = metrics.matched_errors_deg(record["azimuth_deg"], record["truth_azimuth_deg"])
         print(
             (f"{record.get('ue', '-'):>5} " if with_ue else "")
             + f"{record['sample_start']:>12} {record['sample_count']:>8}  "
             f"{_angles(record['azimuth_deg']):<20} {_angles(record['truth_azimuth_deg']):<20} "
-            f"{_angles(errors, precision=3):<12}"
+            + elevation
+            + f"{_angles(errors, precision=3):<12}"
         )
 
 

@@ -41,22 +41,29 @@ def run(args: argparse.Namespace) -> int:
             row = {"capture": Path(capture).name, "method": method, "skipped": flowgraph.skipped_windows}
             rows.append(row | statistics)
     header = ("capture", "method", *metrics.STATISTICS[:2], "skipped", *metrics.STATISTICS[2:])
+    if any("angle_rmse_deg" in row for row in rows):  # arrays that resolve elevation
+        header += tuple(f"{name}_{key}" for name in ("elevation", "angle") for key in metrics.STATISTICS[2:])
     if args.json:
         for row in rows:
-            print(json.dumps({key: row[key] for key in header}, allow_nan=False))
+            print(json.dumps({key: row[key] for key in header if key in row}, allow_nan=False))
         return 0
     width = max(len(row["capture"]) for row in rows)
     method_width = max(10, *(len(row["method"]) for row in rows))
-    print(f"{header[0]:<{width}}  {header[1]:<{method_width}} " + " ".join(f"{h:>10}" for h in header[2:]))
+    titles = [h.replace("elevation_", "el_") for h in header[2:]]
+    columns = [max(10, len(t)) for t in titles]
+    print(
+        f"{header[0]:<{width}}  {header[1]:<{method_width}} "
+        + " ".join(f"{t:>{c}}" for t, c in zip(titles, columns, strict=True))
+    )
     for row in rows:
         print(
             f"{row['capture']:<{width}}  {row['method']:<{method_width}} "
-            + " ".join(_cell(row[h]) for h in header[2:])
+            + " ".join(_cell(row.get(h), c) for h, c in zip(header[2:], columns, strict=True))
         )
     return 0
 
 
-def _cell(value: float | int | None) -> str:
+def _cell(value: float | int | None, width: int = 10) -> str:
     if value is None:
-        return f"{'-':>10}"
-    return f"{value:>10d}" if isinstance(value, int) else f"{value:>10.3f}"
+        return f"{'-':>{width}}"
+    return f"{value:>{width}d}" if isinstance(value, int) else f"{value:>{width}.3f}"

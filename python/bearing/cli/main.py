@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from gnuradio import gr
 
 from ..captures.schema import CaptureError
-from . import bench, estimate, evaluate, info, simulate, train, train_counter
+from . import bench, calibrate, estimate, evaluate, info, simulate, train, train_counter
 from .parser import CommandParser
 
 
@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 DESCRIPTION = "The `bearing` command: simulate, inspect, estimate, evaluate captures; train MoD-DNN and source counters."  # noqa: E501 (one line of --help)
 """The first line of `bearing --help`."""
 
-COMMANDS = (simulate, info, estimate, evaluate, train, train_counter, bench)
+COMMANDS = (simulate, info, estimate, evaluate, calibrate, train, train_counter, bench)
 """The subcommands, in the order of `bearing --help`: each a module with ``add_parser`` and ``run``."""
 
 

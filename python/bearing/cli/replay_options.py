@@ -8,6 +8,7 @@ import sys
 
 from ..captures.schema import Capture
 from ..counting import counters
+from ..doa.classical import CALIBRATED_MUSIC
 from ..flowgraphs.replay import ReplayFlowgraph
 from ..flowgraphs.settings import ReplaySettings
 from ..validation import AUTO_SOURCES
@@ -66,12 +67,28 @@ def estimation_options() -> argparse.ArgumentParser:
         "--grid",
         type=float,
         nargs=3,
-        default=(-90.0, 90.0, 0.1),
+        default=(None, None, None),
         metavar=("START", "STOP", "STEP"),
-        help="azimuth grid in degrees (default -90 90 0.1)",
+        help="azimuth grid in degrees (default: what the array resolves: a linear array's front "
+        "half-plane, -90 90 for a ULA along y; -180 180 for a horizontal planar array; step 0.1, "
+        "2 for 2-D)",
+    )
+    estimation.add_argument(
+        "--elevation-grid",
+        type=float,
+        nargs=3,
+        default=(None, None, None),
+        metavar=("START", "STOP", "STEP"),
+        help="elevation grid in degrees, for arrays that resolve elevation (default -90 90 2)",
     )
     estimation.add_argument(
         "--min-separation", type=float, default=2.0, help="minimum peak separation in degrees (default 2)"
+    )
+    estimation.add_argument(
+        "--calibration",
+        default="",
+        metavar="TABLE",
+        help="the calibration table of --method calibrated-music, from bearing calibrate",
     )
     estimation.add_argument(
         "--model",
@@ -85,7 +102,9 @@ def estimation_options() -> argparse.ArgumentParser:
 def replay_settings(args: argparse.Namespace, method: str) -> ReplaySettings:
     """The replay settings of the estimation options for ``method``."""
     _check_counter_options(args)
+    _check_calibration_option(args)
     start, stop, step = args.grid
+    el_start, el_stop, el_step = args.elevation_grid
     return ReplaySettings(
         method=method,
         num_sources=args.sources,
@@ -97,12 +116,30 @@ def replay_settings(args: argparse.Namespace, method: str) -> ReplaySettings:
         grid_start_deg=start,
         grid_stop_deg=stop,
         grid_step_deg=step,
+        elevation_start_deg=el_start,
+        elevation_stop_deg=el_stop,
+        elevation_step_deg=el_step,
         min_separation_deg=args.min_separation,
         model_path=args.model,
+        calibration_path=args.calibration,
         counter=args.counter or "mdl",
         counter_model=args.counter_model,
         track_drop_after=args.track,
     )
+
+
+def _check_calibration_option(args: argparse.Namespace) -> None:
+    """``--calibration`` is the table of ``--method calibrated-music`` and of nothing else."""
+    methods = [m.strip() for m in str(args.method).split(",")]
+    if args.calibration and CALIBRATED_MUSIC not in methods:
+        raise ValueError(
+            f"--calibration: the table of --method {CALIBRATED_MUSIC}, got --method {args.method}"
+        )
+    if CALIBRATED_MUSIC in methods and not args.calibration:
+        raise ValueError(
+            f"--method {CALIBRATED_MUSIC}: give the array's calibration table with --calibration "
+            "(bearing calibrate CAPTURE --out TABLE.npz)"
+        )
 
 
 def _check_counter_options(args: argparse.Namespace) -> None:
@@ -150,6 +187,8 @@ def replay(
     flowgraph = ReplayFlowgraph(
         recording or capture, settings, json_path=json_path, keep_spectra=keep_spectra
     )
+    for warning in flowgraph.warnings:
+        print(f"bearing: warning: {capture}: {warning}", file=sys.stderr)
     flowgraph.run()
     average = flowgraph.settings.average
     skipped = (

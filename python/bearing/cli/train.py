@@ -53,7 +53,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         type=float,
         nargs="+",
         metavar="DEG",
-        help="subregion edges, degrees (default -60 -30 0 30 60)",
+        help="subregion edges, degrees (default: -60 -30 0 30 60 about a linear array's broadside; "
+        "-180 .. 180 in 30 deg steps for a horizontal planar array such as a UCA)",
     )
     train.add_argument(
         "--calibrator",
@@ -75,10 +76,12 @@ def run(args: argparse.Namespace) -> int:
     """Reads the calibration captures, trains, writes the model and the loss plot, prints the summary."""
     import numpy as np
 
+    from ..array.field_of_view import field_of_view
+    from ..array.geometry import ArrayGeometry
     from ..doa.coarray import DEFAULT_FIELD_OF_VIEW_DEG
     from ..flowgraphs.calibration_capture import read_calibration
     from ..learned import mod_dnn
-    from ..learned.autoencoder import DEFAULT_EDGES_DEG, check_edges, in_field_of_view
+    from ..learned.autoencoder import check_edges, default_edges_deg, in_field_of_view
     from ..learned.calibration import model_config
     from ..learned.mod_dnn_training import train_mod_dnn
     from ..learned.training import TrainingOptions, finite_or_none, progress_line, stage_summary
@@ -94,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         "seed": args.seed,
     }
     options = TrainingOptions(**{name: value for name, value in given.items() if value is not None})
-    edges = tuple(check_edges(args.edges or DEFAULT_EDGES_DEG).tolist())
+    given_edges = None if args.edges is None else tuple(check_edges(args.edges).tolist())
     out = Path(args.out)
     plot = Path(args.plot) if args.plot else out.with_suffix(".loss.png")
     for path in (out, plot):
@@ -103,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
     calibration = read_calibration(args.captures, args.subcarriers, args.snapshots_per_window)
     read_seconds = time.perf_counter() - started
+    own_edges = default_edges_deg(field_of_view(ArrayGeometry(calibration.positions_m)))  # refuses a URA
+    edges = given_edges or own_edges
     config = model_config(
         calibration,
         args.snapshots_per_window,

@@ -16,13 +16,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 from gnuradio import gr
 
+from ..array.field_of_view import FieldOfView, GeometryError
+from ..array.geometry import ArrayGeometry
 from ..blocks.coarray_dbf import coarray_dbf
 from ..blocks.doa_estimator import doa_estimator
 from ..blocks.mod_dnn_estimator import mod_dnn_estimator
 from ..blocks.peak_search import peak_search
 from ..blocks.scg_spectrum import scg_spectrum
 from ..captures.schema import Capture
+from ..doa.classical import CALIBRATED_MUSIC
 from ..doa.classical import METHODS as CLASSICAL_METHODS
+from ..doa.planar import PLANAR_METHODS
+from ..doa.search import SearchGrid, search_grid
 from ..resources import default_model_path, load_model
 from .settings import ReplaySettings
 
@@ -34,28 +39,32 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class ChainInput:
     """What a builder gets besides the flowgraph and the upstream block: the capture, the settings
-    (resolved), the subcarrier offsets of the items (hertz; None: narrowband items of one
-    subcarrier), the model of a method that has one (:attr:`Method.needs_model`) and the
-    learned source counter of auto sources (None: none, or a counter without a model)."""
+    (resolved: grid bounds from the capture's geometry), the subcarrier offsets of the items
+    (hertz; None: narrowband items of one subcarrier), the model of a method that has one
+    (:attr:`Method.needs_model`), the learned source counter of auto sources (None: none, or a
+    counter without a model) and the search grid of the capture's array."""
 
     capture: Capture
     settings: ReplaySettings
     subcarrier_offsets_hz: np.ndarray | None
     model: ModDnn | None = None
     counter: SourceCounter | None = None
+    search: SearchGrid | None = None
 
 
 @dataclass(frozen=True)
 class Estimation:
-    """The blocks a method added: ``spectrum`` outputs the spectrum on its ``grid_deg`` (in dB
-    relative to each maximum, or ``linear``), ``bearings`` publishes the ``bearings`` messages,
-    each of ``blocks`` counts the windows it could not use in ``failed_estimates``, and ``dbf`` is
-    the coarray DBF block of a coarray method (None for the others)."""
+    """The blocks a method added: ``spectrum`` outputs the spectrum, ``size`` values per item on
+    its ``grid_deg`` (azimuth), rows of its ``elevation_grid_deg`` if it has one (in dB relative
+    to each maximum, or ``linear``), ``bearings`` publishes the ``bearings`` messages, each of
+    ``blocks`` counts the windows it could not use in ``failed_estimates``, and ``dbf`` is the
+    coarray DBF block of a coarray method (None for the others)."""
 
     spectrum: gr.basic_block
     bearings: gr.basic_block
     blocks: tuple[gr.basic_block, ...]
     linear: bool
+    size: int
     dbf: gr.basic_block | None = None
 
 
@@ -73,15 +82,20 @@ class Method:
             source counter's, with auto sources); False: from the items themselves (MoD-DNN,
             which holds its own accumulators).
         needs_model: it reads a model file (``ReplaySettings.model_path``).
+        planar: it estimates elevation too, for arrays that resolve it; a method without it
+            refuses such an array (its azimuth-only search would misplace an emitter off the
+            horizon).
     """
 
     build: Builder
     takes_covariance: bool = True
     needs_model: bool = False
+    planar: bool = False
 
 
 def classical(flowgraph: gr.top_block, upstream: object, chain: ChainInput) -> Estimation:
-    """The classical estimator block: Bartlett, MVDR, MUSIC (spectrum in dB), root-MUSIC, ESPRIT."""
+    """The classical estimator block: Bartlett, MVDR, MUSIC (spectrum in dB), root-MUSIC, ESPRIT,
+    and MUSIC on the calibration table of ``calibration_path``."""
     settings = chain.settings
     estimator = doa_estimator(
         positions_m=chain.capture.geometry.positions_m.tolist(),
@@ -93,9 +107,13 @@ def classical(flowgraph: gr.top_block, upstream: object, chain: ChainInput) -> E
         grid_step_deg=settings.grid_step_deg,
         min_separation_deg=settings.min_separation_deg,
         covariance_size=settings.subarray_length,
+        elevation_start_deg=settings.elevation_start_deg,
+        elevation_stop_deg=settings.elevation_stop_deg,
+        elevation_step_deg=settings.elevation_step_deg,
+        calibration_path=settings.calibration_path if settings.method == CALIBRATED_MUSIC else "",
     )
     flowgraph.connect(upstream, estimator)
-    return Estimation(estimator, estimator, (estimator,), linear=False)
+    return Estimation(estimator, estimator, (estimator,), linear=False, size=estimator.search.size)
 
 
 def coarray_dbf_peaks(flowgraph: gr.top_block, upstream: object, chain: ChainInput) -> Estimation:
@@ -103,10 +121,14 @@ def coarray_dbf_peaks(flowgraph: gr.top_block, upstream: object, chain: ChainInp
     settings = chain.settings
     dbf = _coarray_dbf(chain)
     peaks = peak_search(
-        *_grid(settings), settings.num_sources, settings.min_separation_deg, method="coarray-dbf", linear=True
+        *_coarray_grid(chain),
+        settings.num_sources,
+        settings.min_separation_deg,
+        method="coarray-dbf",
+        linear=True,
     )
     flowgraph.connect(upstream, dbf, peaks)
-    return Estimation(dbf, peaks, (dbf,), linear=True, dbf=dbf)
+    return Estimation(dbf, peaks, (dbf,), linear=True, size=len(dbf.grid_deg), dbf=dbf)
 
 
 def scg(flowgraph: gr.top_block, upstream: object, chain: ChainInput) -> Estimation:
@@ -117,11 +139,13 @@ def scg(flowgraph: gr.top_block, upstream: object, chain: ChainInput) -> Estimat
         _positions(chain),
         chain.capture.frequency_hz,
         settings.num_sources,
-        *_grid(settings),
+        *_coarray_grid(chain),
         min_separation_deg=settings.min_separation_deg,
     )
     flowgraph.connect(upstream, dbf, estimator)
-    return Estimation(estimator, estimator, (dbf, estimator), linear=True, dbf=dbf)
+    return Estimation(
+        estimator, estimator, (dbf, estimator), linear=True, size=len(estimator.grid_deg), dbf=dbf
+    )
 
 
 def mod_dnn(flowgraph: gr.top_block, upstream: object, chain: ChainInput) -> Estimation:
@@ -138,11 +162,12 @@ def mod_dnn(flowgraph: gr.top_block, upstream: object, chain: ChainInput) -> Est
         chain.counter or settings.counter_model,
     )
     flowgraph.connect(upstream, estimator)
-    return Estimation(estimator, estimator, (estimator,), linear=True)
+    return Estimation(estimator, estimator, (estimator,), linear=True, size=len(estimator.grid_deg))
 
 
 METHODS: dict[str, Method] = {
-    **{name: Method(classical) for name in CLASSICAL_METHODS},
+    **{name: Method(classical, planar=name in PLANAR_METHODS) for name in CLASSICAL_METHODS},
+    CALIBRATED_MUSIC: Method(classical),
     "coarray-dbf": Method(coarray_dbf_peaks),
     "scg": Method(scg),
     "mod-dnn": Method(mod_dnn, takes_covariance=False, needs_model=True),
@@ -182,8 +207,35 @@ def with_model(settings: ReplaySettings, capture: Capture, is_srs: bool) -> tupl
     return dataclasses.replace(settings, model_path=model_path, num_subcarriers=num_subcarriers), model
 
 
-def _grid(settings: ReplaySettings) -> tuple[float, float, float]:
-    return settings.grid_start_deg, settings.grid_stop_deg, settings.grid_step_deg
+def resolve_search(
+    method: Method, settings: ReplaySettings, geometry: ArrayGeometry, wavelength_m: float
+) -> SearchGrid:
+    """The search grid of ``geometry`` for the settings' grid bounds (None: the array's own);
+    :class:`~gnuradio.bearing.array.field_of_view.GeometryError` when the method cannot
+    estimate on this array (an azimuth-only method on an array that resolves elevation)."""
+    grid = (settings.grid_start_deg, settings.grid_stop_deg, settings.grid_step_deg)
+    elevation = (settings.elevation_start_deg, settings.elevation_stop_deg, settings.elevation_step_deg)
+    search = search_grid(geometry, grid, elevation, wavelength_m)
+    check_geometry(method, settings.method, search.field)
+    return search
+
+
+def check_geometry(method: Method, name: str, field: FieldOfView) -> None:
+    """:class:`~gnuradio.bearing.array.field_of_view.GeometryError` when method ``name`` estimates
+    azimuth only and the capture's array (its ``field``) resolves elevation too."""
+    if field.resolves_elevation and not method.planar:
+        planar = ", ".join(method_name for method_name, m in METHODS.items() if m.planar)
+        raise GeometryError(
+            f"method {name} estimates azimuth only, but the capture's array resolves elevation "
+            f"too ({field.kind}, not horizontal): choose one of {planar}"
+        )
+
+
+def _coarray_grid(chain: ChainInput) -> tuple[float, float, float]:
+    """The coarray methods' grid: the search's, cut to the azimuths the array resolves, since
+    their peak search knows no geometry (the replay has warned about the rest)."""
+    assert chain.search is not None  # the replay resolves one for every covariance method
+    return chain.search.azimuth_range_in_field()
 
 
 def _positions(chain: ChainInput) -> list[list[float]]:
@@ -197,4 +249,4 @@ def _positions(chain: ChainInput) -> list[list[float]]:
 
 def _coarray_dbf(chain: ChainInput) -> coarray_dbf:
     # The block removes the noise floor: without it SCG splits each source of noisy data in two.
-    return coarray_dbf(_positions(chain), chain.capture.frequency_hz, *_grid(chain.settings))
+    return coarray_dbf(_positions(chain), chain.capture.frequency_hz, *_coarray_grid(chain))

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 from gnuradio import blocks, gr
 
+from ..array.field_of_view import field_of_view
+from ..array.geometry import wavelength_m
 from ..blocks import messages
 from ..blocks.capture_source import capture_source
 from ..blocks.covariance_accumulator import covariance_accumulator
@@ -28,10 +30,11 @@ from ..captures.reader import as_capture
 from ..captures.schema import Capture
 from ..counting.counters import resolve_counter
 from ..doa.grid import power_to_db
+from ..doa.search import SearchGrid
 from ..nr import metadata as nr_metadata
 from ..nr.channel_estimation import output_offsets_hz
 from ..validation import AUTO_SOURCES
-from .methods import ChainInput, Method, check_method, with_model
+from .methods import ChainInput, Method, check_geometry, check_method, resolve_search, with_model
 from .settings import DEFAULT_SUBCARRIERS, ReplaySettings
 
 
@@ -85,7 +88,15 @@ class ReplayFlowgraph(gr.top_block):
         is_srs = nr_metadata.CARRIER_KEY in capture.global_info
         model = None
         if method.needs_model:
+            check_geometry(method, settings.method, field_of_view(capture.geometry))
             settings, model = with_model(settings, capture, is_srs)
+        self.search = None
+        """The search grid of the capture's array (:class:`~gnuradio.bearing.doa.search.SearchGrid`;
+        None for a method with a model's own grid)."""
+        if method.takes_covariance:
+            geometry = capture.geometry.smoothing_subarray(settings.subarray_length or capture.num_channels)
+            self.search = resolve_search(method, settings, geometry, wavelength_m(capture.frequency_hz))
+            settings = _with_grid(settings, self.search)
         counter = None
         if settings.num_sources == AUTO_SOURCES:  # one counter model for every chain's counters
             size = settings.subarray_length or capture.num_channels
@@ -116,6 +127,7 @@ class ReplayFlowgraph(gr.top_block):
                         _pilot_offsets_hz(self.extractor, output, settings.num_subcarriers),
                         model,
                         counter,
+                        self.search,
                     ),
                     keep_spectra,
                     "",
@@ -125,7 +137,7 @@ class ReplayFlowgraph(gr.top_block):
         else:
             self.extractor, self._deferred_json = None, ""
             self.source = capture_source(capture)
-            chain = ChainInput(capture, settings, None, model, counter)
+            chain = ChainInput(capture, settings, None, model, counter, self.search)
             self.chains = [_Chain(self, self.source, method, chain, keep_spectra, json_path)]
 
     def run(self, max_noutput_items: int = 100000000) -> None:
@@ -143,6 +155,17 @@ class ReplayFlowgraph(gr.top_block):
     def grid_deg(self) -> np.ndarray:
         """The azimuth grid of :attr:`spectra`, degrees."""
         return self.chains[0].estimator.grid_deg
+
+    @property
+    def elevation_grid_deg(self) -> np.ndarray | None:
+        """The elevations of the rows of each spectrum of an array that resolves elevation, degrees
+        (each spectrum then holds ``N_el * N_az`` values, row by row); None for azimuth only."""
+        return None if self.search is None else self.search.elevation_deg
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Why the search reaches beyond what the array resolves (empty when it does not)."""
+        return () if self.search is None else self.search.warnings
 
     @property
     def dropped_windows(self) -> int:
@@ -219,7 +242,8 @@ class _Chain:
         )
         self.dbf = estimation.dbf
         self._linear_spectra = estimation.linear
-        self.sink = json_sink(json_path)
+        mount = chain.capture.orientation
+        self.sink = json_sink(json_path, **({} if mount is None else mount.to_dict()))
         bearings = (self.bearings, "bearings")
         if settings.track_drop_after:
             self.tracker = omc_doa_tracker(
@@ -228,7 +252,8 @@ class _Chain:
             flowgraph.msg_connect(bearings, (self.tracker, messages.CANDIDATES_PORT))
             bearings = (self.tracker, "bearings")
         flowgraph.msg_connect(bearings, (self.sink, "bearings"))
-        grid_size = len(self.estimator.grid_deg)
+        self._size = estimation.size
+        grid_size = estimation.size
         if keep_spectra:
             self.spectra_sink = blocks.vector_sink_f(grid_size)
         else:
@@ -242,11 +267,26 @@ class _Chain:
 
     def spectra(self) -> np.ndarray:
         """Output spectra, shape ``(num_estimates, grid)``, dB relative to each maximum."""
-        grid_size = len(self.estimator.grid_deg)
+        grid_size = self._size
         spectra = np.asarray(self.spectra_sink.data(), dtype=np.float32).reshape(-1, grid_size)
         if not self._linear_spectra:
             return spectra
         return np.array([power_to_db(s, np.max(s)) for s in spectra], dtype=np.float32).reshape(-1, grid_size)
+
+
+def _with_grid(settings: ReplaySettings, search: SearchGrid) -> ReplaySettings:
+    """``settings`` with the grid bounds the search resolved (the array's own where None)."""
+    start, stop, step = search.azimuth_range
+    elevation = search.elevation_range or (None, None, None)
+    return dataclasses.replace(
+        settings,
+        grid_start_deg=start,
+        grid_stop_deg=stop,
+        grid_step_deg=step,
+        elevation_start_deg=elevation[0],
+        elevation_stop_deg=elevation[1],
+        elevation_step_deg=elevation[2],
+    )
 
 
 def _pilot_offsets_hz(extractor: srs_extractor, output: int, num_subcarriers: int) -> np.ndarray:

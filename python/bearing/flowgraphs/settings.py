@@ -22,8 +22,16 @@ class ReplaySettings:
     either kind of capture of its array: each input subcarrier uses the trained encoder
     nearest in frequency. On an SRS capture, an SRS model's K is the only K it accepts
     (``num_subcarriers`` None takes it).
-    Its grid is the model's (the grid settings do not apply), and it refuses
+
+    The grid bounds left None are the array's own (:func:`~gnuradio.bearing.doa.search.search_grid`:
+    the front half-plane of a linear array, the full circle of a horizontal planar one, azimuth
+    and elevation for an array that resolves both); the replay resolves them from the capture.
+
+    MoD-DNN's grid is the model's (the grid settings do not apply), and it refuses
     ``forward_backward`` and ``subarray_length``: the model was trained on plain covariances.
+
+    Method ``calibrated-music`` reads the calibration table ``calibration_path`` (``bearing
+    calibrate``), which must be of the capture's array and carrier.
 
     ``num_sources`` 0 (:data:`~gnuradio.bearing.validation.AUTO_SOURCES`) counts the sources of
     every window with the source counter ``counter`` (a method of
@@ -38,12 +46,16 @@ class ReplaySettings:
     overlap: int = 0
     forward_backward: bool = False
     subarray_length: int = 0
-    grid_start_deg: float = -90.0
-    grid_stop_deg: float = 90.0
-    grid_step_deg: float = 0.1
+    grid_start_deg: float | None = None
+    grid_stop_deg: float | None = None
+    grid_step_deg: float | None = None
+    elevation_start_deg: float | None = None
+    elevation_stop_deg: float | None = None
+    elevation_step_deg: float | None = None
     min_separation_deg: float = 2.0
     num_subcarriers: int | None = None
     model_path: str = ""
+    calibration_path: str = ""
     counter: str = "mdl"
     counter_model: str = ""
     track_drop_after: int = 0

@@ -45,11 +45,31 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
 
+from ..array.field_of_view import FieldOfView
+
 DECODERS = ("gate", "linear")
 """Decoder kinds: gr-bearing's gated copies (default) and the paper's linear eq. (9)."""
 
 DEFAULT_EDGES_DEG = (-60.0, -30.0, 0.0, 30.0, 60.0)
 """The paper's P = 4 subregions: [-60, -30), [-30, 0), [0, 30), [30, 60] degrees."""
+
+FULL_CIRCLE_EDGES_DEG = tuple(float(edge) for edge in range(-180, 181, 30))
+"""Twelve subregions of 30 degrees round the full circle, for arrays that resolve every azimuth."""
+
+
+def default_edges_deg(field: FieldOfView) -> tuple[float, ...]:
+    """The subregions MoD-DNN learns by default for an array's field of view: the paper's four
+    (:data:`DEFAULT_EDGES_DEG`) about a linear array's broadside (-60 .. 60 degrees of it, where
+    a ULA resolves well); :data:`FULL_CIRCLE_EDGES_DEG` for a horizontal planar array (a UCA);
+    ``ValueError`` for an array that resolves elevation (MoD-DNN estimates azimuth only)."""
+    if field.resolves_elevation:
+        raise ValueError(
+            f"MoD-DNN estimates azimuth only; this {field.kind} array resolves elevation too: {field.reason}"
+        )
+    if field.full_circle:
+        return FULL_CIRCLE_EDGES_DEG
+    front = field.front_deg or 0.0
+    return tuple(front + edge for edge in DEFAULT_EDGES_DEG)
 
 
 class MultiTaskAutoencoder(torch.nn.Module):
