@@ -35,6 +35,7 @@ _EXPORTS = {
     "default_model_path": ".resources",
     "demo_capture_path": ".resources",
     "doa_estimator": ".blocks.doa_estimator",
+    "doa_search": ".blocks.doa_estimator",
     "doa_spectrum_size": ".blocks.doa_estimator",
     "json_sink": ".blocks.json_sink",
     "mod_dnn_estimator": ".blocks.mod_dnn_estimator",

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gnuradio.bearing.array.field_of_view import GeometryError, default_azimuth_grid, field_of_view
+from gnuradio.bearing.array.field_of_view import (
+    GeometryError,
+    aliasing_vector,
+    default_azimuth_grid,
+    field_of_view,
+    resolvable_field,
+)
 from gnuradio.bearing.array.geometry import ArrayGeometry, azimuth_of, front, uca, ula, ura
 
 HALF = 0.5
@@ -100,3 +106,88 @@ def test_a_search_beyond_a_linear_arrays_half_plane_is_explained():
     warning = field.azimuth_warning(-180.0, 180.0)
     assert "mirror image across the array axis" in warning and "-90 .. 90" in warning
     assert field.azimuth_warning(80.0, 120.0) is not None
+
+
+# --- at a carrier: extents below a fiftieth of a wavelength, and grating lobes -----------------
+
+WAVELENGTH_M = 1.0
+
+
+def positions_along_y(*offsets_wavelengths: float) -> ArrayGeometry:
+    return ArrayGeometry(np.array([[0.0, -offset * WAVELENGTH_M, 0.0] for offset in offsets_wavelengths]))
+
+
+@pytest.mark.parametrize(
+    ("geometry", "half_deg"),
+    [
+        (ula(8, WAVELENGTH_M), 30.0),
+        (ula(8, 0.6 * WAVELENGTH_M), np.rad2deg(np.arcsin(1 / 1.2))),
+        (positions_along_y(0, 1, 3, 4), 30.0),  # a sparse line on a one-wavelength lattice
+        (ula(2, 0.8 * WAVELENGTH_M), np.rad2deg(np.arcsin(0.625))),
+    ],
+    ids=["ula-lambda", "ula-0.6-lambda", "sparse-lambda-lattice", "two-elements-0.8-lambda"],
+)
+def test_a_line_with_grating_lobes_resolves_broadside_plus_minus_asin_w_over_2(geometry, half_deg):
+    field = resolvable_field(geometry, WAVELENGTH_M)
+    assert field.azimuth_deg == pytest.approx((-half_deg, half_deg))
+    assert "grating lobes" in field.reason
+    w = aliasing_vector(geometry, WAVELENGTH_M)
+    assert w is not None and np.linalg.norm(w) == pytest.approx(2.0 * np.sin(np.deg2rad(half_deg)))
+
+
+def test_a_vertical_ura_with_grating_lobes_resolves_a_cone_about_its_normal():
+    field = resolvable_field(ura(4, 4, WAVELENGTH_M, WAVELENGTH_M), WAVELENGTH_M)
+    assert field.max_off_axis_deg == pytest.approx(30.0)
+    assert field.azimuth_deg == pytest.approx((-30.0, 30.0))
+    assert field.elevation_deg == pytest.approx((-30.0, 30.0))
+
+
+@pytest.mark.parametrize(
+    "geometry",
+    [
+        ArrayGeometry(np.array([[0, 0, 0], [0, -1, 0], [0, -2, 0], [1, 0, 0], [2, 0, 0]], dtype=float)),  # L
+        ura(3, 3, 1.0, 1.0).subarray(0, 9),
+    ],
+    ids=["horizontal-l-lambda", "ura-lambda-as-3d"],
+)
+def test_a_horizontal_planar_or_3d_array_with_grating_lobes_is_refused(geometry):
+    if geometry.num_elements == 9:  # the URA lifted into 3-D by one element off its plane
+        positions = geometry.positions_m.copy()
+        positions[4, 0] = 1.0
+        geometry = ArrayGeometry(positions)
+    with pytest.raises(GeometryError, match=r"lattice too coarse for the wavelength.*grating"):
+        resolvable_field(geometry, WAVELENGTH_M)
+
+
+@pytest.mark.parametrize(
+    "geometry",
+    [ula(8, 0.5), uca(8, 1.0), uca(5, 2.0), ura(4, 4, 0.5, 0.5)],
+    ids=["ula-half", "uca8-radius-lambda", "uca5-radius-2-lambda", "ura-half"],
+)
+def test_arrays_without_grating_lobes_keep_their_field(geometry):
+    assert aliasing_vector(geometry, WAVELENGTH_M) is None
+    assert resolvable_field(geometry, WAVELENGTH_M) == field_of_view(geometry)
+
+
+def test_random_planar_positions_have_no_grating_lobes():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        xy = rng.uniform(-1.0, 1.0, (8, 2))
+        geometry = ArrayGeometry(np.column_stack([xy, np.zeros(8)]))
+        assert aliasing_vector(geometry, WAVELENGTH_M) is None
+
+
+def test_positions_typed_to_the_millimetre_keep_a_line_a_line():
+    """A ULA turned 30 deg, typed to 1 mm at 2.4 GHz (12.5 cm wavelength), and one with heights
+    typed to 1 mm: at the carrier both are level lines (their front half-planes), although their
+    extents across the line exceed a thousandth of the aperture."""
+    wavelength = 0.125
+    turned = rotated(ula(8, wavelength / 2), 30.0)
+    typed = ArrayGeometry(np.round(turned.positions_m, 3))
+    assert field_of_view(typed).kind == "planar"  # without the carrier: a sliver of a plane
+    field = resolvable_field(typed, wavelength)
+    assert field.kind == "linear" and field.front_deg == pytest.approx(30.0, abs=0.1)
+    lifted = ula(8, wavelength / 2).positions_m.copy()
+    lifted[::2, 2] = 0.001
+    assert resolvable_field(ArrayGeometry(lifted), wavelength).kind == "linear"
+    assert ArrayGeometry(lifted).ula_axis() is not None  # 1 mm of 62.5 mm: within 1 % of the spacing

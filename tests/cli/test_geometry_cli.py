@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from gnuradio.bearing import ura_capture_path
+from gnuradio.bearing import doa_estimator, read_capture, ura_capture_path
 from helpers.command import bearing
 
 
@@ -73,6 +73,11 @@ def test_calibrated_music_runs_on_the_table_bearing_calibrate_measures(tmp_path,
     other = make_capture(num_elements=6, name="six")
     result = bearing("estimate", other, "--method", "calibrated-music", "--calibration", table, check=False)
     assert result.returncode == 2 and "measured on another array" in result.stderr
+    assert "the table's has 4 elements, this block's 6" in result.stderr
+    swept = read_capture(sweep)
+    with pytest.raises(ValueError, match="same number of elements at other positions, or in another order"):
+        reversed_order = swept.geometry.positions_m[::-1].tolist()
+        doa_estimator(reversed_order, swept.frequency_hz, calibration_path=str(table))
     result = bearing("estimate", path, "--calibration", table, check=False)
     assert result.returncode == 2 and "--calibration: the table of --method calibrated-music" in result.stderr
 
@@ -101,3 +106,10 @@ def test_the_bundled_ura_capture_is_the_preset(ura_capture):
     assert bundled.name == "ura4x4.sigmf-meta"
     data = ".sigmf-data"
     assert bundled.with_suffix(data).read_bytes() == ura_capture.with_suffix(data).read_bytes()
+
+
+def test_tracking_refuses_an_array_that_resolves_elevation(ura_capture):
+    """OMC-DOA tracks azimuths: on a URA `--track` is refused rather than dropping elevation."""
+    result = bearing("estimate", ura_capture, "--average", "256", "--track", "3", check=False)
+    assert result.returncode == 2 and not result.stdout
+    assert "tracking (OMC-DOA) follows azimuths only" in result.stderr.strip().splitlines()[-1]

@@ -8,6 +8,7 @@ from gnuradio.bearing.array.covariance import sample_covariance
 from gnuradio.bearing.array.field_of_view import GeometryError
 from gnuradio.bearing.array.geometry import (
     ArrayGeometry,
+    direction_vectors,
     steering_derivative,
     steering_derivative_elevation,
     steering_matrix,
@@ -483,3 +484,26 @@ def testdominant_eigenvectors_span_the_same_subspace_as_a_full_reduction(count: 
         reference = np.linalg.eigh(r)[1][:, -count:]
         assert vectors.shape == (256, count)
         np.testing.assert_allclose(vectors @ vectors.conj().T, reference @ reference.conj().T, atol=1e-8)
+
+
+@pytest.mark.parametrize("method", ["bartlett", "mvdr", "music"])
+def test_a_ura_with_grating_lobes_reports_only_its_alias_free_cone(method: str) -> None:
+    """A URA spaced one wavelength apart confuses directions whose in-plane components differ by
+    one: it resolves the cone of 30 deg about its normal. Inside, the truth; outside, nothing (an
+    emitter there is aliased into the cone, as no array of that spacing can tell)."""
+    geometry = ura(4, 4, WAVELENGTH_M, WAVELENGTH_M)
+    planar = estimator(geometry, method)
+    normal = np.array([1.0, 0.0, 0.0])
+    for truth in ((10.0, 5.0), (-15.0, -12.0), (60.0, 5.0), (20.0, 55.0)):
+        estimate = planar.estimate(covariance(geometry, [truth[0]], [truth[1]], seed=21), 1)
+        direction = direction_vectors(estimate.azimuth_deg, estimate.elevation_deg)
+        assert np.all(direction @ normal >= np.cos(np.deg2rad(30.0)) - 1e-9), (truth, estimate.azimuth_deg)
+        if direction_vectors(*truth)[0] @ normal > np.cos(np.deg2rad(30.0)):
+            assert_directions(estimate, [truth[0]], [truth[1]], 0.5)
+
+
+def test_a_3d_array_with_grating_lobes_is_refused() -> None:
+    positions = ura(3, 3, WAVELENGTH_M, WAVELENGTH_M).positions_m.copy()
+    positions[4, 0] = WAVELENGTH_M  # the centre element steps out of the plane: a 3-D lattice
+    with pytest.raises(GeometryError, match="grating lobes"):
+        estimator(ArrayGeometry(positions), "music")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from gnuradio.bearing.array.field_of_view import GeometryError
-from gnuradio.bearing.array.geometry import uca, ula, ura
+from gnuradio.bearing.array.geometry import ArrayGeometry, uca, ula, ura
 from gnuradio.bearing.doa.search import DEFAULT_PLANAR_STEP_DEG, search_grid
 
 HALF = 0.5
@@ -44,3 +44,12 @@ def test_elevation_bounds_for_an_azimuth_only_array_are_refused():
         search_grid(uca(8, HALF), elevation=(0.0, 30.0, 1.0))
     with pytest.raises(ValueError, match=r"elevation range must lie in -90 \.\. 90"):
         search_grid(ura(4, 4, HALF, HALF), elevation=(-100.0, 30.0, 1.0))
+
+
+def test_a_search_wholly_outside_what_the_array_resolves_is_refused() -> None:
+    """A ULA turned by 170 deg resolves -100 .. 80: a search of 100 .. 170 holds no direction it
+    can tell from its mirror image, and is refused by name rather than returning nothing."""
+    c, s = np.cos(np.deg2rad(170.0)), np.sin(np.deg2rad(170.0))  # clockwise seen from above
+    turned = ArrayGeometry(ula(8, 0.5).positions_m @ np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]]).T)
+    with pytest.raises(GeometryError, match=r"azimuth search 100 .. 170 deg lies outside what the array"):
+        search_grid(turned, (100.0, 170.0, 0.1))

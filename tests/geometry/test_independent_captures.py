@@ -428,3 +428,13 @@ def test_root_music_and_esprit_on_a_ula_written_to_a_tenth_of_a_millimetre(tmp_p
         return
     for record in records:
         assert angle_error_deg(record["azimuth_deg"][0], record["truth_azimuth_deg"][0]) < 0.5, record
+
+
+def test_forward_backward_averaging_needs_a_centro_symmetric_array(uca_capture, ura_captures) -> None:
+    """J R* J equals R only when element m mirrors element M-1-m: a UCA is refused, a URA listed
+    column by column is symmetric and keeps its accuracy."""
+    with pytest.raises(GeometryError, match="forward-backward averaging needs an array symmetric"):
+        ReplayFlowgraph(str(uca_capture), ReplaySettings(forward_backward=True))
+    (record,) = replay(ura_captures["4x4"], method="music", average=256, forward_backward=True)
+    assert abs(record["azimuth_deg"][0] - URA_TRUTH_DEG[0]) < 0.5
+    assert abs(record["elevation_deg"][0] - URA_TRUTH_DEG[1]) < 0.5

@@ -14,10 +14,12 @@ import numpy as np
 import pytest
 import yaml
 from gnuradio import gr
+from gnuradio.bearing import ura_capture_path
 from gnuradio.bearing.flowgraphs.replay import ReplayFlowgraph
 from gnuradio.bearing.flowgraphs.settings import ReplaySettings
 from gnuradio.grc.core.platform import Platform
 from gnuradio.grc.core.schema_checker import BLOCK_SCHEME, Validator
+from helpers.command import BEARING
 from helpers.flowgraphs import run_within
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,10 +96,22 @@ def test_example_compiles_with_grcc(path, tmp_path):
     assert (tmp_path / f"{path.stem}.py").exists()
 
 
-def test_headless_example_gives_the_same_bearings_as_the_cli(make_capture, tmp_path):
-    capture = make_capture(azimuths_deg=(-35.0, 15.0, 50.0), segment_length=400)
+@pytest.mark.parametrize(
+    ("array", "average", "count"), [("ula", 200, 6), ("uca8", 512, 24), ("ura4x4", 256, 13)]
+)
+def test_headless_example_gives_the_same_bearings_as_the_cli(make_capture, tmp_path, array, average, count):
+    """The example searches what the capture's array resolves, as `bearing estimate` does: a
+    ULA's front half-plane, a UCA's full circle, a URA's azimuth and elevation."""
+    if array == "ula":
+        capture = make_capture(azimuths_deg=(-35.0, 15.0, 50.0), segment_length=400)
+    elif array == "ura4x4":
+        capture = ura_capture_path()
+    else:
+        out = tmp_path / "uca8"
+        subprocess.run([BEARING, "simulate", "--preset", "uca8", "--out", str(out)], check=True, timeout=120)
+        capture = out.with_suffix(".sigmf-meta")
     assert compile_example(ROOT / "examples" / "replay_capture_headless.grc", tmp_path).returncode == 0
-    arguments = ["--average", "200"]
+    arguments = ["--average", str(average)]
     flowgraph = subprocess.run(
         [sys.executable, str(tmp_path / "replay_capture_headless.py"), "--capture", str(capture), *arguments],
         capture_output=True,
@@ -106,7 +120,7 @@ def test_headless_example_gives_the_same_bearings_as_the_cli(make_capture, tmp_p
         check=True,
     )
     cli = subprocess.run(
-        [str(Path(sys.prefix) / "bin" / "bearing"), "estimate", str(capture), "--json", *arguments],
+        [BEARING, "estimate", str(capture), "--json", *arguments],
         capture_output=True,
         text=True,
         timeout=120,
@@ -114,7 +128,7 @@ def test_headless_example_gives_the_same_bearings_as_the_cli(make_capture, tmp_p
     )
     from_example = [json.loads(line) for line in flowgraph.stdout.splitlines() if line.startswith("{")]
     from_cli = [json.loads(line) for line in cli.stdout.splitlines()]
-    assert len(from_cli) == 6
+    assert len(from_cli) == count
     assert from_example == from_cli
 
 

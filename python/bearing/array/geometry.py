@@ -111,10 +111,16 @@ def _steering_times_phase_rate(
 FRAME_TOLERANCE = 1e-3
 """Element positions are taken as known to a thousandth of the array's size: a component of a unit
 vector below this counts as zero (an axis or normal within 0.06 degree of the horizontal or the
-vertical is taken as horizontal or vertical; :func:`front`), and a deviation below this fraction
-of the aperture (or of the spacing) counts as none (:meth:`ArrayGeometry.ula_axis`,
-:meth:`ArrayGeometry.resolves_elevation`). Positions typed to a tenth of a millimetre then keep
-their shape; the phase error this allows is below a degree for apertures of a few wavelengths."""
+vertical is taken as horizontal or vertical; :func:`front`), and an extent below this fraction
+of the aperture counts as none (:mod:`.field_of_view`, which at a carrier also ignores extents
+below a fiftieth of a wavelength, and :meth:`ArrayGeometry.centro_symmetric`)."""
+
+
+ULA_TOLERANCE = 1e-2
+"""An array is a ULA when its elements lie within 1 % of the spacing of equally spaced points
+along a line in element order (:meth:`ArrayGeometry.ula_axis`): positions typed to the
+millimetre at centimetre spacings qualify, and the phase error this allows is below 2 degrees
+at half-wavelength spacing."""
 
 
 def front(vector: ArrayLike) -> NDArray[np.float64]:
@@ -200,20 +206,23 @@ class ArrayGeometry:
             )
         return self.subarray(0, length)
 
+    def centro_symmetric(self) -> bool:
+        """True when element ``m`` mirrors element ``M - 1 - m`` about the centroid (to
+        :data:`FRAME_TOLERANCE` of the aperture): forward-backward averaging
+        (:func:`~gnuradio.bearing.array.covariance.forward_backward`) holds only for such arrays."""
+        p = self.positions_m
+        mirrored = p + p[::-1] - 2.0 * p.mean(axis=0)
+        return bool(np.max(np.linalg.norm(mirrored, axis=1)) <= max(FRAME_TOLERANCE * self.aperture_m, 1e-9))
+
     @property
     def aperture_m(self) -> float:
         """The largest distance between two elements, metres (0 for one element)."""
         p = self.positions_m
         return float(np.max(np.linalg.norm(p[:, None, :] - p[None, :, :], axis=-1)))
 
-    def resolves_elevation(self) -> bool:
-        """True when the elements do not all lie in one horizontal plane (to :data:`FRAME_TOLERANCE`
-        of the aperture)."""
-        return bool(np.ptp(self.positions_m[:, 2]) > max(FRAME_TOLERANCE * self.aperture_m, 1e-9))
-
     def ula_axis(self) -> UlaAxis | None:
         """Spacing, broadside and element order if the array is a horizontal ULA in element order
-        (``r_m = r_0 + m d e``, equal steps to :data:`FRAME_TOLERANCE` of the spacing), else None
+        (``r_m = r_0 + m d e`` to :data:`ULA_TOLERANCE` of the spacing), else None
         (:meth:`ula_mismatch` says why).
 
         The broadside is the normal of the axis nearest boresight +x, for either element
@@ -222,11 +231,7 @@ class ArrayGeometry:
         """
         if self.ula_mismatch():
             return None
-        singular = np.linalg.svd(self.positions_m - self.positions_m.mean(axis=0), compute_uv=False)
-        if singular[1] > FRAME_TOLERANCE * singular[0]:
-            return "its elements do not lie on one line"
-        steps = np.diff(self.positions_m, axis=0)
-        step = steps.mean(axis=0)
+        step = _uniform_step(self.positions_m)
         spacing = float(np.linalg.norm(step))
         axis = step / spacing
         broadside_deg = azimuth_of(front(np.array([-axis[1], axis[0], 0.0])))
@@ -239,25 +244,39 @@ class ArrayGeometry:
         messages of the methods that need one."""
         if self.num_elements < 2:
             return "it has a single element"
-        if self.resolves_elevation():
-            rise_mm = np.ptp(self.positions_m[:, 2]) * 1e3
-            return f"its elements are not level (heights differ by {rise_mm:.3g} mm)"
         singular = np.linalg.svd(self.positions_m - self.positions_m.mean(axis=0), compute_uv=False)
-        if singular[1] > FRAME_TOLERANCE * singular[0]:
+        if singular[1] > ULA_TOLERANCE * singular[0]:
             return "its elements do not lie on one line"
-        steps = np.diff(self.positions_m, axis=0)
-        step = steps.mean(axis=0)
+        step = _uniform_step(self.positions_m)
         spacing = float(np.linalg.norm(step))
         if spacing <= 1e-9:
             return "its elements do not advance along a line in element order"
-        deviation = float(np.max(np.linalg.norm(steps - step, axis=1)))
-        if deviation > FRAME_TOLERANCE * spacing:
+        rise_m = abs(float(step[2])) * (self.num_elements - 1)
+        if rise_m > ULA_TOLERANCE * spacing:
             return (
-                f"the steps from one element to the next differ by up to {deviation * 1e3:.3g} mm (more "
-                f"than {FRAME_TOLERANCE * spacing * 1e3:.3g} mm of the {spacing * 1e3:.3g} mm spacing): "
-                "not equally spaced along one line in element order"
+                f"its line is not level (it rises {rise_m * 1e3:.3g} mm from the first element to the last, "
+                f"more than {ULA_TOLERANCE:.0%} of the {spacing * 1e3:.3g} mm spacing)"
+            )
+        deviation = float(np.max(np.linalg.norm(self.positions_m - _uniform_line(self.positions_m), axis=1)))
+        if deviation > ULA_TOLERANCE * spacing:
+            return (
+                f"its elements lie up to {deviation * 1e3:.3g} mm from equally spaced points in element "
+                f"order (more than {ULA_TOLERANCE * spacing * 1e3:.3g} mm, {ULA_TOLERANCE:.0%} of the "
+                f"{spacing * 1e3:.3g} mm spacing): not equally spaced along one line in element order"
             )
         return ""
+
+
+def _uniform_step(positions_m: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The least-squares step ``d e`` of ``r_m = c + (m - (M - 1) / 2) d e`` (metres, ``(3,)``)."""
+    index = np.arange(positions_m.shape[0]) - (positions_m.shape[0] - 1) / 2.0
+    return index @ (positions_m - positions_m.mean(axis=0)) / float(index @ index)
+
+
+def _uniform_line(positions_m: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The equally spaced points in element order nearest ``positions_m`` (least squares), ``(M, 3)``."""
+    index = np.arange(positions_m.shape[0]) - (positions_m.shape[0] - 1) / 2.0
+    return positions_m.mean(axis=0) + np.outer(index, _uniform_step(positions_m))
 
 
 def ula(num_elements: int, spacing_m: float) -> ArrayGeometry:

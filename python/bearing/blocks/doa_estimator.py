@@ -12,7 +12,7 @@ from ..doa.calibrated_music import load_table
 from ..doa.classical import Estimator, Manifold
 from ..doa.grid import power_to_db
 from ..doa.planar import PlanarEstimator
-from ..doa.search import search_grid
+from ..doa.search import SearchGrid, search_grid
 from ..validation import AUTO_SOURCES
 from . import messages
 from .base import WindowMapBlock, window_num_sources
@@ -158,6 +158,26 @@ class doa_estimator(WindowMapBlock):
         return power_to_db(estimate.spectrum.ravel(), np.max(estimate.spectrum))
 
 
+def doa_search(
+    positions_m: list,
+    frequency_hz: float,
+    covariance_size: int = 0,
+    grid_start_deg: float | None = None,
+    grid_stop_deg: float | None = None,
+    grid_step_deg: float | None = None,
+    elevation_start_deg: float | None = None,
+    elevation_stop_deg: float | None = None,
+    elevation_step_deg: float | None = None,
+) -> SearchGrid:
+    """The search grid the DoA Estimator uses for these parameters, without making the block
+    (:class:`~gnuradio.bearing.doa.search.SearchGrid`: ``azimuth_range``, ``size``, ...): for
+    flowgraphs that size and label their plots from it."""
+    geometry, _ = _geometry(positions_m, covariance_size)
+    azimuth = (grid_start_deg, grid_stop_deg, grid_step_deg)
+    elevation = (elevation_start_deg, elevation_stop_deg, elevation_step_deg)
+    return search_grid(geometry, azimuth, elevation, wavelength_m(frequency_hz))
+
+
 def doa_spectrum_size(
     positions_m: list,
     frequency_hz: float,
@@ -171,10 +191,17 @@ def doa_spectrum_size(
 ) -> int:
     """The length of the DoA Estimator's spectrum output for these parameters (GNU Radio Companion
     sizes the port with it): ``N_az``, or ``N_el * N_az`` for an array that resolves elevation."""
-    geometry, _ = _geometry(positions_m, covariance_size)
-    azimuth = (grid_start_deg, grid_stop_deg, grid_step_deg)
-    elevation = (elevation_start_deg, elevation_stop_deg, elevation_step_deg)
-    return search_grid(geometry, azimuth, elevation, wavelength_m(frequency_hz)).size
+    return doa_search(
+        positions_m,
+        frequency_hz,
+        covariance_size,
+        grid_start_deg,
+        grid_stop_deg,
+        grid_step_deg,
+        elevation_start_deg,
+        elevation_stop_deg,
+        elevation_step_deg,
+    ).size
 
 
 def _manifold(
@@ -188,11 +215,18 @@ def _manifold(
     same_array = positions_m.shape == geometry.positions_m.shape and np.allclose(
         positions_m, geometry.positions_m, rtol=0, atol=1e-9
     )
-    if not same_array or not np.isclose(table_frequency_hz, frequency_hz, rtol=1e-9, atol=0):
+    if not same_array:
+        what = (
+            f"the table's has {positions_m.shape[0]} elements, this block's {geometry.num_elements}"
+            if positions_m.shape != geometry.positions_m.shape
+            else "the same number of elements at other positions, or in another order: element "
+            f"{int(np.argmax(np.linalg.norm(positions_m - geometry.positions_m, axis=1)))} differs most"
+        )
+        raise ValueError(f"{calibration_path}: the table was measured on another array ({what})")
+    if not np.isclose(table_frequency_hz, frequency_hz, rtol=1e-9, atol=0):
         raise ValueError(
-            f"{calibration_path}: the table was measured on another array or carrier "
-            f"({positions_m.shape[0]} elements at {table_frequency_hz:g} Hz; this block's array has "
-            f"{geometry.num_elements} at {frequency_hz:g} Hz)"
+            f"{calibration_path}: the table was measured at {table_frequency_hz:g} Hz, this block's "
+            f"carrier is {frequency_hz:g} Hz"
         )
     return table.on_grid(grid_deg)
 

@@ -227,11 +227,12 @@ class Estimator:
     Grid methods (Bartlett, MVDR, MUSIC) pick peaks with :func:`~gnuradio.bearing.doa.peaks.find_peaks`
     and, if ``refine``, maximise the continuous spectrum within one grid step of each
     peak (bounded Brent search), so that the grid step does not limit accuracy at high SNR.
-    Root-MUSIC and ESPRIT need a ULA geometry and are grid-free.
+    Root-MUSIC and ESPRIT need a ULA geometry and are grid-free; their bearings are reported
+    within the grid's range (one step's slack), like the grid methods' peaks.
 
     The geometry decides what is searched (:func:`~gnuradio.bearing.array.field_of_view.resolvable_field`):
     bearings are only reported in the azimuths the array resolves (the front half-plane of a
-    linear array, narrower for a ULA spaced more than half a wavelength apart; a grid reaching
+    linear array, narrower with grating lobes (a lattice spaced over half a wavelength); a grid reaching
     beyond it still shows the mirror images or grating lobes in the spectrum, and
     :attr:`warnings` says why they are not reported). An array that resolves elevation as well
     (a vertical planar or a 3-D array) is refused: an azimuth-only search would misplace an
@@ -357,6 +358,10 @@ class Estimator:
         assert self._ula is not None  # guaranteed by the method setter
         solver = root_music if self._method == "root-music" else esprit
         azimuth_deg = solver(r, num_sources, self._ula, self._wavelength_m)
+        if not self._circular:  # grid-free, but reported only where the grid searches (one step's slack)
+            step = self._grid_deg[1] - self._grid_deg[0] if self._grid_deg.size > 1 else 0.0
+            inside = (azimuth_deg >= self._grid_deg[0] - step) & (azimuth_deg <= self._grid_deg[-1] + step)
+            azimuth_deg = azimuth_deg[inside]
         spectrum = music_function(r, num_sources)(self._steering)
         period = FULL_CIRCLE_DEG if self._circular else None
         peak_values = np.interp(azimuth_deg, self._grid_deg, spectrum, period=period)

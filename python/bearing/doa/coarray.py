@@ -49,8 +49,8 @@ def default_coarray_grid(geometry: ArrayGeometry, frequency_hz: float) -> tuple[
     ``frequency_hz`` when none is given, degrees: the paper's :data:`DEFAULT_FIELD_OF_VIEW_DEG`
     about the array's front (a linear array's broadside nearest boresight,
     :func:`~gnuradio.bearing.array.field_of_view.field_of_view`: -60 .. 60 for a ULA along y,
-    0 .. 120 for one turned by 60 degrees), cut to what it resolves (a ULA spaced more than
-    half a wavelength apart: :func:`~gnuradio.bearing.array.field_of_view.resolvable_field`);
+    0 .. 120 for one turned by 60 degrees), cut to what it resolves (grating lobes of a line
+    spaced over half a wavelength: :func:`~gnuradio.bearing.array.field_of_view.resolvable_field`);
     the full circle (circular) for an array that resolves every azimuth (a UCA).
 
     Raises:

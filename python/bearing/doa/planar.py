@@ -29,7 +29,10 @@ through its plane (:mod:`~gnuradio.bearing.array.field_of_view`), so every estim
 front side of the plane (:func:`~gnuradio.bearing.array.geometry.front` of its normal: azimuth
 -90 .. 90 for a URA in the y-z plane, above the horizon for a horizontal one) and in the grid's
 azimuth and elevation ranges. A grid reaching behind the plane shows the mirror images in the
-spectrum, but no peak is taken there. A 3-D array resolves every direction.
+spectrum, but no peak is taken there. With grating lobes (element spacings over half a
+wavelength, :func:`~gnuradio.bearing.array.field_of_view.aliasing_vector`) a planar array
+resolves only the cone about its front normal where no two directions look alike, and a 3-D
+array is refused. A 3-D array otherwise resolves every direction.
 
 References:
     J. Capon, "High-resolution frequency-wavenumber spectrum analysis", Proc. IEEE 57(8),
@@ -46,6 +49,7 @@ References:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import scipy.linalg
@@ -55,7 +59,7 @@ import scipy.sparse.linalg
 from numpy.typing import ArrayLike, NDArray
 
 from ..array.covariance import check_covariance
-from ..array.field_of_view import GeometryError, aperture_axes
+from ..array.field_of_view import GeometryError, aliasing_vector, aperture_axes
 from ..array.geometry import (
     ArrayGeometry,
     direction_vectors,
@@ -171,14 +175,14 @@ class PlanarEstimator:
         self._wavelength_m = check_positive(wavelength_m, "wavelength_m")
         self.min_separation_deg = check_min_separation(min_separation_deg)
         self._geometry = geometry
-        _check_planar_aperture(geometry)
+        _check_planar_aperture(geometry, self._wavelength_m)
         self._azimuth_grid_deg = check_azimuth_grid(azimuth_grid_deg)
         self._elevation_grid_deg = check_elevation_grid(elevation_grid_deg)
         self._circular = is_full_circle(self._azimuth_grid_deg)
         self._steering = _grid_steering(
             geometry, self._wavelength_m, self._azimuth_grid_deg, self._elevation_grid_deg
         )
-        self._front = _front_normal(geometry)
+        self._front = _front_region(geometry, self._wavelength_m)
         self._allowed = _in_front(self._front, *np.meshgrid(self._azimuth_grid_deg, self._elevation_grid_deg))
         self._lattice = ura_lattice(geometry)
         self.refine = bool(refine)
@@ -748,27 +752,47 @@ def _named_grid(grid_deg: ArrayLike, name: str) -> NDArray[np.float64]:
         raise ValueError(message) from error
 
 
-def _front_normal(geometry: ArrayGeometry) -> NDArray[np.float64] | None:
-    """The front normal of a planar array's plane (:func:`~gnuradio.bearing.array.geometry.front`),
-    None for a 3-D array (every direction resolved)."""
-    rank, axes = aperture_axes(geometry)
-    return front(axes[2]) if rank == 2 else None
+class _FrontRegion(NamedTuple):
+    """The directions a planar or 3-D array resolves: ``u . normal >= min_cosine`` (all for
+    ``normal`` None)."""
+
+    normal: NDArray[np.float64] | None
+    min_cosine: float
 
 
-def _in_front(
-    normal: NDArray[np.float64] | None, azimuth_deg: ArrayLike, elevation_deg: ArrayLike
-) -> NDArray[np.bool_]:
-    """Whether each direction lies on the front side of the array plane or in it (all, for
-    ``normal`` None), shape of the broadcast angles."""
+def _front_region(geometry: ArrayGeometry, wavelength_m: float) -> _FrontRegion:
+    """A planar array resolves the front side of its plane
+    (:func:`~gnuradio.bearing.array.geometry.front` of its normal), with grating lobes only the
+    cone of half-angle ``asin(|w| / 2)`` about that normal
+    (:func:`~gnuradio.bearing.array.field_of_view.aliasing_vector`); a 3-D array every direction,
+    and none without ambiguity when it has grating lobes (:class:`GeometryError`)."""
+    rank, axes = aperture_axes(geometry, wavelength_m)
+    aliasing = aliasing_vector(geometry, wavelength_m)
+    if rank == 3:
+        if aliasing is not None:
+            raise GeometryError(
+                "this 3-D array's elements lie on a lattice too coarse for the wavelength: directions "
+                f"whose unit vectors differ by {np.round(aliasing, 3).tolist()} look alike (grating lobes)"
+            )
+        return _FrontRegion(None, -1.0)
+    if aliasing is None:
+        return _FrontRegion(front(axes[2]), -1e-9)
+    half_angle = np.arcsin(min(float(np.linalg.norm(aliasing)) / 2.0, 1.0))
+    return _FrontRegion(front(axes[2]), float(np.cos(half_angle)))
+
+
+def _in_front(region: _FrontRegion, azimuth_deg: ArrayLike, elevation_deg: ArrayLike) -> NDArray[np.bool_]:
+    """Whether each direction lies in the array's :class:`_FrontRegion`, shape of the broadcast
+    angles."""
     azimuth, elevation = np.broadcast_arrays(np.asarray(azimuth_deg, float), np.asarray(elevation_deg, float))
-    if normal is None:
+    if region.normal is None:
         return np.ones(azimuth.shape, dtype=bool)
     u = direction_vectors(azimuth.ravel(), elevation.ravel())
-    return (u @ normal >= -1e-9).reshape(azimuth.shape)
+    return (u @ region.normal >= region.min_cosine).reshape(azimuth.shape)
 
 
-def _check_planar_aperture(geometry: ArrayGeometry) -> None:
-    rank = aperture_axes(geometry)[0]
+def _check_planar_aperture(geometry: ArrayGeometry, wavelength_m: float) -> None:
+    rank = aperture_axes(geometry, wavelength_m)[0]
     if rank < 2:
         raise GeometryError(
             f"azimuth and elevation need a planar or 3-D array, but the {geometry.num_elements} "
@@ -781,8 +805,8 @@ def _check_esprit_geometry(geometry: ArrayGeometry, lattice: UraLattice | None, 
     if lattice is None:
         raise ValueError(
             f"method 'esprit' needs a uniform rectangular array (elements filling a full rectangular "
-            f"lattice, in any order), but the {geometry.num_elements}-element geometry is not one "
-            "(ura_lattice() is None); use a grid method (bartlett, mvdr, music)"
+            f"lattice, in any order), but the {geometry.num_elements}-element geometry is not one; use a "
+            "grid method (bartlett, mvdr, music)"
         )
     half = wavelength_m / 2.0
     if np.any(lattice.spacings_m > half * (1.0 + 1e-9)):

@@ -44,7 +44,8 @@ class SearchGrid:
         elevation_deg: ``(N_el,)`` elevations, degrees, increasing; None for an azimuth-only
             search (emitters on the horizon).
         field: what the geometry resolves (at the carrier, when the wavelength is given).
-        warnings: why a given range reaches beyond what the array resolves (empty otherwise).
+        warnings: why a given range reaches beyond what the array resolves, or why grating
+            lobes narrow what it resolves (empty otherwise).
         azimuth_range: ``(start, stop, step)`` the azimuths were made from, degrees.
         elevation_range: the same for the elevations; None for an azimuth-only search.
     """
@@ -83,16 +84,19 @@ def search_grid(
     step)`` in degrees with None for the array's own (its field of view; steps
     :data:`DEFAULT_AZIMUTH_STEP_DEG` for 1-D, :data:`DEFAULT_PLANAR_STEP_DEG` for 2-D).
 
-    With ``wavelength_m`` a ULA spaced more than half a wavelength apart resolves less than its
-    half-plane (grating lobes, :func:`~gnuradio.bearing.array.field_of_view.resolvable_field`):
-    its own grid is then the part it resolves, and a range reaching beyond gets the warning.
+    With ``wavelength_m`` extents below a fiftieth of a wavelength are no aperture, and an array
+    with grating lobes resolves less (:func:`~gnuradio.bearing.array.field_of_view.resolvable_field`:
+    a line narrower than its half-plane, a vertical planar array a cone about its normal; a
+    horizontal planar or 3-D one is refused): its own grid is then the part it resolves, and a
+    range reaching beyond gets the warning.
 
     Raises:
-        GeometryError: the geometry resolves no azimuth, or an elevation range is given for an
-            array that estimates azimuth only.
+        GeometryError: the geometry resolves no azimuth, an azimuth range lies wholly outside
+            what it resolves, or an elevation range is given for an array that estimates
+            azimuth only.
         ValueError: a bad range (see :func:`~gnuradio.bearing.doa.grid.azimuth_grid`).
     """
-    field = field_of_view(geometry)
+    field = field_of_view(geometry, wavelength_m)
     planar = field.resolves_elevation
     if not planar and any(value is not None for value in elevation):
         raise GeometryError(
@@ -107,11 +111,16 @@ def search_grid(
         for value, own in zip(azimuth, (own_start, own_stop, step), strict=True)
     )
     azimuths = azimuth_grid(start, stop, az_step)
+    if not resolved.contains_azimuth(azimuths).any():
+        raise GeometryError(
+            f"the azimuth search {start:g} .. {stop:g} deg lies outside what the array resolves: "
+            f"{resolved.reason}"
+        )
     warning = resolved.azimuth_warning(start, stop)
     elevations, elevation_range = None, None
     if planar:
-        assert field.elevation_deg is not None
-        own = (*field.elevation_deg, step)
+        assert resolved.elevation_deg is not None
+        own = (*resolved.elevation_deg, step)
         el_start, el_stop, el_step = (
             o if v is None else float(v) for v, o in zip(elevation, own, strict=True)
         )
@@ -119,5 +128,7 @@ def search_grid(
             raise ValueError(f"elevation range must lie in -90 .. 90 deg, got {el_start:g} .. {el_stop:g}")
         elevations = azimuth_grid(el_start, el_stop, el_step)
         elevation_range = (el_start, el_stop, el_step)
+    if not warning and resolved != field:  # grating lobes narrow even the array's own grid
+        warning = f"{resolved.reason}: an emitter beyond is reported at its alias inside"
     warnings = (warning,) if warning else ()
     return SearchGrid(azimuths, elevations, resolved, warnings, (start, stop, az_step), elevation_range)

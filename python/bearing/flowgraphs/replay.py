@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from gnuradio import blocks, gr
 
-from ..array.field_of_view import field_of_view
+from ..array.field_of_view import GeometryError, field_of_view
 from ..array.geometry import wavelength_m
 from ..blocks import messages
 from ..blocks.capture_source import capture_source
@@ -95,8 +95,19 @@ class ReplayFlowgraph(gr.top_block):
         None for a method with a model's own grid)."""
         if method.takes_covariance:
             geometry = capture.geometry.smoothing_subarray(settings.subarray_length or capture.num_channels)
+            if settings.forward_backward and not geometry.centro_symmetric():
+                raise GeometryError(
+                    "forward-backward averaging needs an array symmetric about its centre in element order "
+                    "(element m mirrors element M-1-m, as in a ULA or a URA listed row by row); the "
+                    "capture's array is not: estimate without --forward-backward"
+                )
             self.search = resolve_search(method, settings, geometry, wavelength_m(capture.frequency_hz))
             settings = _with_grid(settings, self.search)
+            if settings.track_drop_after and self.search.elevation_deg is not None:
+                raise GeometryError(
+                    "tracking (OMC-DOA) follows azimuths only, but the capture's array resolves elevation "
+                    f"too ({self.search.field.kind}, not horizontal): estimate without --track"
+                )
         counter = None
         if settings.num_sources == AUTO_SOURCES:  # one counter model for every chain's counters
             size = settings.subarray_length or capture.num_channels
