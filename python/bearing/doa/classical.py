@@ -36,7 +36,7 @@ from ..array.covariance import check_covariance
 from ..array.field_of_view import GeometryError, resolvable_field
 from ..array.geometry import ArrayGeometry, UlaAxis, steering_matrix, wrap_deg
 from ..validation import check_positive, check_subspace_sources
-from .grid import FULL_CIRCLE_DEG, check_grid, is_full_circle
+from .grid import FULL_CIRCLE_DEG, check_grid, is_full_circle, within_a_step
 from .peaks import find_peaks
 
 METHODS = ("bartlett", "mvdr", "music", "root-music", "esprit")
@@ -358,10 +358,8 @@ class Estimator:
         assert self._ula is not None  # guaranteed by the method setter
         solver = root_music if self._method == "root-music" else esprit
         azimuth_deg = solver(r, num_sources, self._ula, self._wavelength_m)
-        if not self._circular:  # grid-free, but reported only where the grid searches (one step's slack)
-            step = self._grid_deg[1] - self._grid_deg[0] if self._grid_deg.size > 1 else 0.0
-            inside = (azimuth_deg >= self._grid_deg[0] - step) & (azimuth_deg <= self._grid_deg[-1] + step)
-            azimuth_deg = azimuth_deg[inside]
+        if not self._circular:  # grid-free, but reported only where the grid searches
+            azimuth_deg = azimuth_deg[within_a_step(azimuth_deg, self._grid_deg)]
         spectrum = music_function(r, num_sources)(self._steering)
         period = FULL_CIRCLE_DEG if self._circular else None
         peak_values = np.interp(azimuth_deg, self._grid_deg, spectrum, period=period)

@@ -61,3 +61,12 @@ def check_grid(grid_deg: ArrayLike) -> NDArray[np.float64]:
         raise ValueError("grid_deg must be strictly increasing")
     grid.flags.writeable = False
     return grid
+
+
+def within_a_step(values: ArrayLike, grid_deg: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Whether each value lies within one end step of the grid's range (``grid_deg`` increasing,
+    at least two points): where a grid-free estimate still counts as inside the grid."""
+    v = np.asarray(values, dtype=np.float64)
+    return (v >= grid_deg[0] - (grid_deg[1] - grid_deg[0])) & (
+        v <= grid_deg[-1] + (grid_deg[-1] - grid_deg[-2])
+    )

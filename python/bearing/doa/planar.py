@@ -70,7 +70,7 @@ from ..array.geometry import (
 from ..array.lattice import UraLattice, ura_lattice
 from ..validation import check_num_sources, check_positive, check_subspace_sources
 from .classical import DEFAULT_DIAGONAL_LOADING
-from .grid import FULL_CIRCLE_DEG, check_grid, is_full_circle
+from .grid import FULL_CIRCLE_DEG, check_grid, is_full_circle, within_a_step
 from .peaks import check_min_separation
 
 PLANAR_METHODS = ("bartlett", "mvdr", "music", "esprit")
@@ -298,10 +298,10 @@ class PlanarEstimator:
         else:
             centre = 0.5 * (az_grid[0] + az_grid[-1])
             azimuth = centre + np.asarray(wrap_deg(azimuth_deg - centre), dtype=np.float64)
-            az_keep = _within_a_step(azimuth, az_grid)
+            az_keep = within_a_step(azimuth, az_grid)
             azimuth = np.clip(azimuth, az_grid[0], az_grid[-1])
         elevation = np.clip(elevation_deg, el_grid[0], el_grid[-1])
-        keep = az_keep & _within_a_step(elevation_deg, el_grid) & _in_front(self._front, azimuth, elevation)
+        keep = az_keep & within_a_step(elevation_deg, el_grid) & _in_front(self._front, azimuth, elevation)
         return azimuth[keep], elevation[keep]
 
     def _refine_peak(
@@ -844,11 +844,6 @@ def _neighbours(grid: NDArray[np.float64], index: int, circular: bool) -> tuple[
     else:
         lower, upper = grid[max(index - 1, 0)], grid[min(index + 1, grid.size - 1)]
     return float(lower), float(upper)
-
-
-def _within_a_step(values: NDArray[np.float64], grid: NDArray[np.float64]) -> NDArray[np.bool_]:
-    """Whether each value lies within one end step of the grid's range."""
-    return (values >= grid[0] - (grid[1] - grid[0])) & (values <= grid[-1] + (grid[-1] - grid[-2]))
 
 
 def _local_maxima_2d(
