@@ -23,6 +23,11 @@ Stream tags (values are PMT dicts):
   The source counter adds ``num_sources: int``, its count of emitters in the window; the
   estimator blocks set to "auto" sources (``num_sources`` 0) estimate that many, and the
   blocks between them pass it on with the rest of the tag.
+* ``noise_source`` on the first sample at which a live array's shared noise source switches
+  on or off: ``{on: bool}`` (Simulated Array Source, KrakenSDR Source); the Window Selector
+  puts it on the first sample of every window it keeps while the state is ``on`` and on the
+  first window after it went off, and the Coherence Calibrator measures the channel gains on
+  the windows marked on.
 
 Messages:
 
@@ -48,6 +53,18 @@ Messages:
   array: :meth:`~gnuradio.bearing.array.hybrid.HybridArray.to_dict`, the fields of a
   capture's ``bearing:hybrid``). The OMC-DOA tracker takes it, and plain ``bearings``
   messages alike; it refines its fused bearings on ``covariance`` when there is one.
+* ``truth`` (into the Window Selector and the SigMF Array Sink: a turntable's or a beacon's
+  known bearing from now on): ``{azimuth_deg: f64 vector, elevation_deg: f64 vector (optional),
+  label: str (optional)}``; an empty ``azimuth_deg`` says no emitter is known.
+* ``noise_source`` (into the Simulated Array Source; out of the Coherence Calibrator when it
+  wants a new calibration): ``{on: bool}``, switch the shared noise source on or off.
+* ``calibration`` (out of the Coherence Calibrator, into the SigMF Array Sink): ``{state:
+  "uncalibrated" | "collecting" | "calibrated" | "drift", method: str, coherence: float,
+  residual_phase_deg: float, gains_real: f64 vector, gains_imag: f64 vector, time: str (ISO
+  8601, UTC)}``, on every change of state and every new calibration.
+* ``status`` (out of the KrakenSDR Source): the DAQ's state on every change: ``{frame_type: str,
+  noise_source: bool, sample_sync: bool, iq_sync: bool, overdrive: bool, frequency_hz: float,
+  sample_rate_hz: float}``.
 """
 
 from __future__ import annotations
@@ -69,6 +86,10 @@ NUM_SOURCES = "num_sources"
 CANDIDATES_PORT = "candidates"
 COVARIANCE_FIELD = "covariance"
 HYBRID_ARRAY_FIELD = "hybrid_array"
+NOISE_SOURCE = "noise_source"
+TRUTH_PORT = "truth"
+CALIBRATION_PORT = "calibration"
+STATUS_PORT = "status"
 
 
 def to_pmt(value: object) -> pmt.pmt_t:
