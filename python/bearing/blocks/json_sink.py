@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -28,18 +30,33 @@ class json_sink(gr.basic_block):
             :meth:`~gnuradio.bearing.array.orientation.Orientation.to_local`.
         tilt_deg: the boresight's elevation above the horizon, degrees.
         roll_deg: the array's roll about its boresight, degrees (clockwise seen from behind).
+        annotate: Python callers only: a function of each record whose fields are added to it
+            before it is written (the live flowgraph's ``wall_time``, ``latency_ms``, calibration).
+        keep_last: keep only the last records in :attr:`records` (0: all of them; a long or
+            live run keeps its memory bounded this way).
 
     The records are also kept in :attr:`records` for Python callers. A path in a folder that
     does not exist is refused when the block is made.
     """
 
     def __init__(
-        self, path: str = "-", heading_deg: float | None = None, tilt_deg: float = 0.0, roll_deg: float = 0.0
+        self,
+        path: str = "-",
+        heading_deg: float | None = None,
+        tilt_deg: float = 0.0,
+        roll_deg: float = 0.0,
+        annotate: Callable[[dict], dict] | None = None,
+        keep_last: int = 0,
     ) -> None:
         gr.basic_block.__init__(self, name="Bearing JSON Sink", in_sig=None, out_sig=None)
         self.orientation = None if heading_deg is None else Orientation(heading_deg, tilt_deg, roll_deg)
         """The array's mount (:class:`~gnuradio.bearing.array.orientation.Orientation`), or None."""
-        self.records: list[dict] = []
+        self.records: collections.deque[dict] | list[dict] = (
+            collections.deque(maxlen=int(keep_last)) if keep_last else []
+        )
+        self.written = 0
+        """Records handled so far (all of them, also those :attr:`records` no longer keeps)."""
+        self._annotate = annotate
         if path not in ("", "-") and not Path(path).resolve().parent.is_dir():
             raise ValueError(
                 f"json_sink path {path}: the folder {Path(path).resolve().parent} does not exist"
@@ -53,7 +70,10 @@ class json_sink(gr.basic_block):
         record = messages.bearings_record(message)
         if self.orientation is not None:
             record |= _true_bearings(record, self.orientation)
+        if self._annotate is not None:
+            record |= self._annotate(record)
         self.records.append(record)
+        self.written += 1
         if self._stream is not None:
             self._stream.write(json.dumps(record, allow_nan=False) + "\n")
             self._stream.flush()

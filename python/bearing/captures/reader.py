@@ -56,14 +56,46 @@ def read_capture(path: str | Path) -> Capture:
     names = get_sigmf_filenames(path)
     meta_path, data_path = names["meta_fn"], names["data_fn"]
     metadata = _load_metadata(meta_path)
+    if sigmf.SAMPLE_RATE_KEY not in metadata["global"]:
+        raise CaptureError(f"{meta_path}: missing {sigmf.SAMPLE_RATE_KEY} in global")
+    array = _read_array(metadata, meta_path, data_path)
+    num_samples = _count_samples(data_path, ENCODINGS[array.datatype], array.num_channels)
+    segments = _read_segments(metadata["captures"], num_samples, meta_path)
+    truths = [
+        truth
+        for index, annotation in enumerate(metadata["annotations"])
+        if (truth := _read_truth(annotation, index, segments, num_samples, meta_path)) is not None
+    ]
+    array.segments = segments
+    array.truths = sorted(truths, key=lambda truth: truth.sample_start)
+    array.num_samples = num_samples
+    return array
+
+
+def read_array_description(path: str | Path) -> Capture:
+    """The array of a live receiver, from a SigMF metadata file that describes it: its geometry
+    (``spatial:element_geometry``), carrier (``core:frequency``) and mount, checked as
+    :func:`read_capture` checks them; no data file is needed (any is ignored).
+
+    The result is a :class:`Capture` of no samples; its ``sample_rate_hz`` is the file's
+    ``core:sample_rate``, or 0.0 when the file has none (the live source then gives it).
+    """
+    names = get_sigmf_filenames(path)
+    meta_path = names["meta_fn"]
+    if not meta_path.is_file():
+        raise CaptureError(f"{meta_path}: array description not found")
+    return _read_array(_load_metadata(meta_path), meta_path, names["data_fn"])
+
+
+def _read_array(metadata: dict, meta_path: Path, data_path: Path) -> Capture:
+    """The array, carrier, sample rate and mount of a recording's metadata, as a :class:`Capture`
+    of no samples (:func:`read_capture` adds the data's segments and truths)."""
     global_info = metadata["global"]
     datatype = global_info[sigmf.DATATYPE_KEY]
     if datatype not in ENCODINGS:
         raise CaptureError(
             f"{meta_path}: unsupported {sigmf.DATATYPE_KEY} {datatype!r}; supported: {', '.join(ENCODINGS)}"
         )
-    if sigmf.SAMPLE_RATE_KEY not in global_info:
-        raise CaptureError(f"{meta_path}: missing {sigmf.SAMPLE_RATE_KEY} in global")
     frequency_hz = _captures_field(metadata, sigmf.FREQUENCY_KEY, meta_path)
     if not is_positive_number(frequency_hz):
         raise CaptureError(
@@ -74,24 +106,17 @@ def read_capture(path: str | Path) -> Capture:
     hybrid = _read_hybrid(global_info, float(frequency_hz), geometry, meta_path)
     num_channels = geometry.num_elements if hybrid is None else hybrid.num_rf_chains
     _check_channels(global_info, geometry.num_elements, num_channels, meta_path)
-    num_samples = _count_samples(data_path, ENCODINGS[datatype], num_channels)
-    segments = _read_segments(metadata["captures"], num_samples, meta_path)
-    truths = [
-        truth
-        for index, annotation in enumerate(metadata["annotations"])
-        if (truth := _read_truth(annotation, index, segments, num_samples, meta_path)) is not None
-    ]
     return Capture(
         meta_path=meta_path,
         data_path=data_path,
         datatype=datatype,
-        sample_rate_hz=float(global_info[sigmf.SAMPLE_RATE_KEY]),
+        sample_rate_hz=float(global_info.get(sigmf.SAMPLE_RATE_KEY, 0.0)),
         frequency_hz=float(frequency_hz),
         geometry=geometry,
-        segments=segments,
-        truths=sorted(truths, key=lambda truth: truth.sample_start),
+        segments=[],
+        truths=[],
         global_info=global_info,
-        num_samples=num_samples,
+        num_samples=0,
         hybrid=hybrid,
         orientation=_read_orientation(metadata, meta_path),
     )
