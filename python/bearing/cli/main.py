@@ -9,7 +9,20 @@ from collections.abc import Sequence
 from gnuradio import gr
 
 from ..captures.schema import CaptureError
-from . import bench, calibrate, estimate, evaluate, info, simulate, train, train_counter
+from ..flowgraphs.live_sources import SourceError
+from . import (
+    bench,
+    calibrate,
+    estimate,
+    evaluate,
+    info,
+    live,
+    record,
+    simulate,
+    simulate_live,
+    train,
+    train_counter,
+)
 from .parser import CommandParser
 
 
@@ -22,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         gr.logging().set_default_level(gr.log_levels.err)
     try:
         return args.run(args)
-    except (CaptureError, ValueError, OSError) as error:
+    except (CaptureError, ValueError, OSError, SourceError) as error:
         print(f"bearing: error: {error}", file=sys.stderr)
         return 2
 
@@ -30,7 +43,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 DESCRIPTION = "The `bearing` command: simulate, inspect, estimate, evaluate captures; train MoD-DNN and source counters."  # noqa: E501 (one line of --help)
 """The first line of `bearing --help`."""
 
-COMMANDS = (simulate, info, estimate, evaluate, calibrate, train, train_counter, bench)
+COMMANDS = (
+    simulate,
+    simulate_live,
+    info,
+    estimate,
+    evaluate,
+    live,
+    record,
+    calibrate,
+    train,
+    train_counter,
+    bench,
+)
 """The subcommands, in the order of `bearing --help`: each a module with ``add_parser`` and ``run``."""
 
 

@@ -1,0 +1,269 @@
+"""The live flowgraph of `bearing live` and `bearing record`: a live array source -> window
+selector -> coherence calibrator -> [SigMF recorder] -> the estimation chain of a replay ->
+bearings with their wall time, latency and calibration.
+
+::
+
+    source -> [head] -> window_selector -> coherence_calibrator -> [sigmf_array_sink]
+                                                  |-> covariance -> estimator -> json_sink
+                                                  '-- noise_source requests -> source (sim)
+
+The window selector keeps ``average`` snapshots every ``interval_s`` seconds (C++ blocks carry
+the full rate up to it; only the kept windows reach Python), the calibrator removes the
+channel gains (:mod:`~gnuradio.bearing.blocks.coherence_calibrator`), and each window gives one
+estimate, written as the replay's records (docs/cli.md) plus ``wall_time`` (seconds since
+1970, UTC), ``latency_ms`` (from the arrival of the window's last sample at the selector to the
+record) and ``calibration`` (``none`` | ``noise`` | ``beacon`` | ``file``; ``calibration_time``
+with a calibration). :meth:`LiveFlowgraph.run_live` runs it with a watchdog: a stream that
+stops or a source that reports an error ends the run with one line.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import json
+import math
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from gnuradio import blocks, gr
+
+from ..blocks import messages
+from ..blocks.coherence_calibrator import coherence_calibrator
+from ..blocks.window_selector import window_selector
+from ..validation import check_number
+from .chain import EstimationChain, mount_sink, plan_estimation
+from .live_sources import LiveSource, SourceError
+from .methods import ChainInput
+from .settings import ReplaySettings
+
+DEFAULT_INTERVAL_S = 0.05
+"""Seconds between estimates (20 a second) when ``interval_s`` is not given."""
+LATENCIES_KEPT = 100_000
+"""Latencies :attr:`LiveFlowgraph.latencies_ms` keeps (the last ones)."""
+
+
+@dataclass(frozen=True)
+class CalibrationSpec:
+    """How a live run calibrates its channels (``--calibrate``): :meth:`parse` reads
+    ``none``, ``noise:SECONDS``, ``beacon:AZIMUTH_DEG:SECONDS`` or ``file:PATH``."""
+
+    mode: str = "none"
+    seconds: float = 0.0
+    beacon_azimuth_deg: float = 0.0
+    path: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> CalibrationSpec:
+        kind, _, rest = text.partition(":")
+        try:
+            if kind == "none" and not rest:
+                return cls()
+            if kind == "noise":
+                return cls("noise", check_number(float(rest), "seconds", 1e-6))
+            if kind == "beacon":
+                azimuth, seconds = rest.split(":")
+                return cls("beacon", check_number(float(seconds), "seconds", 1e-6), float(azimuth))
+            if kind == "file" and rest:
+                return cls("file", path=rest)
+        except ValueError:
+            pass
+        raise ValueError(
+            f"--calibrate {text!r}: expected none, noise:SECONDS, beacon:AZIMUTH_DEG:SECONDS or file:PATH"
+        )
+
+
+class StreamStopped(SourceError):
+    """The stream stopped (no samples for the stall timeout) or its source reported an error."""
+
+
+class LiveFlowgraph(gr.top_block):
+    """The live flowgraph (module docstring).
+
+    Args:
+        source: the opened source (:func:`~.live_sources.open_source`).
+        settings: the estimation settings as for a replay (``average``: snapshots per window);
+            None: no estimation (`bearing record`).
+        calibration: how the channels are calibrated.
+        interval_s: seconds from one window to the next (at least one window).
+        seconds: stop after this many seconds of stream (0: run until stopped).
+        json_path: where the records go (``-`` stdout, empty: memory only).
+        record_path: a SigMF recording of the calibrated windows (empty: none).
+        save_calibration: where each new calibration is saved (empty: not saved).
+        text: print a table row per estimate on stdout (when ``json_path`` is not ``-``).
+        window: snapshots per window without estimation (with it: ``settings.average``).
+        keep_last: records kept in memory (:attr:`records`).
+    """
+
+    def __init__(
+        self,
+        source: LiveSource,
+        settings: ReplaySettings | None,
+        calibration: CalibrationSpec = CalibrationSpec(),
+        interval_s: float = DEFAULT_INTERVAL_S,
+        seconds: float = 0.0,
+        json_path: str = "-",
+        record_path: str = "",
+        save_calibration: str = "",
+        text: bool = False,
+        keep_last: int = 10_000,
+        window: int = 1024,
+    ) -> None:
+        gr.top_block.__init__(self, "Bearing live", catch_exceptions=False)
+        self.source = source
+        array, rate = source.array, source.sample_rate_hz
+        self.plan = None if settings is None else plan_estimation(array, settings)
+        average = window if self.plan is None else self.plan.settings.average
+        check_number(interval_s, "interval_s", 0.0)
+        period = max(average, round(interval_s * rate))
+        self.interval_s = period / rate
+        self._text = text
+        self.latencies_ms: collections.deque[float] = collections.deque(maxlen=LATENCIES_KEPT)
+        self._blocks = [source.block]
+        upstream = source.block
+        if seconds:
+            self.head = blocks.head(gr.sizeof_gr_complex * array.num_channels, round(seconds * rate))
+            self.connect(upstream, self.head)
+            upstream = self.head
+        self.selector = window_selector(array.num_channels, average, period)
+        self.calibrator = coherence_calibrator(
+            array.num_channels,
+            average,
+            rate,
+            calibration.mode,
+            array.geometry.positions_m,
+            array.frequency_hz,
+            calibration_s=calibration.seconds,
+            beacon_azimuth_deg=calibration.beacon_azimuth_deg,
+            calibration_path=calibration.path,
+            save_path=save_calibration,
+        )
+        self.connect(upstream, self.selector, self.calibrator)
+        if source.kind == "sim":
+            self.msg_connect((self.calibrator, messages.NOISE_SOURCE), (source.block, messages.NOISE_SOURCE))
+        self.recorder = None
+        if record_path:
+            self.recorder = self._recorder(record_path, calibration)
+        self.chain = None
+        if self.plan is not None:
+            self.chain = self._chain(json_path, keep_last)
+        elif self.recorder is None:
+            raise ValueError("a live run without estimation needs a recording path")
+
+    def _recorder(self, record_path: str, calibration: CalibrationSpec):
+        from ..blocks.sigmf_array_sink import sigmf_array_sink
+
+        array = self.source.array
+        recorder = sigmf_array_sink(
+            record_path,
+            array.geometry.positions_m.tolist(),
+            array.frequency_hz,
+            array.sample_rate_hz,
+            array.num_channels,
+            description=f"gr-bearing live recording of {self.source.spec}",
+            extra_global={
+                "bearing:live_source": _plain(self.source.settings),
+                "bearing:live_calibrate": calibration.mode,
+            },
+        )
+        self.connect(self.calibrator, recorder)
+        self.msg_connect((self.calibrator, messages.CALIBRATION_PORT), (recorder, messages.CALIBRATION_PORT))
+        return recorder
+
+    def _chain(self, json_path: str, keep_last: int) -> EstimationChain:
+        plan, array = self.plan, self.source.array
+        sink = mount_sink(array, json_path, annotate=self._live_fields, keep_last=keep_last)
+        chain_input = ChainInput(array, plan.settings, None, plan.model, plan.counter, plan.search)
+        return EstimationChain(self, self.calibrator, plan.method, chain_input, False, sink)
+
+    @property
+    def records(self) -> list[dict]:
+        """The last records (``keep_last`` of them), oldest first."""
+        return [] if self.chain is None else list(self.chain.sink.records)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Why the search reaches beyond what the array resolves (empty when it does not)."""
+        return () if self.plan is None or self.plan.search is None else self.plan.search.warnings
+
+    def _live_fields(self, record: dict) -> dict:
+        """``wall_time``, ``latency_ms`` and the calibration of a record; the text row when asked."""
+        now = time.time()
+        fields = {"wall_time": round(now, 6)}
+        arrival = self.selector.arrival_time(record["sample_start"])
+        if arrival is not None:
+            fields["latency_ms"] = round(1000.0 * (now - arrival), 3)
+            self.latencies_ms.append(fields["latency_ms"])
+        fields |= self.calibrator.calibration_at(record["sample_start"])
+        if self._text:
+            _print_row(record | fields)
+        return fields
+
+    def run_live(self, stall_timeout_s: float = 5.0) -> None:
+        """Runs until the stream ends (``seconds``), Ctrl-C, or the watchdog: no new sample for
+        ``stall_timeout_s`` seconds, or an error the source reports, raise :class:`StreamStopped`
+        (one line) after stopping the flowgraph."""
+        self.start()
+        waiter = threading.Thread(target=self.wait, daemon=True)
+        waiter.start()
+        seen, since = -1, time.monotonic()
+        problem = ""
+        try:
+            while waiter.is_alive():
+                waiter.join(0.1)
+                if self.selector.samples_seen != seen:
+                    seen, since = self.selector.samples_seen, time.monotonic()
+                elif time.monotonic() - since > stall_timeout_s and waiter.is_alive():
+                    what = "no samples" if seen <= 0 else "no new samples"
+                    problem = f"{self.source.spec}: {what} for {stall_timeout_s:g} s: the stream stopped"
+                if self.source.error:
+                    problem = f"{self.source.spec}: {self.source.error}"
+                if problem:
+                    break
+        except KeyboardInterrupt:
+            pass
+        self.stop()
+        waiter.join()
+        if problem or self.source.error:
+            raise StreamStopped(problem or f"{self.source.spec}: {self.source.error}")
+
+    def summary(self, wall_seconds: float) -> str:
+        """One line: estimates, their rate, latency percentiles, calibration, dropped windows."""
+        count = 0 if self.chain is None else self.chain.sink.written
+        latency = np.asarray(self.latencies_ms, dtype=float)
+        parts = [
+            f"{self.selector.samples_seen / self.source.sample_rate_hz:.2f} s of stream "
+            f"in {wall_seconds:.2f} s",
+            f"{count} estimates ({count / wall_seconds:.1f}/s)" if wall_seconds > 0 else f"{count} estimates",
+        ]
+        if latency.size:
+            p50, p95 = np.percentile(latency, [50, 95])
+            parts.append(f"latency p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+        label = self.calibrator.calibration_at(sys.maxsize)["calibration"]
+        parts.append(f"calibration {label}")
+        if self.calibrator.uncalibrated_windows:
+            parts.append(f"{self.calibrator.uncalibrated_windows} windows dropped before a calibration")
+        return "; ".join(parts)
+
+
+def _print_row(record: dict) -> None:
+    """The text row of a live estimate."""
+    azimuths = ",".join(f"{value:.2f}" for value in record["azimuth_deg"]) or "-"
+    truths = ",".join(f"{value:.2f}" for value in record.get("truth_azimuth_deg", [])) or "-"
+    latency = record.get("latency_ms", math.nan)
+    print(
+        f"{record['sample_start']:>12} {azimuths:<20} {truths:<20} {latency:>8.1f} ms  "
+        f"{record['calibration']}",
+        flush=True,
+    )
+
+
+def _plain(value: object) -> object:
+    """A JSON-ready copy of ``value`` (dataclasses and numpy values made plain)."""
+    if dataclasses.is_dataclass(value):
+        value = dataclasses.asdict(value)
+    return json.loads(json.dumps(value, default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v)))
