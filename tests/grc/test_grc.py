@@ -49,6 +49,7 @@ SUB_CATEGORIES = {
     "mod_dnn": "MoD-DNN",
     "nr": "5G NR",
     "counting_tracking": "Counting and tracking",
+    "live": "Live",
     "sinks": "Sinks",
 }
 """The GRC sub-category of the blocks in each folder of grc/ (the folders mirror them)."""
