@@ -43,6 +43,9 @@ from .settings import ReplaySettings
 
 DEFAULT_INTERVAL_S = 0.05
 """Seconds between estimates (20 a second) when ``interval_s`` is not given."""
+BUFFER_S = 0.02
+"""Seconds of stream the block feeding the window selector buffers at least: the selector is a
+Python block, and fewer, larger calls keep it at the full rate (5 x 2.4 MS/s and more)."""
 LATENCIES_KEPT = 100_000
 """Latencies :attr:`LiveFlowgraph.latencies_ms` keeps (the last ones)."""
 
@@ -129,6 +132,7 @@ class LiveFlowgraph(gr.top_block):
             self.head = blocks.head(gr.sizeof_gr_complex * array.num_channels, round(seconds * rate))
             self.connect(upstream, self.head)
             upstream = self.head
+        _large_buffer(upstream, round(BUFFER_S * rate))
         self.selector = window_selector(array.num_channels, average, period)
         self.calibrator = coherence_calibrator(
             array.num_channels,
@@ -248,6 +252,11 @@ class LiveFlowgraph(gr.top_block):
         if self.calibrator.uncalibrated_windows:
             parts.append(f"{self.calibrator.uncalibrated_windows} windows dropped before a calibration")
         return "; ".join(parts)
+
+
+def _large_buffer(block: gr.basic_block, items: int) -> None:
+    """Asks ``block`` for an output buffer of at least ``items`` items (8192 at least)."""
+    block.set_min_output_buffer(0, max(8192, items))
 
 
 def _print_row(record: dict) -> None:
