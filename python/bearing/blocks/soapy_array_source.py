@@ -14,16 +14,7 @@ from dataclasses import dataclass
 from gnuradio import blocks, gr, soapy
 
 from ..validation import check_integer, check_number
-
-
-class DeviceNotFoundError(RuntimeError):
-    """No SoapySDR device answers the device args, or its driver's module is not installed.
-    The message is one line."""
-
-
-class DeviceSetupError(RuntimeError):
-    """The device was found but refused a setting (a channel it does not have, a rate out of its
-    range, an unknown stream argument, ...). The message is one line."""
+from .device_errors import DeviceNotFoundError, DeviceSetupError
 
 
 @dataclass(frozen=True)

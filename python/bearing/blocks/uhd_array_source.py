@@ -19,6 +19,7 @@ import numpy as np
 from gnuradio import blocks, gr, uhd
 
 from ..validation import check_integer, check_number
+from .device_errors import DeviceNotFoundError, DeviceSetupError
 
 REFERENCE_SOURCES = ("internal", "external", "gpsdo")
 """The clock (10 MHz) and time (PPS) sources a USRP is given: its own oscillator, the front
@@ -31,14 +32,6 @@ companion channel's on the same daughterboard (TwinRX), or the LO input connecto
 COMMAND_LEAD_S = 0.1
 """How far ahead of the device's clock timed commands are scheduled, seconds (UHD's manual uses
 100 ms: an order of magnitude above a command's round trip)."""
-
-
-class DeviceNotFoundError(RuntimeError):
-    """No USRP answers the device args. The message is one line."""
-
-
-class DeviceSetupError(RuntimeError):
-    """The USRP was found but refused a setting (or never saw a PPS). The message is one line."""
 
 
 @dataclass(frozen=True)
