@@ -13,6 +13,7 @@ from gnuradio import gr
 from ..validation import check_integer
 from . import messages
 
+ARRIVAL_PORT = "arrival"
 ARRIVALS_KEPT = 4096
 """Windows whose arrival time :meth:`window_selector.arrival_time` still knows."""
 
@@ -36,7 +37,9 @@ class window_selector(gr.basic_block):
 
     The wall-clock time at which each window's last sample arrived is kept for the last
     :data:`ARRIVALS_KEPT` windows (:meth:`arrival_time`): the live flowgraph's latency runs from
-    there to the printed estimate.
+    there to the printed estimate. It is also published, when anything listens, on the
+    ``arrival`` port as ``{sample_start: int, arrival_time: float}`` (seconds since 1970) for a
+    GUI's readout (the Live Readout block).
 
     Args:
         num_elements: M, channels per item.
@@ -70,6 +73,7 @@ class window_selector(gr.basic_block):
         self.windows_kept = 0
         self.windows_dropped = 0
         """Windows dropped because the noise source switched during them."""
+        self.message_port_register_out(pmt.intern(ARRIVAL_PORT))
         self.message_port_register_in(pmt.intern(messages.TRUTH_PORT))
         self.set_msg_handler(pmt.intern(messages.TRUTH_PORT), self.handle_truth)
 
@@ -155,6 +159,10 @@ class window_selector(gr.basic_block):
             self._tag(offset, messages.NOISE_SOURCE, {"on": self._noise_on})
         self._noise_was_on = self._noise_on
         self._arrivals[start] = time.time()
+        port = pmt.intern(ARRIVAL_PORT)
+        if not pmt.is_null(self.message_subscribers(port)):
+            arrival = {"sample_start": start, "arrival_time": self._arrivals[start]}
+            self.message_port_pub(port, messages.to_pmt(arrival))
         while len(self._arrivals) > ARRIVALS_KEPT:
             self._arrivals.popitem(last=False)
         self.windows_kept += 1
