@@ -31,6 +31,7 @@ segment; the same scenario gives bit-identical samples.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,9 +81,9 @@ def simulate(scenario: Scenario) -> SimulatedCapture:
     """
     geometry = scenario.array.geometry()
     hybrid = scenario.array.hybrid_array(scenario.frequency_hz)
-    _, ray_seed, segment_seed = seed_streams(scenario.seed)
+    segment_seed = seed_streams(scenario.seed)[2]
     impairments = scenario.impairment_realisation()
-    ray_offsets_deg = _draw_ray_offsets(scenario, np.random.default_rng(ray_seed))
+    ray_offsets_deg = scenario_ray_offsets_deg(scenario)
     length = scenario.samples_per_segment
     channels = geometry.num_elements if hybrid is None else hybrid.num_rf_chains
     samples = np.empty((scenario.num_segments * length, channels), dtype=np.complex64)
@@ -97,7 +98,7 @@ def simulate(scenario: Scenario) -> SimulatedCapture:
             global_index=index * (length + scenario.gap_samples),
         )
         segments.append(segment)
-        truths.extend(_segment_truths(scenario, segment, index))
+        truths.extend(segment_truths(scenario, segment, index))
     return SimulatedCapture(scenario, geometry, impairments, samples, segments, truths, hybrid)
 
 
@@ -147,24 +148,68 @@ def _segment_samples(
     offsets = scenario.subcarrier_offsets_hz()
     shape = (scenario.snapshots_per_segment, offsets.size)
     symbols = [complex_normal(rng, shape) for _ in scenario.emitters]
-    ray_phases = [[rng.random(c.num_rays) for c in e.clusters] for e in scenario.emitters]
+    ray_phases = draw_ray_phases(scenario, rng)
     spectrum = np.zeros((*shape, geometry.num_elements), dtype=np.complex128)
-    for number, emitter in enumerate(scenario.emitters):
-        if not emitter.is_active(index, scenario.num_segments):
-            continue
-        channel = _emitter_channel(
-            scenario, geometry, impairments, emitter, index, ray_offsets_deg[number], ray_phases[number]
-        )
-        if emitter.coherent_with is None:
-            waveform = symbols[number]
-        else:
-            waveform = symbols[emitter.coherent_with] * np.exp(1j * np.deg2rad(emitter.coherent_phase_deg))
-        spectrum += waveform[:, :, None] * channel[None, :, :]
+    channels = segment_channels(scenario, geometry, impairments, ray_offsets_deg, index, ray_phases)
+    for number, channel in channels:
+        spectrum += emitter_waveform(scenario, symbols, number)[:, :, None] * channel[None, :, :]
     grid = np.zeros((shape[0], scenario.fft_size, geometry.num_elements), dtype=np.complex128)
     grid[:, scenario.subcarrier_bins() % scenario.fft_size, :] = spectrum
     signal = np.fft.ifft(grid, axis=1, norm="ortho").reshape(-1, geometry.num_elements)
     noise = complex_normal(rng, signal.shape)
     return signal + noise if scenario.add_noise else signal
+
+
+def segment_channels(
+    scenario: Scenario,
+    geometry: ArrayGeometry,
+    impairments: Impairments,
+    ray_offsets_deg: list[list[NDArray[np.float64]]],
+    index: int,
+    ray_phases: list[list[NDArray[np.float64]]],
+) -> list[tuple[int, NDArray[np.complex128]]]:
+    """``(emitter index, channel)`` of every emitter active in segment ``index``, in emitter order.
+
+    The channel ``(K, M)`` is ``sqrt(P F / K) sum_p g_{e,p,k} h_k(theta_{e,p})`` of the signal
+    model (module docstring; MoD-DNN eqs. (6), (7), (34) through ``impairments``): the direct
+    path at the emitter's bearing in that segment plus its cluster rays. ``ray_offsets_deg`` comes
+    from :func:`scenario_ray_offsets_deg`, ``ray_phases`` from :func:`draw_ray_phases`.
+    """
+    return [
+        (
+            number,
+            _emitter_channel(
+                scenario, geometry, impairments, emitter, index, ray_offsets_deg[number], ray_phases[number]
+            ),
+        )
+        for number, emitter in enumerate(scenario.emitters)
+        if emitter.is_active(index, scenario.num_segments)
+    ]
+
+
+def emitter_waveform(scenario: Scenario, symbols: Sequence[NDArray], number: int) -> NDArray:
+    """The waveform emitter ``number`` transmits, given every emitter's own symbols ``symbols``
+    (one array per emitter, any shape): its own, or for a coherent copy (``coherent_with``) the
+    original's times ``exp(j coherent_phase_deg)``."""
+    emitter = scenario.emitters[number]
+    if emitter.coherent_with is None:
+        return symbols[number]
+    return symbols[emitter.coherent_with] * np.exp(1j * np.deg2rad(emitter.coherent_phase_deg))
+
+
+def scenario_ray_offsets_deg(scenario: Scenario) -> list[list[NDArray[np.float64]]]:
+    """Azimuth offsets of the rays of every emitter's clusters, degrees (``[emitter][cluster]``,
+    ``(num_rays,)`` each): drawn once per scenario from its ray stream (:func:`seed_streams`)."""
+    rng = np.random.default_rng(seed_streams(scenario.seed)[1])
+    return [
+        [c.angle_spread_deg * rng.standard_normal(c.num_rays) for c in e.clusters] for e in scenario.emitters
+    ]
+
+
+def draw_ray_phases(scenario: Scenario, rng: np.random.Generator) -> list[list[NDArray[np.float64]]]:
+    """Phases of the rays of every emitter's clusters in one segment (block fading), in turns
+    (uniform in [0, 1)): ``[emitter][cluster]``, ``(num_rays,)`` each."""
+    return [[rng.random(c.num_rays) for c in e.clusters] for e in scenario.emitters]
 
 
 def _emitter_channel(
@@ -228,7 +273,10 @@ def path_gains(
     return np.concatenate(gains)
 
 
-def _segment_truths(scenario: Scenario, segment: Segment, index: int) -> list[Truth]:
+def segment_truths(scenario: Scenario, segment: Segment, index: int) -> list[Truth]:
+    """One truth per emitter active in scenario segment ``index``, over the samples of ``segment``:
+    the direct path's azimuth and elevation there, the label, and ``extra``
+    ``bearing:emitter_index`` and ``bearing:snr_db``."""
     return [
         Truth(
             sample_start=segment.sample_start,
@@ -240,11 +288,4 @@ def _segment_truths(scenario: Scenario, segment: Segment, index: int) -> list[Tr
         )
         for number, emitter in enumerate(scenario.emitters)
         if emitter.is_active(index, scenario.num_segments)
-    ]
-
-
-def _draw_ray_offsets(scenario: Scenario, rng: np.random.Generator) -> list[list[NDArray[np.float64]]]:
-    """Azimuth offsets of the rays of every cluster, degrees, drawn once per scenario."""
-    return [
-        [c.angle_spread_deg * rng.standard_normal(c.num_rays) for c in e.clusters] for e in scenario.emitters
     ]
