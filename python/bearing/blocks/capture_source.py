@@ -110,12 +110,7 @@ class capture_source(gr.sync_block):
             self._add_tag(offset + segment.sample_start, messages.SEGMENT_START, value)
         for index in range(*np.searchsorted(self._truth_starts, bounds)):
             truth = self.capture.truths[index]
-            value = {"azimuth_deg": truth.azimuth_deg, "sample_count": truth.sample_count}
-            if truth.elevation_deg is not None:
-                value["elevation_deg"] = truth.elevation_deg
-            if truth.label:
-                value["label"] = truth.label
-            self._add_tag(offset + truth.sample_start, messages.TRUTH, value)
+            self._add_tag(offset + truth.sample_start, messages.TRUTH, messages.truth_value(truth))
 
     def _add_tag(self, offset: int, key: str, value: dict) -> None:
         self.add_item_tag(0, offset, messages.to_pmt(key), messages.to_pmt(value))

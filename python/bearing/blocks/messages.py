@@ -74,6 +74,8 @@ import pmt
 from gnuradio import gr
 from numpy.typing import ArrayLike
 
+from ..captures.schema import Truth
+
 SEGMENT_START = "segment_start"
 TRUTH = "truth"
 SRS_OCCASION = "srs_occasion"
@@ -90,6 +92,16 @@ NOISE_SOURCE = "noise_source"
 TRUTH_PORT = "truth"
 CALIBRATION_PORT = "calibration"
 STATUS_PORT = "status"
+
+
+def truth_value(truth: Truth) -> dict:
+    """The ``truth`` tag of a ground-truth annotation (module docstring)."""
+    value = {"azimuth_deg": truth.azimuth_deg, "sample_count": truth.sample_count}
+    if truth.elevation_deg is not None:
+        value["elevation_deg"] = truth.elevation_deg
+    if truth.label:
+        value["label"] = truth.label
+    return value
 
 
 def to_pmt(value: object) -> pmt.pmt_t:

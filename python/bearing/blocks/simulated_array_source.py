@@ -14,7 +14,6 @@ from ..array.geometry import ArrayGeometry
 from ..captures.live_simulation import LiveSimulation
 from ..captures.presets import PRESETS
 from ..captures.scenario import Scenario
-from ..captures.schema import Truth
 from . import messages
 
 CHUNK_S = 0.01
@@ -129,7 +128,7 @@ class simulated_array_source(gr.sync_block):
         count = len(block.samples)
         out[:count] = block.samples
         for truth in block.truths:
-            self._add_tag(truth.sample_start, messages.TRUTH, _truth_value(truth))
+            self._add_tag(truth.sample_start, messages.TRUTH, messages.truth_value(truth))
         for sample, on in block.noise_source:
             self._add_tag(sample, messages.NOISE_SOURCE, {"on": on})
         if self._realtime:
@@ -160,13 +159,3 @@ def load_scenario(preset: str = "demo_ula4", scenario_path: str = "") -> Scenari
             f"preset: {preset!r} is not a scenario; the presets are {', '.join(sorted(PRESETS))}"
         )
     return PRESETS[preset]()
-
-
-def _truth_value(truth: Truth) -> dict:
-    """The ``truth`` tag of an annotation, as the Capture Source puts it."""
-    value = {"azimuth_deg": truth.azimuth_deg, "sample_count": truth.sample_count}
-    if truth.elevation_deg is not None:
-        value["elevation_deg"] = truth.elevation_deg
-    if truth.label:
-        value["label"] = truth.label
-    return value
