@@ -19,8 +19,8 @@ def live_options() -> argparse.ArgumentParser:
         "--source",
         required=True,
         metavar="KIND:ARG",
-        help="sim:PRESET (a simulated live array), zmq:ADDRESS (raw complex64 vectors from a ZeroMQ "
-        "publisher), uhd:ARGS, soapy:ARGS or kraken:HOST[:PORT] (docs/live.md)",
+        help="sim:PRESET or sim:SCENARIO.json (a simulated live array), zmq:ADDRESS (raw complex64 "
+        "vectors from a ZeroMQ publisher), uhd:ARGS, soapy:ARGS or kraken:HOST[:PORT] (docs/live.md)",
     )
     live.add_argument(
         "--array",

@@ -1,6 +1,7 @@
 """The live array sources of `bearing live` and `bearing record`, by a one-word spec:
-``sim:PRESET``, ``zmq:ADDRESS``, ``uhd:ARGS``, ``soapy:ARGS`` or ``kraken:HOST[:PORT]``
-(:func:`open_source`), with the array each one streams (:class:`LiveSource`)."""
+``sim:PRESET`` (or ``sim:SCENARIO.json``), ``zmq:ADDRESS``, ``uhd:ARGS``, ``soapy:ARGS`` or
+``kraken:HOST[:PORT]`` (:func:`open_source`), with the array each one streams
+(:class:`LiveSource`)."""
 
 from __future__ import annotations
 
@@ -102,8 +103,10 @@ def open_source(
 def _simulated(spec: str, preset: str, channel_seed: int | None, noise_source_s: float) -> LiveSource:
     from ..blocks.simulated_array_source import simulated_array_source
 
+    scenario_file = preset.endswith(".json")
     block = simulated_array_source(
-        preset=preset,
+        preset="demo_ula4" if scenario_file else preset,
+        scenario_path=preset if scenario_file else "",
         channel_seed=-1 if channel_seed is None else int(channel_seed),
         noise_source_s=float(noise_source_s),
     )
