@@ -40,6 +40,7 @@ _EXPORTS = {
     "doa_spectrum_size": ".blocks.doa_estimator",
     "json_sink": ".blocks.json_sink",
     "krakensdr_source": ".blocks.krakensdr_source",
+    "live_readout": ".blocks.live_readout",
     "mod_dnn_estimator": ".blocks.mod_dnn_estimator",
     "mod_dnn_ports": ".blocks.mod_dnn_estimator",
     "modl_ssr_estimator": ".blocks.modl_ssr_estimator",

@@ -75,6 +75,7 @@ from gnuradio import gr
 from numpy.typing import ArrayLike
 
 from ..captures.schema import Truth
+from ..validation import check_number
 
 SEGMENT_START = "segment_start"
 TRUTH = "truth"
@@ -102,6 +103,32 @@ def truth_value(truth: Truth) -> dict:
     if truth.label:
         value["label"] = truth.label
     return value
+
+
+def truth_bearings(value: object) -> list[dict]:
+    """The bearings of a ``truth`` message (already :func:`from_pmt`), checked: one dict per
+    emitter with ``azimuth_deg``, ``elevation_deg`` (None: unknown) and ``label`` (None: none),
+    the keywords of :meth:`~gnuradio.bearing.captures.writer.CaptureWriter.add_truth`. ValueError
+    naming the problem for a malformed message."""
+    if not isinstance(value, dict) or "azimuth_deg" not in value:
+        raise ValueError(f"a dict with azimuth_deg expected, got {value!r}")
+    azimuths = [check_number(azimuth, "azimuth_deg") for azimuth in np.atleast_1d(value["azimuth_deg"])]
+    elevations = value.get("elevation_deg")
+    if elevations is not None:
+        elevations = [
+            check_number(elevation, "elevation_deg", -90.0, 90.0) for elevation in np.atleast_1d(elevations)
+        ]
+        if len(elevations) != len(azimuths):
+            raise ValueError(f"{len(azimuths)} azimuths but {len(elevations)} elevations")
+    label = value.get("label")
+    return [
+        {
+            "azimuth_deg": azimuth,
+            "elevation_deg": None if elevations is None else elevations[index],
+            "label": str(label) if label else None,
+        }
+        for index, azimuth in enumerate(azimuths)
+    ]
 
 
 def to_pmt(value: object) -> pmt.pmt_t:

@@ -10,11 +10,10 @@ from gnuradio import gr
 from numpy.typing import ArrayLike
 
 from ..array.geometry import ArrayGeometry
+from ..captures.schema import CALIBRATION_KEY
 from ..captures.writer import CaptureWriter
-from ..validation import check_number
 from . import messages
 
-CALIBRATION_KEY = "bearing:calibration"
 """The global field holding the latest ``calibration`` message (its ``state`` says whether the
 channels were calibrated when they were recorded)."""
 
@@ -130,7 +129,7 @@ class sigmf_array_sink(gr.sync_block):
     def handle_truth(self, message: pmt.pmt_t) -> None:
         """``truth`` message: the known bearings from the next sample on (empty: none)."""
         try:
-            bearings = _message_bearings(messages.from_pmt(message))
+            bearings = messages.truth_bearings(messages.from_pmt(message))
         except (TypeError, ValueError) as error:
             self.logger.error(f"truth message ignored: {error}")
             return
@@ -202,29 +201,6 @@ class sigmf_array_sink(gr.sync_block):
             if end > start:
                 self._writer.add_truth(start, end - start, **bearing)
         self._known_truths = [(end, bearing) for _, bearing in self._known_truths]
-
-
-def _message_bearings(value: object) -> list[dict]:
-    """The bearings of a ``truth`` message, as :meth:`CaptureWriter.add_truth` keywords."""
-    if not isinstance(value, dict) or "azimuth_deg" not in value:
-        raise ValueError(f"a dict with azimuth_deg expected, got {value!r}")
-    azimuths = [check_number(azimuth, "azimuth_deg") for azimuth in np.atleast_1d(value["azimuth_deg"])]
-    elevations = value.get("elevation_deg")
-    if elevations is not None:
-        elevations = [
-            check_number(elevation, "elevation_deg", -90.0, 90.0) for elevation in np.atleast_1d(elevations)
-        ]
-        if len(elevations) != len(azimuths):
-            raise ValueError(f"{len(azimuths)} azimuths but {len(elevations)} elevations")
-    label = value.get("label")
-    return [
-        {
-            "azimuth_deg": azimuth,
-            "elevation_deg": None if elevations is None else elevations[index],
-            "label": str(label) if label else None,
-        }
-        for index, azimuth in enumerate(azimuths)
-    ]
 
 
 def _json_ready(value: object) -> object:

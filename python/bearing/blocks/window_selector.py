@@ -79,19 +79,16 @@ class window_selector(gr.basic_block):
 
     def handle_truth(self, message: pmt.pmt_t) -> None:
         """``truth`` message: the known bearings from the next window on (empty: none)."""
-        value = messages.from_pmt(message)
-        azimuths = np.atleast_1d(np.asarray(value.get("azimuth_deg", []), dtype=float))
-        elevations = value.get("elevation_deg")
-        label = value.get("label")
-        truths = []
-        for index, azimuth in enumerate(azimuths):
-            truth = {"azimuth_deg": float(azimuth), "sample_count": self.window}
-            if elevations is not None:
-                truth["elevation_deg"] = float(np.atleast_1d(elevations)[index])
-            if label:
-                truth["label"] = str(label)
-            truths.append(truth)
-        self._message_truth = truths
+        try:
+            bearings = messages.truth_bearings(messages.from_pmt(message))
+        except (TypeError, ValueError) as error:
+            self.logger.error(f"truth message ignored: {error}")
+            return
+        self._message_truth = [
+            {key: value for key, value in bearing.items() if value is not None}
+            | {"sample_count": self.window}
+            for bearing in bearings
+        ]
 
     def arrival_time(self, sample_start: int) -> float | None:
         """Wall-clock time (``time.time()``) at which the last sample of the window starting at

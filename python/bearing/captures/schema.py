@@ -60,6 +60,9 @@ APERTURE_BEARING_KEY = "spatial:aperture_bearing"
 APERTURE_ROTATION_KEY = "spatial:aperture_rotation"
 HYBRID_KEY = "bearing:hybrid"
 COMBINER_KEY = "bearing:combiner"
+CALIBRATION_KEY = "bearing:calibration"
+"""The channel calibration a live recording's samples went through (the Coherence Calibrator's
+last ``calibration`` message; absent: none was applied)."""
 
 CI16_FULL_SCALE = 32768.0
 """``ci16_le`` components are ``round(value * CI16_FULL_SCALE)`` (the scale sigmf-python reads with)."""
