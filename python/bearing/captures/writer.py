@@ -492,3 +492,24 @@ def _checked_extra(extra: dict, reserved: frozenset[str], what: str) -> dict:
     if clashes:
         raise ValueError(f"{what} must not set {', '.join(clashes)}: the capture writer writes them")
     return dict(extra)
+
+
+def write_array_description(
+    path: str | Path,
+    geometry: ArrayGeometry,
+    frequency_hz: float,
+    sample_rate_hz: float,
+    description: str = "",
+) -> Path:
+    """Writes a live array's description: the metadata of a recording of no samples (its
+    geometry, carrier and sample rate), which `bearing live --array` and
+    :func:`~.reader.read_array_description` read; returns the ``.sigmf-meta`` path."""
+    writer = CaptureWriter(
+        path,
+        sample_rate_hz=sample_rate_hz,
+        frequency_hz=frequency_hz,
+        geometry=geometry,
+        description=description,
+    )
+    writer.close()
+    return writer.meta_path

@@ -20,7 +20,8 @@ def live_options() -> argparse.ArgumentParser:
         required=True,
         metavar="KIND:ARG",
         help="sim:PRESET or sim:SCENARIO.json (a simulated live array), zmq:ADDRESS (raw complex64 "
-        "vectors from a ZeroMQ publisher), uhd:ARGS, soapy:ARGS or kraken:HOST[:PORT] (docs/live.md)",
+        "vectors from a ZeroMQ publisher), uhd:ARGS, soapy:ARGS or "
+        "kraken:HOST[:IQ_PORT[:CONTROL_PORT]] (docs/live.md)",
     )
     live.add_argument(
         "--array",

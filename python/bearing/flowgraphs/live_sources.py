@@ -1,6 +1,6 @@
 """The live array sources of `bearing live` and `bearing record`, by a one-word spec:
 ``sim:PRESET`` (or ``sim:SCENARIO.json``), ``zmq:ADDRESS``, ``uhd:ARGS``, ``soapy:ARGS`` or
-``kraken:HOST[:PORT]`` (:func:`open_source`), with the array each one streams
+``kraken:HOST[:IQ_PORT[:CONTROL_PORT]]`` (:func:`open_source`), with the array each one streams
 (:class:`LiveSource`)."""
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ KINDS = ("sim", "zmq", "uhd", "soapy", "kraken")
 """The source kinds of a spec ``KIND:ARGUMENT``."""
 
 KRAKEN_IQ_PORT = 5000
-"""The Heimdall DAQ firmware's IQ data port, when ``kraken:HOST`` names none."""
+"""The Heimdall DAQ firmware's IQ data port, when ``kraken:HOST`` names none (its control port
+is the next one)."""
 
 
 class SourceError(RuntimeError):
@@ -146,15 +147,19 @@ def _soapy(device_args: str, array: Capture) -> tuple[gr.basic_block, dict]:
     return block, {"device_args": device_args}
 
 
-def _kraken(host: str, array: Capture) -> tuple[gr.basic_block, dict]:
+def _kraken(address: str, array: Capture) -> tuple[gr.basic_block, dict]:
+    """``HOST[:IQ_PORT[:CONTROL_PORT]]``: the Heimdall DAQ's ports (default 5000 and 5001)."""
     from ..blocks.krakensdr_source import krakensdr_source
 
-    name, _, port = host.partition(":")
-    iq_port = int(port) if port.isdigit() else KRAKEN_IQ_PORT
+    name, *ports = address.split(":")
+    if len(ports) > 2 or not all(port.isdigit() for port in ports):
+        raise ValueError(f"kraken:{address}: expected kraken:HOST[:IQ_PORT[:CONTROL_PORT]]")
+    iq_port = int(ports[0]) if ports else KRAKEN_IQ_PORT
+    control_port = int(ports[1]) if len(ports) > 1 else iq_port + 1
     block = krakensdr_source(
-        name, iq_port=iq_port, num_channels=array.num_channels, calibration_frames="pass"
+        name, iq_port, control_port, num_channels=array.num_channels, calibration_frames="pass"
     )
-    return block, {"host": name, "iq_port": iq_port}
+    return block, {"host": name, "iq_port": iq_port, "control_port": control_port}
 
 
 def _one_line(error: BaseException) -> str:
