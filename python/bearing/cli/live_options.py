@@ -33,7 +33,7 @@ def live_options() -> argparse.ArgumentParser:
     live.add_argument("--rate", type=float, default=0.0, metavar="SPS", help="sample rate of zmq/SDR sources")
     live.add_argument(
         "--calibrate",
-        type=CalibrationSpec.parse,
+        type=_calibration,
         default=CalibrationSpec(),
         metavar="HOW",
         help="none, noise:SECONDS (the first seconds are a shared noise source), "
@@ -94,3 +94,11 @@ def run_live(args: argparse.Namespace, flowgraph_options: dict) -> LiveFlowgraph
     finally:
         print(f"bearing: live: {flowgraph.summary(time.monotonic() - began)}", file=sys.stderr)
     return flowgraph
+
+
+def _calibration(text: str) -> CalibrationSpec:
+    """``--calibrate``: :meth:`CalibrationSpec.parse`, its error as argparse's."""
+    try:
+        return CalibrationSpec.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix(f"--calibrate {text!r}: ")) from None
