@@ -237,13 +237,15 @@ class LiveFlowgraph(gr.top_block):
 
     def summary(self, wall_seconds: float) -> str:
         """One line: estimates, their rate, latency percentiles, calibration, dropped windows."""
-        count = 0 if self.chain is None else self.chain.sink.written
-        latency = np.asarray(self.latencies_ms, dtype=float)
         parts = [
-            f"{self.selector.samples_seen / self.source.sample_rate_hz:.2f} s of stream "
-            f"in {wall_seconds:.2f} s",
-            f"{count} estimates ({count / wall_seconds:.1f}/s)" if wall_seconds > 0 else f"{count} estimates",
+            f"{self.selector.samples_seen / self.source.sample_rate_hz:.2f} s of stream in {wall_seconds:.2f} s"
         ]
+        if self.chain is not None:
+            count = self.chain.sink.written
+            parts.append(f"{count} estimates ({count / max(wall_seconds, 1e-9):.1f}/s)")
+        if self.recorder is not None:
+            parts.append(f"{self.recorder.samples_written // self.selector.window} windows recorded")
+        latency = np.asarray(self.latencies_ms, dtype=float)
         if latency.size:
             p50, p95 = np.percentile(latency, [50, 95])
             parts.append(f"latency p50 {p50:.1f} ms, p95 {p95:.1f} ms")
