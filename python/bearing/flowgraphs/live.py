@@ -237,9 +237,8 @@ class LiveFlowgraph(gr.top_block):
 
     def summary(self, wall_seconds: float) -> str:
         """One line: estimates, their rate, latency percentiles, calibration, dropped windows."""
-        parts = [
-            f"{self.selector.samples_seen / self.source.sample_rate_hz:.2f} s of stream in {wall_seconds:.2f} s"
-        ]
+        stream_s = self.selector.samples_seen / self.source.sample_rate_hz
+        parts = [f"{stream_s:.2f} s of stream in {wall_seconds:.2f} s"]
         if self.chain is not None:
             count = self.chain.sink.written
             parts.append(f"{count} estimates ({count / max(wall_seconds, 1e-9):.1f}/s)")
