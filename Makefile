@@ -1,6 +1,7 @@
 # gr-bearing: the two commands of the README, and what they stand on.
 #   make demo   set up, build, install, replay the bundled capture and print bearings
 #   make test   set up, build, install, lint, run the whole test suite
+#   make live-demo  (optional) the simulated live array in the live QT flowgraph (needs a display)
 # Both are idempotent: each step is skipped when its inputs did not change.
 
 VENV        := $(CURDIR)/.venv
@@ -14,7 +15,7 @@ export GRC_BLOCKS_PATH := $(VENV)/share/gnuradio/grc/blocks
 # tests/doa/test_scg.py imports the package from this build tree as well as from the venv.
 export BEARING_BUILD_DIR := $(BUILD)
 
-.PHONY: demo test install system venv grc lint clean
+.PHONY: demo test live-demo install system venv grc lint clean
 
 demo: install
 	$(VENV)/bin/bearing estimate $(DEMO) --method mod-dnn --average 1024 --plot $(BUILD)/demo-spectrum.png
@@ -44,6 +45,12 @@ $(BUILD)/CMakeCache.txt: CMakeLists.txt | venv
 install: venv $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j 2
 	cmake --install $(BUILD) > /dev/null
+
+# The simulated live array (new channel offsets, 1 s of noise source, one emitter sweeping)
+# through the Window Selector, the Coherence Calibrator and MUSIC, in the QT GUI of examples/live_sim.grc.
+live-demo: install
+	grcc -o $(BUILD)/live-demo examples/live_sim.grc
+	$(PYTHON) $(BUILD)/live-demo/live_sim.py
 
 # GNU Radio Companion with the venv's packages and this module's blocks.
 grc: install
