@@ -11,7 +11,8 @@
 * :mod:`.lattice`: the rectangular lattice of a URA listed in any order.
 * :mod:`.signals`: circular Gaussian waveforms and noise.
 * :mod:`.coherence`: a live array's per-channel complex gains from a shared noise source or a
-  beacon, their removal, and the coherence figure a calibrator watches.
+  beacon, their removal, and the coherence figure a calibrator watches;
+  :mod:`.channel_calibration`: those gains as a calibration file.
 * :mod:`.impairments`: an array's angle- and frequency-dependent gain and phase errors (the
   MoD-DNN paper's eq. (34)) and the impaired array response.
 * :mod:`.covariance`: sample covariances, forward-backward averaging, spatial smoothing, and
