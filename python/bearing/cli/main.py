@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-DESCRIPTION = "The `bearing` command: simulate, inspect, estimate, evaluate captures; train MoD-DNN and source counters."  # noqa: E501 (one line of --help)
+DESCRIPTION = "The `bearing` command: simulate, inspect, estimate, evaluate captures; run live arrays; train MoD-DNN and source counters."  # noqa: E501 (one line of --help)
 """The first line of `bearing --help`."""
 
 COMMANDS = (
