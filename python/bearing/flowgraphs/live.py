@@ -125,6 +125,7 @@ class LiveFlowgraph(gr.top_block):
         period = max(average, round(interval_s * rate))
         self.interval_s = period / rate
         self._text = text
+        self._header_printed = False
         self.latencies_ms: collections.deque[float] = collections.deque(maxlen=LATENCIES_KEPT)
         self._blocks = [source.block]
         upstream = source.block
@@ -204,6 +205,10 @@ class LiveFlowgraph(gr.top_block):
             self.latencies_ms.append(fields["latency_ms"])
         fields |= self.calibrator.calibration_at(record["sample_start"])
         if self._text:
+            if not self._header_printed:
+                header = f"{'sample_start':>12} {'azimuth_deg':<20} {'truth_deg':<20} {'latency':>11}"
+                print(f"{header}  calibration", flush=True)
+                self._header_printed = True
             _print_row(record | fields)
         return fields
 
