@@ -91,3 +91,33 @@ def test_truth_message_applies_from_the_next_window() -> None:
 def test_refuses_bad_windows(window: int, period: int) -> None:
     with pytest.raises(ValueError, match=r"window|period"):
         window_selector(M, window, period)
+
+
+def test_each_truth_tag_is_read_once_when_the_output_is_short_of_room() -> None:
+    truths = [
+        _tag(k * 1_000, messages.TRUTH, {"azimuth_deg": float(k), "sample_count": 1_000}) for k in range(50)
+    ]
+    source = blocks.vector_source_c(_stream(50_000).ravel().tolist(), False, M, truths)
+    selector = window_selector(M, 100, 1_000)
+    selector.set_max_output_buffer(0, 200)  # room for two windows per call at the most
+    sink = blocks.vector_sink_c(M)
+    flowgraph = gr.top_block()
+    flowgraph.connect(source, selector, sink)
+    flowgraph.run()
+    found = [
+        messages.from_pmt(t.value)["azimuth_deg"]
+        for t in sink.tags()
+        if pmt.symbol_to_string(t.key) == "truth"
+    ]
+    assert found == [float(k) for k in range(50)]
+
+
+def test_a_bearing_that_changes_inside_a_window_counts_once_by_the_larger_part() -> None:
+    truths = [
+        _tag(0, messages.TRUTH, {"azimuth_deg": 1.0, "sample_count": 1_030, "label": "ue"}),
+        _tag(1_030, messages.TRUTH, {"azimuth_deg": 2.0, "sample_count": 1_000, "label": "ue"}),
+        _tag(0, messages.TRUTH, {"azimuth_deg": -40.0, "sample_count": 3_000, "label": "other"}),
+    ]
+    _, tags, _ = _run(_stream(2_000), window=100, period=1_000, tags=truths)
+    found = sorted((offset, value["azimuth_deg"]) for offset, key, value in tags if key == messages.TRUTH)
+    assert found == [(0, -40.0), (0, 1.0), (100, -40.0), (100, 2.0)]

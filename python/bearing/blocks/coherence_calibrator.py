@@ -39,7 +39,8 @@ class coherence_calibrator(gr.basic_block):
 
     * ``noise``: the gains are the principal eigenvector of the noise-source covariance, summed
       over the noise-source windows, and over the first ``calibration_s`` seconds of the stream
-      (the source's noise source is on then, ``bearing live --calibrate noise:S``);
+      (the source's noise source is on then, ``bearing live --calibrate noise:S``: those windows
+      are trusted to be noise source whatever their tags say; 0: the tagged windows only);
     * ``beacon``: over the first ``calibration_s`` seconds a beacon at ``beacon_azimuth_deg`` /
       ``beacon_elevation_deg`` is the strongest signal; those windows are measured, not passed on;
     * ``file``: the gains of ``calibration_path``, refused for another array or carrier;
@@ -125,8 +126,9 @@ class coherence_calibrator(gr.basic_block):
         self.set_msg_handler(pmt.intern(RECALIBRATE_PORT), self.handle_recalibrate)
         self.calibration: ChannelCalibration | None = None
         """The calibration applied now (None: none yet, or mode ``none``)."""
+        self._loaded: ChannelCalibration | None = None  # the file's, until a new measurement
         if mode == "file":
-            self.calibration = load_calibration(calibration_path)
+            self.calibration = self._loaded = load_calibration(calibration_path)
             self.calibration.check_array(self.positions_m, self.frequency_hz, "the live array")
         self.last_drift_deg: float | None = None
         """The phase drift between the last two calibrations, degrees (None: fewer than two)."""
@@ -171,7 +173,7 @@ class coherence_calibrator(gr.basic_block):
         for number in range(windows):
             rows = slice(number * self.window, (number + 1) * self.window)
             window_tags = tags.get(first + rows.start, {})
-            if self._use_window(items[rows], window_tags):
+            if self._use_window(items[rows], window_tags, first + rows.start):
                 out[produced : produced + self.window] = self._corrected(items[rows])
                 self._copy_tags(window_tags, self.nitems_written(0) + produced)
                 produced += self.window
@@ -186,10 +188,11 @@ class coherence_calibrator(gr.basic_block):
             tags.setdefault(tag.offset, {}).setdefault(key, []).append(messages.from_pmt(tag.value))
         return tags
 
-    def _use_window(self, samples: np.ndarray, tags: dict[str, list]) -> bool:
-        """Measures a calibration window; True for a window to pass on (calibrated or mode none)."""
+    def _use_window(self, samples: np.ndarray, tags: dict[str, list], offset: int) -> bool:
+        """Measures a calibration window; True for a window to pass on (calibrated or mode none).
+        ``offset``: the window's input offset, its sample when no ``segment_start`` tag says."""
         segment = tags.get(messages.SEGMENT_START, [{}])[0]
-        sample = int(segment.get("sample_index", self.nitems_read(0)))
+        sample = int(segment.get("sample_index", offset))
         noise_on = any(value.get("on") for value in tags.get(messages.NOISE_SOURCE, []))
         self._ask_for_noise_source(sample)
         measuring = noise_on or (self.mode == "beacon" and sample < self._collect_until)
@@ -209,6 +212,9 @@ class coherence_calibrator(gr.basic_block):
 
     def _ask_for_noise_source(self, sample: int) -> None:
         """Publishes the ``noise_source`` requests of a ``recalibrate`` message and of the period."""
+        if self.mode == "none":  # nothing would be measured: leave the source's noise source off
+            self._recalibrate_requested = False
+            return
         periodic = self._next_request is not None and sample >= self._next_request
         if self._recalibrate_requested or periodic:
             self._recalibrate_requested = False
@@ -281,7 +287,7 @@ class coherence_calibrator(gr.basic_block):
     def _label(self) -> dict:
         if self.calibration is None:
             return {"calibration": "none"}
-        method = "file" if self.mode == "file" else self.calibration.method
+        method = "file" if self.calibration is self._loaded else self.calibration.method
         return {"calibration": method, "calibration_time": self.calibration.time}
 
     def _publish(self, state: str) -> None:

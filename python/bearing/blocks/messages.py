@@ -58,10 +58,11 @@ Messages:
   label: str (optional)}``; an empty ``azimuth_deg`` says no emitter is known.
 * ``noise_source`` (into the Simulated Array Source; out of the Coherence Calibrator when it
   wants a new calibration): ``{on: bool}``, switch the shared noise source on or off.
-* ``calibration`` (out of the Coherence Calibrator, into the SigMF Array Sink): ``{state:
-  "uncalibrated" | "collecting" | "calibrated" | "drift", method: str, coherence: float,
+* ``calibration`` (out of the Coherence Calibrator, into the SigMF Array Sink and the Live
+  Readout): ``{state: "calibrated" | "drift", method: str, coherence: float,
   residual_phase_deg: float, gains_real: f64 vector, gains_imag: f64 vector, time: str (ISO
-  8601, UTC)}``, on every change of state and every new calibration.
+  8601, UTC)}``, for every calibration (a loaded one at start, each new measurement; ``drift``
+  when the phases moved more than the calibrator's threshold since the previous one).
 * ``status`` (out of the KrakenSDR Source): the DAQ's state on every change: ``{frame_type: str,
   noise_source: bool, sample_sync: bool, iq_sync: bool, overdrive: bool, frequency_hz: float,
   sample_rate_hz: float}``.

@@ -61,7 +61,9 @@ class window_selector(gr.basic_block):
         )
         self.set_tag_propagation_policy(gr.TPP_DONT)
         self.window, self.period = window, period
+        self.set_output_multiple(window)  # room for whole windows, whatever the block behind
         self._partial: list[np.ndarray] = []  # the current window's samples so far
+        self._tags_read_until = 0  # input tags before this offset were read
         self._truths: list[tuple[int, int, dict]] = []  # (first sample, end sample, tag value)
         self._message_truth: list[dict] = []
         self._noise_on = False
@@ -101,7 +103,8 @@ class window_selector(gr.basic_block):
     def general_work(self, input_items, output_items) -> int:
         items, out = input_items[0], output_items[0]
         first = self.nitems_read(0)
-        self._read_tags(first, first + len(items))
+        self._read_tags(max(first, self._tags_read_until), first + len(items))  # each tag once
+        self._tags_read_until = first + len(items)
         position, end, produced = first, first + len(items), 0
         while position < end:
             start = position // self.period * self.period
@@ -175,10 +178,17 @@ class window_selector(gr.basic_block):
         return switched
 
     def _window_truths(self, start: int, stop: int) -> list[dict]:
-        """The truth tags of the window ``[start, stop)``: the input's that overlap it, else the
-        last message's; each covering the whole window."""
-        overlapping = [value for first, end, value in self._truths if first < stop and end > start]
+        """The truth tags of the window ``[start, stop)``: the input's that overlap it (of an emitter
+        whose bearing changes inside the window, by its ``label``, the one that covers most of
+        it), else the last message's; each covering the whole window."""
+        chosen: dict[object, tuple[int, dict]] = {}
+        for number, (first, end, value) in enumerate(self._truths):
+            overlap = min(end, stop) - max(first, start)
+            key = value.get("label", number)
+            if overlap > 0 and overlap > chosen.get(key, (0, {}))[0]:
+                chosen[key] = (overlap, value)
         self._truths = [truth for truth in self._truths if truth[1] > stop]
+        overlapping = [value for _, value in chosen.values()]
         return [dict(value, sample_count=self.window) for value in overlapping or self._message_truth]
 
     def _tag(self, offset: int, key: str, value: dict) -> None:

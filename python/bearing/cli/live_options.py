@@ -36,8 +36,9 @@ def live_options() -> argparse.ArgumentParser:
         type=_calibration,
         default=CalibrationSpec(),
         metavar="HOW",
-        help="none, noise:SECONDS (the first seconds are a shared noise source), "
-        "beacon:AZIMUTH_DEG:SECONDS or file:PATH (default none: records say so)",
+        help="none, noise:SECONDS (the first seconds are a shared noise source; 0: the windows the "
+        "source marks only), beacon:AZIMUTH_DEG[:ELEVATION_DEG]:SECONDS or file:PATH "
+        "(default none: records say so)",
     )
     live.add_argument(
         "--save-calibration", default="", metavar="PATH", help="save each new calibration as JSON here"
@@ -54,7 +55,7 @@ def live_options() -> argparse.ArgumentParser:
     )
     live.add_argument(
         "--stall-timeout",
-        type=float,
+        type=_positive_seconds,
         default=5.0,
         metavar="S",
         help="end with an error when no sample arrives for S seconds (default 5)",
@@ -102,3 +103,14 @@ def _calibration(text: str) -> CalibrationSpec:
         return CalibrationSpec.parse(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error).removeprefix(f"--calibrate {text!r}: ")) from None
+
+
+def _positive_seconds(text: str) -> float:
+    """A positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value

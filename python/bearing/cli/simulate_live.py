@@ -8,6 +8,7 @@ import sys
 
 from ..captures.presets import PRESETS
 from ..flowgraphs.live_publisher import SimulationPublisher
+from ..validation import check_number
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -46,6 +47,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    for option, value in (("--seconds", args.seconds), ("--noise-source", args.noise_source)):
+        check_number(value, option, 0.0)
+    check_number(args.start_delay, "--start-delay", 0.0, 3600.0)
     publisher = SimulationPublisher(args.preset, args.zmq, args.seconds, args.channel_seed, args.noise_source)
     source = publisher.source
     if args.array_out:

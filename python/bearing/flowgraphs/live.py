@@ -21,8 +21,6 @@ stops or a source that reports an error ends the run with one line.
 from __future__ import annotations
 
 import collections
-import dataclasses
-import json
 import math
 import sys
 import threading
@@ -46,37 +44,47 @@ DEFAULT_INTERVAL_S = 0.05
 BUFFER_S = 0.02
 """Seconds of stream the block feeding the window selector buffers at least: the selector is a
 Python block, and fewer, larger calls keep it at the full rate (5 x 2.4 MS/s and more)."""
+LAG_WARNING_S = 1.0
+"""How far behind the stream the flowgraph may fall before `bearing live` warns, seconds."""
 LATENCIES_KEPT = 100_000
 """Latencies :attr:`LiveFlowgraph.latencies_ms` keeps (the last ones)."""
 
 
 @dataclass(frozen=True)
 class CalibrationSpec:
-    """How a live run calibrates its channels (``--calibrate``): :meth:`parse` reads
-    ``none``, ``noise:SECONDS``, ``beacon:AZIMUTH_DEG:SECONDS`` or ``file:PATH``."""
+    """How a live run calibrates its channels (``--calibrate``): :meth:`parse` reads ``none``,
+    ``noise:SECONDS`` (0: only the windows the source marks as noise source),
+    ``beacon:AZIMUTH_DEG:SECONDS``, ``beacon:AZIMUTH_DEG:ELEVATION_DEG:SECONDS`` or ``file:PATH``."""
 
     mode: str = "none"
     seconds: float = 0.0
     beacon_azimuth_deg: float = 0.0
     path: str = ""
+    beacon_elevation_deg: float | None = None
 
     @classmethod
     def parse(cls, text: str) -> CalibrationSpec:
         kind, _, rest = text.partition(":")
+        fields = rest.split(":")
         try:
             if kind == "none" and not rest:
                 return cls()
-            if kind == "noise":
-                return cls("noise", check_number(float(rest), "seconds", 1e-6))
-            if kind == "beacon":
-                azimuth, seconds = rest.split(":")
-                return cls("beacon", check_number(float(seconds), "seconds", 1e-6), float(azimuth))
+            if kind == "noise" and len(fields) == 1:
+                return cls("noise", check_number(float(rest), "seconds", 0.0))
+            if kind == "beacon" and len(fields) in (2, 3):
+                *angles, seconds = (float(field) for field in fields)
+                elevation = check_number(angles[1], "elevation", -90.0, 90.0) if len(angles) == 2 else None
+                seconds = check_number(seconds, "seconds", 1e-6)
+                return cls(
+                    "beacon", seconds, check_number(angles[0], "azimuth", -180.0, 360.0), "", elevation
+                )
             if kind == "file" and rest:
                 return cls("file", path=rest)
         except ValueError:
             pass
         raise ValueError(
-            f"--calibrate {text!r}: expected none, noise:SECONDS, beacon:AZIMUTH_DEG:SECONDS or file:PATH"
+            f"--calibrate {text!r}: expected none, noise:SECONDS, beacon:AZIMUTH_DEG[:ELEVATION_DEG]:SECONDS "
+            "or file:PATH"
         )
 
 
@@ -121,9 +129,20 @@ class LiveFlowgraph(gr.top_block):
         array, rate = source.array, source.sample_rate_hz
         self.plan = None if settings is None else plan_estimation(array, settings)
         average = window if self.plan is None else self.plan.settings.average
-        check_number(interval_s, "interval_s", 0.0)
+        check_number(interval_s, "--interval (seconds)", 0.0)
+        if check_number(seconds, "--seconds", 0.0) and round(seconds * rate) < average:
+            raise ValueError(
+                f"--seconds {seconds:g}: shorter than one window of {average} samples at {rate:g} S/s"
+            )
+        _check_calibration(source, calibration, save_calibration)
         period = max(average, round(interval_s * rate))
         self.interval_s = period / rate
+        self._warnings = []
+        if round(interval_s * rate) < average:
+            self._warnings.append(
+                f"--interval {interval_s:g} s is shorter than a window of {average} snapshots: one window "
+                f"every {self.interval_s:g} s"
+            )
         self._text = text
         self._header_printed = False
         self.latencies_ms: collections.deque[float] = collections.deque(maxlen=LATENCIES_KEPT)
@@ -144,6 +163,7 @@ class LiveFlowgraph(gr.top_block):
             array.frequency_hz,
             calibration_s=calibration.seconds,
             beacon_azimuth_deg=calibration.beacon_azimuth_deg,
+            beacon_elevation_deg=calibration.beacon_elevation_deg or 0.0,
             calibration_path=calibration.path,
             save_path=save_calibration,
         )
@@ -171,7 +191,7 @@ class LiveFlowgraph(gr.top_block):
             array.num_channels,
             description=f"gr-bearing live recording of {self.source.spec}",
             extra_global={
-                "bearing:live_source": _plain(self.source.settings),
+                "bearing:live_source": self.source.settings,
                 "bearing:live_calibrate": calibration.mode,
             },
         )
@@ -192,8 +212,9 @@ class LiveFlowgraph(gr.top_block):
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        """Why the search reaches beyond what the array resolves (empty when it does not)."""
-        return () if self.plan is None or self.plan.search is None else self.plan.search.warnings
+        """Why the search reaches beyond what the array resolves, or the interval was stretched."""
+        search = () if self.plan is None or self.plan.search is None else self.plan.search.warnings
+        return (*search, *self._warnings)
 
     def _live_fields(self, record: dict) -> dict:
         """``wall_time``, ``latency_ms`` and the calibration of a record; the text row when asked."""
@@ -220,12 +241,21 @@ class LiveFlowgraph(gr.top_block):
         waiter = threading.Thread(target=self.wait, daemon=True)
         waiter.start()
         seen, since = -1, time.monotonic()
-        problem = ""
+        problem, lag_warned, first_sample_at = "", False, None
         try:
             while waiter.is_alive():
                 waiter.join(0.1)
                 if self.selector.samples_seen != seen:
                     seen, since = self.selector.samples_seen, time.monotonic()
+                    first_sample_at = first_sample_at or since
+                    lag_s = since - first_sample_at - seen / self.source.sample_rate_hz
+                    if lag_s > LAG_WARNING_S and not lag_warned:
+                        lag_warned = True
+                        print(
+                            f"bearing: warning: {self.source.spec}: the flowgraph is {lag_s:.1f} s behind "
+                            "the stream (a device would overflow): a longer --interval or a lighter method",
+                            file=sys.stderr,
+                        )
                 elif time.monotonic() - since > stall_timeout_s and waiter.is_alive():
                     what = "no samples" if seen <= 0 else "no new samples"
                     problem = f"{self.source.spec}: {what} for {stall_timeout_s:g} s: the stream stopped"
@@ -260,6 +290,37 @@ class LiveFlowgraph(gr.top_block):
         return "; ".join(parts)
 
 
+def _check_calibration(source: LiveSource, calibration: CalibrationSpec, save_path: str) -> None:
+    """What a run's calibration cannot do with its source and array, refused before it starts."""
+    from pathlib import Path
+
+    from ..array.field_of_view import GeometryError, field_of_view
+
+    if save_path and not Path(save_path).resolve().parent.is_dir():
+        raise ValueError(
+            f"--save-calibration {save_path}: the folder {Path(save_path).resolve().parent} does not exist"
+        )
+    if calibration.mode == "beacon":
+        if source.kind == "sim":
+            raise ValueError(
+                "--calibrate beacon: a sim: source has no beacon; calibrate on its noise source (noise:S)"
+            )
+        if (
+            field_of_view(source.array.geometry).elevation_deg is not None
+            and calibration.beacon_elevation_deg is None
+        ):
+            raise GeometryError(
+                "--calibrate beacon: the array resolves elevation; give the beacon's elevation too "
+                "(beacon:AZIMUTH_DEG:ELEVATION_DEG:SECONDS)"
+            )
+    noise_source_s = source.settings.get("noise_source_s")
+    if calibration.mode == "noise" and source.kind == "sim" and (noise_source_s or 0.0) < calibration.seconds:
+        raise ValueError(
+            f"--calibrate noise:{calibration.seconds:g}: the simulated noise source is on for "
+            f"{noise_source_s or 0:g} s only (--noise-source); the calibration would measure the scene"
+        )
+
+
 def _large_buffer(block: gr.basic_block, items: int) -> None:
     """Asks ``block`` for an output buffer of at least ``items`` items (8192 at least)."""
     block.set_min_output_buffer(0, max(8192, items))
@@ -275,10 +336,3 @@ def _print_row(record: dict) -> None:
         f"{record['calibration']}",
         flush=True,
     )
-
-
-def _plain(value: object) -> object:
-    """A JSON-ready copy of ``value`` (dataclasses and numpy values made plain)."""
-    if dataclasses.is_dataclass(value):
-        value = dataclasses.asdict(value)
-    return json.loads(json.dumps(value, default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v)))

@@ -89,6 +89,8 @@ def open_source(
     if not array_path:
         raise ValueError(f"--source {kind}: needs --array META (the array's geometry and carrier)")
     array = read_array_description(array_path)
+    if rate_hz < 0:
+        raise ValueError(f"--rate {rate_hz:g}: a sample rate must be positive (S/s)")
     rate = float(rate_hz) or array.sample_rate_hz
     if not rate > 0:
         raise ValueError(f"--rate: the sample rate of a {kind}: source is needed ({array_path} gives none)")
@@ -105,6 +107,8 @@ def _simulated(spec: str, preset: str, channel_seed: int | None, noise_source_s:
     from ..blocks.simulated_array_source import simulated_array_source
 
     scenario_file = preset.endswith(".json")
+    if scenario_file and not Path(preset).is_file():
+        raise ValueError(f"sim:{preset}: scenario file not found")
     block = simulated_array_source(
         preset="demo_ula4" if scenario_file else preset,
         scenario_path=preset if scenario_file else "",
@@ -159,6 +163,15 @@ def _kraken(address: str, array: Capture) -> tuple[gr.basic_block, dict]:
     block = krakensdr_source(
         name, iq_port, control_port, num_channels=array.num_channels, calibration_frames="pass"
     )
+    for what, daq, described, unit in (
+        ("tuned to", block.frequency_hz, array.frequency_hz, "Hz"),
+        ("sampling at", block.sample_rate_hz, array.sample_rate_hz, "S/s"),
+    ):
+        if abs(daq - described) > 1.0:
+            raise ValueError(
+                f"kraken:{address}: the DAQ is {what} {daq:.9g} {unit}, the array description and --rate say "
+                f"{described:.9g} {unit}"
+            )
     return block, {"host": name, "iq_port": iq_port, "control_port": control_port}
 
 
