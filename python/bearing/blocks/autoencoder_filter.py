@@ -12,12 +12,13 @@ from gnuradio import gr
 from numpy.typing import ArrayLike
 
 from ..resources import load_model
+from .base import Guarded
 
 BATCH_BYTES = 1 << 19
 """Input the block asks GNU Radio to let it filter per call: 512 KiB (see ``__init__``)."""
 
 
-class autoencoder_filter(gr.sync_block):
+class autoencoder_filter(Guarded, gr.sync_block):
     """The autoencoder of a MoD-DNN model as a spatial filter into its P subregions.
 
     Liu et al., ACM TOSN 2025, Fig. 2 and Sec. 3.1: every CFR is encoded once and decoded

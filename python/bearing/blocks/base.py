@@ -1,6 +1,11 @@
-"""Base classes of the estimator blocks: bearings messages, and one output item per windowed input item."""
+"""Base classes of the blocks: the guard that keeps every block's exceptions inside it
+(:class:`Guarded`), and the estimator blocks' bearings messages and one output item per windowed
+input item."""
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
 
 import numpy as np
 import pmt
@@ -10,8 +15,71 @@ from numpy.typing import ArrayLike
 from ..validation import AUTO_SOURCES
 from . import messages
 
+WORK_DONE = -1
+"""What ``work`` returns to end the flowgraph (GNU Radio's ``WORK_DONE``)."""
 
-class BearingsBlock(gr.basic_block):
+
+class Guarded:
+    """Mixin of every gr-bearing block: no exception leaves its ``work``, ``general_work`` or a
+    ``handle_*`` message handler.
+
+    In GNU Radio 3.10 a Python exception escaping one of them reaches C++ as an uncaught
+    exception: the process aborts (SIGABRT) or the flowgraph hangs. A block that puts this
+    class first among its bases has those methods wrapped (:meth:`__init_subclass__`, so every
+    subclass is covered too): an exception is logged as one error line, counted in
+    :attr:`guard_failures`, and what the call was handling is dropped, and the flowgraph goes on:
+
+    * a message handler drops the message;
+    * ``general_work`` consumes its input items and outputs none (the window is dropped);
+    * ``work`` of a sink consumes its input items; of a block with outputs, it outputs NaN
+      (downstream, the covariance accumulator drops windows with NaN samples, the estimators
+      fail on them and count them); of a source (no input), it ends the stream (``WORK_DONE``),
+      so that a file changed under a running replay ends the replay with a clear message.
+    """
+
+    guard_failures = 0
+    """Calls whose exception the guard caught (class default 0; counted per block)."""
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, function in list(vars(cls).items()):
+            guarded = name in ("work", "general_work") or name.startswith("handle_")
+            if guarded and callable(function) and not getattr(function, "_guarded", False):
+                setattr(cls, name, _guarded(name, function))
+
+    def contain(self, name: str, args: tuple, error: Exception) -> object:
+        """What a guarded call returns after ``error``; logs and counts it (class docstring)."""
+        self.guard_failures += 1
+        what = "message" if name.startswith("handle_") else "items"
+        self.logger.error(f"{name}: {type(error).__name__}: {error} ({what} dropped, the flowgraph goes on)")
+        if name.startswith("handle_"):
+            return None
+        input_items, output_items = args[0], args[1]
+        if name == "general_work":
+            for port, items in enumerate(input_items):
+                self.consume(port, len(items))
+            return 0
+        if not len(input_items):
+            self.logger.error(f"{name}: the stream ends here")
+            return WORK_DONE
+        for out in output_items:
+            out[:] = np.nan
+        return len(input_items[0])
+
+
+def _guarded(name: str, function: Callable) -> Callable:
+    @functools.wraps(function)
+    def guarded(self, *args):
+        try:
+            return function(self, *args)
+        except Exception as error:  # the guard: nothing escapes into GNU Radio's C++
+            return self.contain(name, args, error)
+
+    guarded._guarded = True
+    return guarded
+
+
+class BearingsBlock(Guarded, gr.basic_block):
     """A block that publishes its estimates as ``bearings`` and ``azimuth`` messages (see
     :mod:`~gnuradio.bearing.blocks.messages`)."""
 

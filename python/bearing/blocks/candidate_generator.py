@@ -12,13 +12,13 @@ from ..array.hybrid import HybridArray, HybridLayout
 from ..h2ad.candidates import hybrid_group_candidates
 from ..validation import check_num_sources
 from . import messages
-from .base import window_num_sources
+from .base import Guarded, window_num_sources
 
 METHOD = "h2ad-candidates"
 """The ``method`` of this block's ``candidates`` messages."""
 
 
-class candidate_generator(gr.sync_block):
+class candidate_generator(Guarded, gr.sync_block):
     """Per-group ESPRIT on the RF-chain covariance of an H2AD array: ``M_g`` candidates per source.
 
     Input: ``R*R`` complex64 covariances of the R RF chains (row-major, chains numbered group

@@ -8,9 +8,10 @@ from gnuradio import gr
 from ..captures.reader import as_capture
 from ..captures.schema import Capture
 from . import messages
+from .base import Guarded
 
 
-class capture_source(gr.sync_block):
+class capture_source(Guarded, gr.sync_block):
     """Replays a SigMF recording (see docs/capture-format.md) as complex64 vectors of M channels.
 
     One output item is one snapshot of all M channels. Tags (see :mod:`~gnuradio.bearing.blocks.messages`):

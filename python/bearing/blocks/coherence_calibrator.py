@@ -17,6 +17,7 @@ from ..array.channel_calibration import (
 )
 from ..validation import check_integer, check_number
 from . import messages
+from .base import Guarded
 
 MODES = ("none", "noise", "beacon", "file")
 """``none``: pass the windows on uncalibrated (and say so); ``noise``: measure the gains on the
@@ -27,7 +28,7 @@ HISTORY_KEPT = 256
 """Calibration changes :meth:`coherence_calibrator.calibration_at` still knows."""
 
 
-class coherence_calibrator(gr.basic_block):
+class coherence_calibrator(Guarded, gr.basic_block):
     """Removes the per-channel complex gains ``g`` (``x = diag(g) y``, ``g_0 = 1``) of a live
     array from the windows of a Window Selector (:mod:`~gnuradio.bearing.array.coherence`).
 

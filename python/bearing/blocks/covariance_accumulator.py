@@ -8,9 +8,10 @@ from gnuradio import gr
 
 from ..array import covariance
 from . import messages
+from .base import Guarded
 
 
-class covariance_accumulator(gr.basic_block):
+class covariance_accumulator(Guarded, gr.basic_block):
     """Sample covariance ``R = 1/(T K) sum_t sum_k h_{t,k} h_{t,k}^H`` over windows of T items.
 
     Input items are vectors of ``num_elements * num_subcarriers`` complex64 values laid out

@@ -14,9 +14,10 @@ from gnuradio import gr
 
 from ..array.orientation import Orientation
 from . import messages
+from .base import Guarded
 
 
-class json_sink(gr.basic_block):
+class json_sink(Guarded, gr.basic_block):
     """Writes one JSON object per ``bearings`` message, one per line (see docs/cli.md).
 
     Args:
@@ -55,6 +56,8 @@ class json_sink(gr.basic_block):
             collections.deque(maxlen=int(keep_last)) if keep_last else []
         )
         self.written = 0
+        self.pipe_closed = False
+        """The output was a pipe whose reader went away (``bearing estimate --json | head -1``)."""
         """Records handled so far (all of them, also those :attr:`records` no longer keeps)."""
         self._annotate = annotate
         if path not in ("", "-") and not Path(path).resolve().parent.is_dir():
@@ -75,8 +78,11 @@ class json_sink(gr.basic_block):
         self.records.append(record)
         self.written += 1
         if self._stream is not None:
-            self._stream.write(json.dumps(record, allow_nan=False) + "\n")
-            self._stream.flush()
+            try:
+                self._stream.write(json.dumps(record, allow_nan=False) + "\n")
+                self._stream.flush()
+            except BrokenPipeError:  # the reader went away (`| head`): stop writing, quietly
+                self._stream, self.pipe_closed = None, True
 
     def start(self) -> bool:
         """Opens the output when the flowgraph starts (an exception here would hang the flowgraph)."""

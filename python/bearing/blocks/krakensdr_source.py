@@ -23,6 +23,7 @@ from gnuradio import gr
 from ..captures import heimdall
 from ..validation import check_integer_in, check_positive
 from . import messages
+from .base import Guarded
 
 CALIBRATION_FRAMES = ("drop", "pass")
 """What the source does with the frames taken with the noise source on (CAL frames)."""
@@ -98,7 +99,7 @@ class _Link:
         return f"KrakenSDR: lost the Heimdall DAQ at {self.address} ({_reason(error)})"
 
 
-class krakensdr_source(gr.sync_block):
+class krakensdr_source(Guarded, gr.sync_block):
     """A KrakenSDR (or KerberosSDR) through the Heimdall DAQ firmware: complex64 vectors of
     ``num_channels`` samples, one per snapshot of all channels, as the DAQ streams them.
 

@@ -13,6 +13,7 @@ from gnuradio import gr
 
 from ..validation import check_integer
 from . import messages
+from .base import Guarded
 from .window_selector import ARRIVAL_PORT
 
 LATENCY_PORT = "latency"
@@ -97,7 +98,7 @@ class live_readout(gr.hier_block2):
         return self.readouts.latencies_ms
 
 
-class readout_messages(gr.basic_block):
+class readout_messages(Guarded, gr.basic_block):
     """The messages of :class:`live_readout` (no stream ports: GNU Radio handles each message as
     soon as it is posted), and each estimate's ``[azimuth, truth]`` on ``history``."""
 
@@ -166,7 +167,7 @@ class readout_messages(gr.basic_block):
         self.message_port_pub(pmt.intern(port), pair)
 
 
-class readout_history(gr.sync_block):
+class readout_history(Guarded, gr.sync_block):
     """The history outputs of :class:`live_readout`: one item per ``history`` message
     ``[azimuth, truth]``, the last ``history`` azimuths (output 0) and truths (output 1), oldest
     first. Between messages the scheduler lets it wait (a source that produced nothing is called

@@ -10,10 +10,10 @@ from ..doa.grid import azimuth_grid, power_to_db
 from ..doa.peaks import find_peaks
 from ..validation import check_num_sources
 from . import messages
-from .base import window_num_sources
+from .base import Guarded, window_num_sources
 
 
-class peak_search(gr.sync_block):
+class peak_search(Guarded, gr.sync_block):
     """Finds up to ``num_sources`` peaks, at least ``min_separation_deg`` apart, in each spectrum.
 
     Input: float32 spectra on the grid ``grid_start_deg .. grid_stop_deg`` (step

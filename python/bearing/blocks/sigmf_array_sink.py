@@ -13,12 +13,13 @@ from ..array.geometry import ArrayGeometry
 from ..captures.schema import CALIBRATION_KEY
 from ..captures.writer import CaptureWriter
 from . import messages
+from .base import Guarded
 
 """The global field holding the latest ``calibration`` message (its ``state`` says whether the
 channels were calibrated when they were recorded)."""
 
 
-class sigmf_array_sink(gr.sync_block):
+class sigmf_array_sink(Guarded, gr.sync_block):
     """Writes every complex64 vector of M channels to a SigMF recording (docs/capture-format.md)
     that ``read_capture``, ``bearing estimate`` and ``bearing train`` read back.
 

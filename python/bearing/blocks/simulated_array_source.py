@@ -15,6 +15,7 @@ from ..captures.live_simulation import LiveSimulation
 from ..captures.presets import PRESETS
 from ..captures.scenario import Scenario
 from . import messages
+from .base import Guarded
 
 CHUNK_S = 0.01
 """The longest stretch of samples one ``work`` call produces, seconds (the source's latency)."""
@@ -23,7 +24,7 @@ CHUNK_BYTES = 1 << 22
 """...and at most this many bytes (4 MiB), for arrays of many channels."""
 
 
-class simulated_array_source(gr.sync_block):
+class simulated_array_source(Guarded, gr.sync_block):
     """Streams a scenario of the simulator as a live M-channel receiver would: complex64 vectors of
     M channels, paced to the sample rate, with new per-channel phase and gain offsets at every start
     and a shared noise source (:class:`~gnuradio.bearing.captures.live_simulation.LiveSimulation`

@@ -23,9 +23,10 @@ from ..nr.channel_estimation import (
 from ..nr.schedule import PeriodicSchedule, WindowSchedule
 from ..nr.srs import SrsConfig
 from . import messages
+from .base import Guarded
 
 
-class srs_channel_estimator(gr.basic_block):
+class srs_channel_estimator(Guarded, gr.basic_block):
     """M inputs of ``n_fft``-point spectra (one per window symbol) in; per UE, M x K channels out.
 
     Input ``m`` carries, for each window of the schedule, the unnormalised DFT (``fft_vcc``)

@@ -12,13 +12,14 @@ from gnuradio import gr
 
 from ..validation import check_integer
 from . import messages
+from .base import Guarded
 
 ARRIVAL_PORT = "arrival"
 ARRIVALS_KEPT = 4096
 """Windows whose arrival time :meth:`window_selector.arrival_time` still knows."""
 
 
-class window_selector(gr.basic_block):
+class window_selector(Guarded, gr.basic_block):
     """Keeps samples ``[k P, k P + W)`` of every period of ``P = period`` samples (``W = window``)
     of a live M-channel stream and drops the rest, so that the Python blocks behind it see a few
     windows a second instead of the full sample rate.

@@ -5,6 +5,7 @@ naming the file and the field."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import jsonschema
@@ -306,20 +307,28 @@ def _read_truth(
     ``spatial:signal_bearing`` has priority over ``spatial:signal_azimuth`` (spatial spec 3).
     Without ``core:sample_count`` the annotation runs to the end of its segment (core spec).
     """
+    where = f"{meta_path}: annotations[{index}]"
     try:
         bearing = dict(annotation.get(SIGNAL_BEARING_KEY, {}))
-        azimuth = bearing.pop("azimuth", annotation.get(SIGNAL_AZIMUTH_KEY))
-        elevation = bearing.pop("elevation", None)
-        azimuth_deg = None if azimuth is None else float(azimuth)
-        elevation_deg = None if elevation is None else float(elevation)
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError):
         raise CaptureError(
-            f"{meta_path}: annotations[{index}] has a malformed {SIGNAL_AZIMUTH_KEY} or "
-            f"{SIGNAL_BEARING_KEY}: {err}"
-        ) from err
-    if azimuth_deg is None:
+            f"{where}: {SIGNAL_BEARING_KEY} must be an object with azimuth, elevation"
+        ) from None
+    azimuth = bearing.pop("azimuth", annotation.get(SIGNAL_AZIMUTH_KEY))
+    elevation = bearing.pop("elevation", None)
+    if azimuth is None:
         return None
+    names = f"{SIGNAL_AZIMUTH_KEY} or {SIGNAL_BEARING_KEY}"
+    azimuth_deg = _angle(azimuth, AZIMUTH_RANGE_DEG, f"{where}: the azimuth ({names})")
+    elevation_deg = None
+    if elevation is not None:
+        elevation_deg = _angle(elevation, (-90.0, 90.0), f"{where}: the elevation ({SIGNAL_BEARING_KEY})")
     start = annotation[sigmf.SAMPLE_START_KEY]
+    if start >= num_samples:
+        raise CaptureError(
+            f"{where}: starts at sample {start}, beyond the data's {num_samples} samples "
+            "(a truncated data file?)"
+        )
     later_starts = [segment.sample_start for segment in segments if segment.sample_start > start]
     default_count = max((later_starts[0] if later_starts else num_samples) - start, 0)
     extra = _extra_fields(annotation, TRUTH_KEYS)
@@ -333,6 +342,21 @@ def _read_truth(
         label=annotation.get(sigmf.LABEL_KEY),
         extra=extra,
     )
+
+
+AZIMUTH_RANGE_DEG = (-180.0, 360.0)
+"""The azimuths a truth may state, degrees: the SigMF frame's (-180, 180] or a compass's [0, 360)."""
+
+
+def _angle(value: object, bounds: tuple[float, float], what: str) -> float:
+    """``value`` as a finite angle within ``bounds`` (degrees), else a CaptureError naming ``what``:
+    a truth that is not one is never used."""
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if number is None or not math.isfinite(number) or not bounds[0] <= number <= bounds[1]:
+        raise CaptureError(
+            f"{what} must be a number of degrees in [{bounds[0]:g}, {bounds[1]:g}], got {value!r}"
+        )
+    return float(number)
 
 
 def _extra_fields(entry: dict, represented: frozenset[str]) -> dict:

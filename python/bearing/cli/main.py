@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -35,9 +37,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         gr.logging().set_default_level(gr.log_levels.err)
     try:
         return args.run(args)
+    except BrokenPipeError:  # the reader of standard output went away (`| head`): quietly, as Unix tools
+        _silence_stdout()
+        return BROKEN_PIPE_STATUS
+    except KeyboardInterrupt:
+        print("bearing: interrupted", file=sys.stderr)
+        return INTERRUPTED_STATUS
     except (CaptureError, ValueError, OSError, SourceError) as error:
         print(f"bearing: error: {error}", file=sys.stderr)
         return 2
+
+
+BROKEN_PIPE_STATUS = 128 + signal.SIGPIPE
+"""Exit status when standard output's reader went away: a Unix tool killed by SIGPIPE."""
+INTERRUPTED_STATUS = 128 + signal.SIGINT
+"""Exit status after Ctrl-C: a Unix tool killed by SIGINT."""
+
+
+def _silence_stdout() -> None:
+    """Points standard output at /dev/null, so that Python's flush at exit finds no broken pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 DESCRIPTION = "The `bearing` command: simulate, inspect, estimate, evaluate captures; run live arrays; train MoD-DNN and source counters."  # noqa: E501 (one line of --help)

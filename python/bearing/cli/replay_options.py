@@ -190,6 +190,8 @@ def replay(
     for warning in flowgraph.warnings:
         print(f"bearing: warning: {capture}: {warning}", file=sys.stderr)
     flowgraph.run()
+    if any(chain.sink.pipe_closed for chain in flowgraph.chains):
+        raise BrokenPipeError("standard output closed")
     average = flowgraph.settings.average
     skipped = (
         (flowgraph.dropped_windows, "windows dropped: NaN or infinite samples"),
