@@ -48,6 +48,8 @@ class capture_source(Guarded, gr.sync_block):
             out_sig=[(np.complex64, self.capture.num_channels)],
         )
         self._repeat = bool(repeat)
+        self.error = ""
+        """Why the replay ended before the end of the capture (empty: it did not)."""
         self._ranges = self._replayed_ranges(int(segment_length))
         self._range = 0  # index into self._ranges
         self._next_sample = self._ranges[0][0] if self._ranges else 0
@@ -84,10 +86,12 @@ class capture_source(Guarded, gr.sync_block):
         count = min(len(out), stop - self._next_sample)
         try:
             out[:count] = self.capture.read(self._next_sample, count)
-        except OSError as error:  # the file changed or vanished since it was opened
-            self.logger.error(
-                f"{self.capture.data_path}: reading stopped at sample {self._next_sample}: {error}"
+        except (OSError, ValueError) as error:  # the file was truncated or vanished since it was opened
+            self.error = (
+                f"{self.capture.data_path}: the data file changed under the replay; reading stopped at "
+                f"sample {self._next_sample} ({error})"
             )
+            self.logger.warn(self.error)  # the caller reports it (bearing: one line)
             return -1  # WORK_DONE
         self._tag_range(self._next_sample, count)
         self._next_sample += count

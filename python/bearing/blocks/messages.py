@@ -238,6 +238,8 @@ RECORD_ORDER = (
 def bearings_record(message: pmt.pmt_t) -> dict:
     """The JSON object of one estimate, keys in the documented order (see docs/cli.md)."""
     fields = from_pmt(message)
+    if not isinstance(fields, dict) or "azimuth_deg" not in fields:
+        raise ValueError(f"not a bearings message (a dict with azimuth_deg): {str(fields)[:80]}")
     return {key: fields[key] for key in RECORD_ORDER if key in fields}
 
 

@@ -57,8 +57,11 @@ def read_capture(path: str | Path) -> Capture:
     names = get_sigmf_filenames(path)
     meta_path, data_path = names["meta_fn"], names["data_fn"]
     metadata = _load_metadata(meta_path)
-    if sigmf.SAMPLE_RATE_KEY not in metadata["global"]:
-        raise CaptureError(f"{meta_path}: missing {sigmf.SAMPLE_RATE_KEY} in global")
+    if not is_positive_number(metadata["global"].get(sigmf.SAMPLE_RATE_KEY)):
+        raise CaptureError(
+            f"{meta_path}: missing or invalid {sigmf.SAMPLE_RATE_KEY} in global (got "
+            f"{metadata['global'].get(sigmf.SAMPLE_RATE_KEY)!r}; a positive rate in samples/s is required)"
+        )
     array = _read_array(metadata, meta_path, data_path)
     num_samples = _count_samples(data_path, ENCODINGS[array.datatype], array.num_channels)
     segments = _read_segments(metadata["captures"], num_samples, meta_path)
@@ -111,7 +114,7 @@ def _read_array(metadata: dict, meta_path: Path, data_path: Path) -> Capture:
         meta_path=meta_path,
         data_path=data_path,
         datatype=datatype,
-        sample_rate_hz=float(global_info.get(sigmf.SAMPLE_RATE_KEY, 0.0)),
+        sample_rate_hz=_optional_rate(global_info.get(sigmf.SAMPLE_RATE_KEY), meta_path),
         frequency_hz=float(frequency_hz),
         geometry=geometry,
         segments=[],
@@ -126,11 +129,29 @@ def _read_array(metadata: dict, meta_path: Path, data_path: Path) -> Capture:
 def _load_metadata(meta_path: Path) -> dict:
     """The parsed metadata, checked against the SigMF core schema."""
     try:
+        if not meta_path.is_file():
+            why = _not_a_file(meta_path)
+            raise CaptureError(f"{meta_path}: cannot read the metadata file: not found{why}")
+        if meta_path.stat().st_size > MAX_METADATA_BYTES:
+            raise CaptureError(
+                f"{meta_path}: the metadata file holds {meta_path.stat().st_size} bytes, more than the "
+                f"{MAX_METADATA_BYTES} a capture's metadata may"
+            )
         metadata = json.loads(meta_path.read_text(encoding="utf-8"))
     except OSError as err:
-        raise CaptureError(f"{meta_path}: cannot read the metadata file: {err}") from err
+        raise CaptureError(f"{meta_path}: cannot read the metadata file: {err.strerror}") from None
+    except RecursionError:
+        raise CaptureError(f"{meta_path}: the metadata is nested too deeply to be SigMF") from None
     except ValueError as err:
-        raise CaptureError(f"{meta_path}: the metadata is not valid JSON: {err}") from err
+        raise CaptureError(f"{meta_path}: the metadata is not valid JSON: {err}") from None
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("annotations", []), list):
+        raise CaptureError(
+            f"{meta_path}: the metadata must be a JSON object with global, captures and annotations"
+        )
+    if len(metadata.get("annotations", [])) > MAX_ANNOTATIONS:
+        raise CaptureError(
+            f"{meta_path}: {len(metadata['annotations'])} annotations, more than the {MAX_ANNOTATIONS} read"
+        )
     try:
         sigmf.validate.validate(metadata)
     except jsonschema.ValidationError as err:
@@ -166,7 +187,10 @@ def _read_geometry(metadata: dict, meta_path: Path) -> ArrayGeometry:
     if points is None:
         raise CaptureError(f"{meta_path}: missing {ELEMENT_GEOMETRY_KEY} (element positions) in captures")
     try:
-        return ArrayGeometry([point["point"] for point in points])
+        coordinates = [point["point"] for point in points]
+        if not all(_is_number(value) for point in coordinates for value in point):
+            raise ValueError("coordinates must be numbers (not strings)")
+        return ArrayGeometry(coordinates)
     except (TypeError, KeyError, ValueError) as err:
         raise CaptureError(
             f"{meta_path}: {ELEMENT_GEOMETRY_KEY} must list one cartesian_point "
@@ -258,7 +282,7 @@ def _read_hybrid(
 def _count_samples(data_path: Path, encoding: Encoding, num_channels: int) -> int:
     """Number of M-channel samples in the data file."""
     if not data_path.is_file():
-        raise CaptureError(f"{data_path}: data file not found")
+        raise CaptureError(f"{data_path}: data file not found{_not_a_file(data_path)}")
     try:
         with open(data_path, "rb"):  # fail here, not later inside a running flowgraph
             pass
@@ -276,6 +300,38 @@ def _count_samples(data_path: Path, encoding: Encoding, num_channels: int) -> in
             f"{sigmf.DATATYPE_KEY}); {remainder} bytes left over, is the file truncated?"
         )
     return count
+
+
+MAX_METADATA_BYTES = 64 * 2**20
+"""The largest metadata file read, bytes (a capture of a million annotations stays below)."""
+MAX_ANNOTATIONS = 1_000_000
+"""The most annotations read from one capture."""
+
+
+def _not_a_file(path: Path) -> str:
+    """Why ``path`` is not a regular file, when something is there (empty when nothing is)."""
+    if path.is_dir():
+        return " (it is a folder)"
+    if path.exists():
+        return " (it is not a regular file: a FIFO, a device or a socket)"
+    if path.is_symlink():
+        return " (a broken link)"
+    return ""
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _optional_rate(rate: object, meta_path: Path) -> float:
+    """An array description's ``core:sample_rate``: 0.0 when absent, else a positive rate."""
+    if rate is None:
+        return 0.0
+    if not is_positive_number(rate):
+        raise CaptureError(
+            f"{meta_path}: invalid {sigmf.SAMPLE_RATE_KEY} {rate!r}: a positive rate in samples/s"
+        )
+    return float(rate)
 
 
 def _read_segments(captures: list[dict], num_samples: int, meta_path: Path) -> list[Segment]:
@@ -351,7 +407,7 @@ AZIMUTH_RANGE_DEG = (-180.0, 360.0)
 def _angle(value: object, bounds: tuple[float, float], what: str) -> float:
     """``value`` as a finite angle within ``bounds`` (degrees), else a CaptureError naming ``what``:
     a truth that is not one is never used."""
-    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    number = value if _is_number(value) else None
     if number is None or not math.isfinite(number) or not bounds[0] <= number <= bounds[1]:
         raise CaptureError(
             f"{what} must be a number of degrees in [{bounds[0]:g}, {bounds[1]:g}], got {value!r}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..captures.schema import Capture
+from ..captures.schema import Capture, CaptureError
 from ..counting import counters
 from ..doa.classical import CALIBRATED_MUSIC
 from ..flowgraphs.replay import ReplayFlowgraph
@@ -192,6 +192,8 @@ def replay(
     flowgraph.run()
     if any(chain.sink.pipe_closed for chain in flowgraph.chains):
         raise BrokenPipeError("standard output closed")
+    if flowgraph.source.error:
+        raise CaptureError(flowgraph.source.error)
     average = flowgraph.settings.average
     skipped = (
         (flowgraph.dropped_windows, "windows dropped: NaN or infinite samples"),
