@@ -6,7 +6,7 @@ Run from the repository root after `make install` (the full run takes about 20 m
 
 the same as `bearing bench counting`. Writes accuracy_vs_snr.png and tables.md (accuracy of MDL,
 AIC, EDC, the enhanced DNN, the 1D-CNN and the FCNN against SNR, per count, on noise only, and
-the paper's claims against them) into --out (default docs/figures/counting/) and prints the
+the paper's claims against them) into --out (default build/bench/counting/) and prints the
 tables (docs/source-counting.md records the latest run). The study itself, its setting and its
 choices: :mod:`gnuradio.bearing.studies.counting`.
 """

@@ -5,7 +5,7 @@ Run from the repository root after `make install` (the full run took 5.7 minutes
     .venv/bin/python tests/bench/h2ad_accuracy.py [--quick] [--trials N] [--out DIR] [--seed N]
 
 the same as `bearing bench h2ad`. Writes the PNGs and tables.md (acceptance, RMSE per source with
-the CRLB, hit rates, run time against N) into --out (default docs/figures/h2ad/) and prints the
+the CRLB, hit rates, run time against N) into --out (default build/bench/h2ad/) and prints the
 tables (docs/omc-doa.md records the latest run). The study itself, its setting and its choices:
 :mod:`gnuradio.bearing.studies.h2ad`.
 

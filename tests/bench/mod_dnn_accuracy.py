@@ -5,7 +5,7 @@ Run from the repository root after `make install` (the full run takes about 15 m
     .venv/bin/python tests/bench/mod_dnn_accuracy.py [--quick] [--out DIR] [--seed N]
 
 the same as `bearing bench accuracy`. Writes the PNGs and the Markdown tables (tables.md, every
-table; summary.md, the acceptance figures) into --out (default docs/figures/mod-dnn/) and prints
+table; summary.md, the acceptance figures) into --out (default build/bench/mod-dnn/) and prints
 the tables (docs/mod-dnn.md records the latest run). The study itself, its setting and its
 choices: :mod:`gnuradio.bearing.studies.accuracy`.
 """

@@ -359,7 +359,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "bearing bench counting"
         argv,
         prog,
         __doc__,
-        "docs/figures/counting",
+        "build/bench/counting",
         "three SNRs, 40 trials each (seconds)",
         StudyConfig,
         run_study,

@@ -558,7 +558,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "bearing bench h2ad") ->
         argv,
         prog,
         __doc__,
-        "docs/figures/h2ad",
+        "build/bench/h2ad",
         "the tiny configuration of the tests (seconds)",
         StudyConfig,
         run_study,

@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "bearing bench accuracy"
         argv,
         prog,
         TITLE,
-        out_default="docs/figures/mod-dnn",
+        out_default="build/bench/mod-dnn",
         quick_help="the small configuration (under a minute)",
     )
     config = StudyConfig.quick(args.seed) if args.quick else StudyConfig(seed=args.seed)
