@@ -49,11 +49,16 @@ install: venv $(BUILD)/CMakeCache.txt
 # The simulated live array (new channel offsets, 1 s of noise source, one emitter sweeping)
 # through the Window Selector, the Coherence Calibrator and MUSIC, in the QT GUI of examples/live_sim.grc.
 live-demo: install
+	@scripts/ensure-debian-packages.sh $(GRC_PACKAGES)
 	grcc -o $(BUILD)/live-demo examples/live_sim.grc
 	$(PYTHON) $(BUILD)/live-demo/live_sim.py
 
-# GNU Radio Companion with the venv's packages and this module's blocks.
+# GNU Radio Companion with the venv's packages and this module's blocks. GRC's window needs GTK 3
+# and its introspection data, which an install without recommended packages leaves out.
+GRC_PACKAGES := gir1.2-gtk-3.0 python3-gi-cairo
+
 grc: install
+	@scripts/ensure-debian-packages.sh $(GRC_PACKAGES)
 	$(PYTHON) /usr/bin/gnuradio-companion $(GRC)
 
 # ruff, and the import-linter contracts of pyproject.toml (the layers of docs/architecture.md),
