@@ -114,3 +114,15 @@ def test_refuses_an_unknown_method(capsys, tmp_path):
 def test_refuses_a_directory(capsys, tmp_path):
     status, _, err = train_counter(capsys, "--method", "dnn", "--out", str(tmp_path))
     assert status == 2 and "is a directory" in err
+
+
+def test_json_prints_one_object_per_epoch_then_the_summary(capsys, tmp_path):
+    import json
+
+    status, out, _ = train_counter(capsys, "--method", "dnn", "--out", str(tmp_path / "dnn.pt"), "--json")
+    objects = [json.loads(line) for line in out.splitlines()]
+    assert status == 0 and [o["type"] for o in objects] == ["epoch"] * (len(objects) - 1) + ["summary"]
+    summary = objects[-1]
+    assert summary["method"] == "dnn" and summary["model"] == str(tmp_path / "dnn.pt")
+    assert isinstance(summary["test_accuracy"], float) and 0.0 <= summary["test_accuracy"] <= 1.0
+    assert all(o["max_epochs"] == 3 for o in objects[:-1])

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     from ..learned.autoencoder import check_edges, default_edges_deg, in_field_of_view
     from ..learned.calibration import model_config
     from ..learned.mod_dnn_training import train_mod_dnn
-    from ..learned.training import TrainingOptions, finite_or_none, progress_line, stage_summary
+    from ..learned.training import TrainingOptions, stage_summary
     from ..plotting import plot_training_history
 
     started = time.perf_counter()
@@ -132,21 +133,18 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
 
-    def progress(row: dict) -> None:
-        if args.json:
-            values = {key: finite_or_none(row[key]) for key in ("train_loss", "val_loss")}
-            print(json.dumps({"type": "epoch", **row, **values, "max_epochs": options.epochs}), flush=True)
-        else:
-            print(progress_line(row, options.epochs), file=sys.stderr, flush=True)
-
     model, history = train_mod_dnn(
-        calibration.cfrs, calibration.azimuth_deg, calibration.window, config, options, progress
+        calibration.cfrs,
+        calibration.azimuth_deg,
+        calibration.window,
+        config,
+        options,
+        epoch_printer(args.json, options.epochs),
     )
     mod_dnn.save(model, out, history)
     title = f"MoD-DNN training: {calibration.num_items} {calibration.kind} items, {windows} windows"
     plot_training_history(history, plot, title)
     summary = {
-        "type": "summary",
         "captures": list(args.captures),
         "kind": calibration.kind,
         "items": calibration.num_items,
@@ -160,11 +158,32 @@ def run(args: argparse.Namespace) -> int:
         "model": str(out),
         "plot": str(plot),
     }
-    if args.json:
-        print(json.dumps(summary, allow_nan=False))
+    print_summary(summary, args.json)
+    return 0
+
+
+def epoch_printer(json_output: bool, max_epochs: int) -> Callable[[dict], None]:
+    """The progress callback of a training: one JSON object per epoch on stdout
+    (``{"type": "epoch", ...}``), or one progress line per epoch on stderr."""
+    from ..learned.training import finite_or_none, progress_line
+
+    def progress(row: dict) -> None:
+        if json_output:
+            values = {key: finite_or_none(row[key]) for key in ("train_loss", "val_loss")}
+            print(json.dumps({"type": "epoch", **row, **values, "max_epochs": max_epochs}), flush=True)
+        else:
+            print(progress_line(row, max_epochs), file=sys.stderr, flush=True)
+
+    return progress
+
+
+def print_summary(summary: dict, json_output: bool) -> None:
+    """A training's summary: one JSON object (``"type": "summary"``) or the text of
+    :func:`print_training_summary`."""
+    if json_output:
+        print(json.dumps({"type": "summary", **summary}, allow_nan=False))
     else:
         print_training_summary(summary)
-    return 0
 
 
 def print_training_summary(summary: dict) -> None:

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from ..counting.eigen import LEARNED_METHODS
-from .train import print_training_summary
+from .train import epoch_printer, print_summary
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -26,6 +26,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--max-sources", required=True, type=int, metavar="K", help="largest count, 1 .. M-1"
     )
     counter.add_argument("--out", required=True, metavar="MODEL", help="the model file to write (.pt)")
+    counter.add_argument(
+        "--json", action="store_true", help="one JSON object per epoch and a summary object on stdout"
+    )
     counter.add_argument("--examples", type=int, metavar="N", help="simulated covariances (default 50000)")
     counter.add_argument("--epochs", type=int, help="most epochs (default 200 for dnn, 60 otherwise)")
     counter.add_argument(
@@ -47,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     """Simulates covariances, trains a source counter, writes it, prints the summary (docs/cli.md)."""
     from ..counting import models as counter_models
     from ..counting import training as counter_training
-    from ..learned.training import progress_line, stage_summary
+    from ..learned.training import stage_summary
 
     started = time.perf_counter()
     epochs = {} if args.epochs is None else {"epochs": args.epochs}
@@ -80,14 +83,11 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
 
-    def progress(row: dict) -> None:
-        print(progress_line(row, options.epochs), file=sys.stderr, flush=True)
-
-    counter = counter_training.train_counter(config, data, options, progress)
+    counter = counter_training.train_counter(config, data, options, epoch_printer(args.json, options.epochs))
     counter_models.save(counter, out)
     (stage,) = stage_summary(counter.history)
     loss = stage["best_val_loss"]
-    print_training_summary(
+    print_summary(
         {
             "method": args.method,
             "elements": args.elements,
@@ -97,13 +97,14 @@ def run(args: argparse.Namespace) -> int:
             "power_spread_db": f"{scene.power_spread_db:g}",
             "examples": examples,
             "epochs": stage["epochs"],
-            "best_epoch": stage["best_epoch"] or "-",
-            "best_val_loss": "-" if loss is None else f"{loss:.4e}",
-            "test_examples": test.num_sources.size,
-            "test_accuracy": f"{counter_training.counting_accuracy(counter, test):.4f}",
+            "best_epoch": stage["best_epoch"] if args.json else stage["best_epoch"] or "-",
+            "best_val_loss": loss if args.json else "-" if loss is None else f"{loss:.4e}",
+            "test_examples": int(test.num_sources.size),
+            "test_accuracy": round(float(counter_training.counting_accuracy(counter, test)), 4),
             "simulate_seconds": round(simulate_seconds, 3),
             "seconds": round(time.perf_counter() - started, 3),
             "model": str(out),
-        }
+        },
+        args.json,
     )
     return 0
