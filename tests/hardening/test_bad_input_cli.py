@@ -106,3 +106,35 @@ def test_a_closed_standard_output_ends_quietly(json_output):
     )
     assert len(shell.stdout.splitlines()) == 1
     assert shell.stderr.strip() == "status=141"  # as a Unix tool killed by SIGPIPE, and not a word
+
+
+def test_all_zero_samples_give_no_bearing_and_no_model(tmp_path):
+    meta = _copy(tmp_path)
+    data = tmp_path / "capture.sigmf-data"
+    data.write_bytes(bytes(data.stat().st_size))
+    result = bearing("estimate", meta, "--json", check=False)
+    assert result.returncode == 0 and result.stdout == ""
+    assert "121 windows dropped: NaN, infinite or all-zero samples" in result.stderr
+    trained = bearing("train", "--captures", meta, "--out", tmp_path / "model.pt", check=False)
+    assert trained.returncode == 2 and "no window holds signal" in trained.stderr
+    assert not (tmp_path / "model.pt").exists()
+    evaluated = bearing("evaluate", meta, check=False)
+    assert evaluated.returncode == 2 and "no window was estimated" in evaluated.stderr
+
+
+def test_duplicate_element_positions_are_refused(tmp_path):
+    def duplicate(metadata: dict) -> None:
+        for capture in metadata["captures"]:
+            geometry = capture["spatial:element_geometry"]
+            geometry[2]["point"] = list(geometry[1]["point"])
+
+    result = bearing("estimate", _copy(tmp_path, duplicate), check=False)
+    assert result.returncode == 2 and "elements [1, 2] share the position" in result.stderr
+
+
+def test_evaluate_of_several_captures_adds_an_overall_row(tmp_path):
+    result = bearing("evaluate", DEMO, DEMO, "--method", "music", "--json")
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [row["capture"] for row in rows] == [DEMO.name, DEMO.name, "(all)"]
+    assert rows[2]["count"] == rows[0]["count"] + rows[1]["count"]
+    assert rows[2]["p80_deg"] == pytest.approx(rows[0]["p80_deg"])

@@ -34,7 +34,8 @@ class covariance_accumulator(Guarded, gr.basic_block):
     counts samples of the recording from the first occasion to the end of the last and names
     the ``ue``. Windows restart at every ``segment_start`` tag, so that no estimate straddles a gap in a
     recording. A window holding NaN or infinite samples is dropped with a log line and
-    counted in :attr:`dropped_windows`.
+    counted in :attr:`dropped_windows`, and so is a window whose samples are all zero (no signal:
+    a dead receiver or a gap filled with zeros, which every estimator would answer with a bearing).
     """
 
     def __init__(
@@ -130,12 +131,12 @@ class covariance_accumulator(Guarded, gr.basic_block):
 
     def _window_covariance(self, window: np.ndarray) -> np.ndarray | None:
         """Covariance of one window of items (shape ``(T, M*K)``), or None when it must be dropped."""
-        if not np.all(np.isfinite(window)):
+        finite = np.all(np.isfinite(window))
+        if not finite or not np.any(window):
             self.dropped_windows += 1
             first = self._buffer_start + self._index_origin
-            self.logger.warn(
-                f"dropped the window of samples [{first}, {first + len(window)}): NaN or infinite values"
-            )
+            why = "NaN or infinite values" if not finite else "no signal (every sample is zero)"
+            self.logger.warn(f"dropped the window of samples [{first}, {first + len(window)}): {why}")
             return None
         snapshots = covariance.item_snapshots(window, self._num_elements, self._num_subcarriers)
         if self._forgetting > 0:

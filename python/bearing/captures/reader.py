@@ -190,12 +190,28 @@ def _read_geometry(metadata: dict, meta_path: Path) -> ArrayGeometry:
         coordinates = [point["point"] for point in points]
         if not all(_is_number(value) for point in coordinates for value in point):
             raise ValueError("coordinates must be numbers (not strings)")
-        return ArrayGeometry(coordinates)
+        geometry = ArrayGeometry(coordinates)
     except (TypeError, KeyError, ValueError) as err:
         raise CaptureError(
             f"{meta_path}: {ELEMENT_GEOMETRY_KEY} must list one cartesian_point "
             f'{{"point": [x, y, z]}} in metres per element, all known: {err!r}'
         ) from err
+    _check_distinct(geometry, meta_path)
+    return geometry
+
+
+def _check_distinct(geometry: ArrayGeometry, meta_path: Path) -> None:
+    """CaptureError when two elements share a position (to the micrometre): their channels could
+    not be told apart, and every estimate would be wrong."""
+    rounded = np.round(geometry.positions_m, 6)
+    _, first, counts = np.unique(rounded, axis=0, return_index=True, return_counts=True)
+    if np.any(counts > 1):
+        shared = rounded[first[np.argmax(counts > 1)]]
+        elements = np.flatnonzero(np.all(rounded == shared, axis=1)).tolist()
+        raise CaptureError(
+            f"{meta_path}: {ELEMENT_GEOMETRY_KEY}: elements {elements} share the position "
+            f"{shared.tolist()} m; every element needs its own"
+        )
 
 
 def _check_channels(global_info: dict, num_elements: int, num_channels: int, meta_path: Path) -> None:

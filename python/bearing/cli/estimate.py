@@ -26,6 +26,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = replay_settings(args, args.method)
+    if args.plot and not Path(args.plot).resolve().parent.is_dir():  # before anything is printed
+        raise ValueError(f"--plot {args.plot}: the folder {Path(args.plot).resolve().parent} does not exist")
     flowgraph = replay(
         args.capture, settings, json_path="-" if args.json else "", keep_spectra=bool(args.plot)
     )

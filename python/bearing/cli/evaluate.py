@@ -25,12 +25,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     evaluate.set_defaults(run=run)
 
 
+OVERALL = "(all)"
+"""The capture column of the overall rows of several captures."""
+
+
 def run(args: argparse.Namespace) -> int:
     methods = [m.strip() for m in args.method.split(",") if m.strip()]
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:
         raise ValueError(f"unknown method {', '.join(unknown) or '(none)'}; choose from {', '.join(METHODS)}")
     rows = []
+    every = {method: ([], 0) for method in methods}  # method -> (records of every capture, skipped)
     for capture in args.captures:
         recording = read_capture(capture)
         if not recording.truths:
@@ -40,6 +45,18 @@ def run(args: argparse.Namespace) -> int:
             statistics = metrics.error_statistics(flowgraph.records)
             row = {"capture": Path(capture).name, "method": method, "skipped": flowgraph.skipped_windows}
             rows.append(row | statistics)
+            records, skipped = every[method]
+            every[method] = (records + list(flowgraph.records), skipped + flowgraph.skipped_windows)
+    if not any(row["count"] for row in rows):
+        raise ValueError(
+            "no window was estimated in any capture, nothing to evaluate (the warnings above say why; "
+            "a smaller --average?)"
+        )
+    if len(args.captures) > 1:  # the overall row of each method, over the windows of every capture
+        for method, (records, skipped) in every.items():
+            rows.append(
+                {"capture": OVERALL, "method": method, "skipped": skipped} | metrics.error_statistics(records)
+            )
     header = ("capture", "method", *metrics.STATISTICS[:2], "skipped", *metrics.STATISTICS[2:])
     if any("angle_rmse_deg" in row for row in rows):  # arrays that resolve elevation
         header += tuple(f"{name}_{key}" for name in ("elevation", "angle") for key in metrics.STATISTICS[2:])

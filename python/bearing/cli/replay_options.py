@@ -196,7 +196,7 @@ def replay(
         raise CaptureError(flowgraph.source.error)
     average = flowgraph.settings.average
     skipped = (
-        (flowgraph.dropped_windows, "windows dropped: NaN or infinite samples"),
+        (flowgraph.dropped_windows, "windows dropped: NaN, infinite or all-zero samples"),
         (flowgraph.failed_estimates, f"windows without a {settings.method} estimate"),
     )
     for count, what in skipped:

@@ -90,17 +90,21 @@ def _read_one(path: str, num_subcarriers: int, snapshots_per_window: int) -> Cal
         items, azimuth_deg, window = _narrowband_items(capture, snapshots_per_window)
         offsets_hz, failed, kind = np.zeros(1), 0, "narrowband"
     in_window = window >= 0
-    finite = _finite_windows(items, window)
+    finite = _usable_windows(items, window)
     labelled = ~np.isnan(azimuth_deg)
     kept = in_window & finite & labelled
     dropped_windows = failed + np.unique(window[in_window & ~finite]).size
     dropped_without_truth = int(np.count_nonzero(in_window & finite & ~labelled))
+    if not np.any(in_window & finite):
+        raise ValueError(
+            f"{capture.meta_path}: no window holds signal: every one has NaN, infinite or only zero samples"
+        )
     if not np.any(kept):
         hint = " (SRS annotations need nr:ue)" if kind == "srs" else ""
         raise ValueError(f"{capture.meta_path}: no item has a ground-truth bearing{hint}")
     if dropped_windows or dropped_without_truth:
         gr.logger("bearing calibration_capture").warn(
-            f"{capture.meta_path}: {dropped_windows} windows dropped for NaN or infinite samples, "
+            f"{capture.meta_path}: {dropped_windows} windows dropped for NaN, infinite or all-zero samples, "
             f"{dropped_without_truth} items without a truth annotation dropped"
         )
     return CalibrationSet(
@@ -224,7 +228,10 @@ def _run(chain: list[gr.basic_block], sinks: list[gr.basic_block]) -> None:
     top.run()
 
 
-def _finite_windows(items: NDArray[np.complex64], window: NDArray[np.int64]) -> NDArray[np.bool_]:
-    """``(N,)``: every item of the item's window is finite (no NaN or infinite value)."""
+def _usable_windows(items: NDArray[np.complex64], window: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """``(N,)``: every item of the item's window is finite (no NaN or infinite value) and the
+    window holds some signal (not all zeros: a dead receiver teaches nothing)."""
     finite = np.all(np.isfinite(items), axis=(1, 2))
-    return ~np.isin(window, window[~finite])
+    bad = window[~finite]
+    silent = np.setdiff1d(window, window[np.any(items != 0, axis=(1, 2))])
+    return ~np.isin(window, np.concatenate([bad, silent]))
