@@ -2,15 +2,20 @@
 
 A file holds ``format`` (a name such as ``gr-bearing/source-counter``), ``version`` (an
 int), ``config`` (a JSON string of the model's configuration dataclass), ``state`` (the
-weights, a ``state_dict``) and further JSON strings (``history``, ...). :func:`read_model_file`
-loads it with ``torch.load(weights_only=True)`` and refuses, with an error naming the file,
-a missing file, a damaged or foreign one, and a newer version.
+weights, a ``state_dict``), ``checksum`` (:func:`weights_checksum` of ``state``) and further
+JSON strings (``history``, ...). :func:`read_model_file` loads it with
+``torch.load(weights_only=True)`` (no code in a file ever runs) and refuses, with one line
+naming the file, a missing file, a damaged or foreign one (one holding code or objects
+included), weights that do not match their checksum (flipped bits), and a newer version. A file
+written before checksums existed has none and is read as it is.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import pickle
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,6 +35,7 @@ def write_model_file(
             "version": version,
             "config": json.dumps(dataclasses.asdict(config)),
             "state": state,
+            "checksum": weights_checksum(state),
             **{name: json.dumps(value) for name, value in records.items()},
         },
         path,
@@ -56,16 +62,39 @@ def read_model_file(path: str | Path, model_format: str, max_version: int, what:
         raise FileNotFoundError(f"{path}: no such {what} file")
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        if "weights only load failed" in str(error).lower():  # torch's advice is the unsafe way round
+            raise ValueError(
+                f"{path}: not a readable {what} file: it holds code or objects that a model file never does "
+                "(refused, and nothing of it ran)"
+            ) from None
+        first = str(error).strip().splitlines()[0][:160] if str(error).strip() else ""
+        raise ValueError(f"{path}: not a readable {what} file (UnpicklingError: {first})") from None
     except Exception as error:  # torch raises several types for a damaged or foreign file
-        raise ValueError(f"{path}: not a readable {what} file ({type(error).__name__}: {error})") from None
+        first_line = str(error).strip().splitlines()[0][:160] if str(error).strip() else ""
+        raise ValueError(
+            f"{path}: not a readable {what} file ({type(error).__name__}: {first_line})"
+        ) from None
     if not isinstance(data, dict) or data.get("format") != model_format:
         raise ValueError(f"{path}: not a {what} file (no format {model_format!r})")
+    if "checksum" in data and data["checksum"] != weights_checksum(data.get("state", {})):
+        raise ValueError(f"{path}: damaged {what} file: its weights do not match their checksum")
     version = data.get("version")
     if not isinstance(version, int) or not 1 <= version <= max_version:
         raise ValueError(
             f"{path}: {what} file version {version!r}; this gr-bearing reads versions 1 .. {max_version}"
         )
     return data
+
+
+def weights_checksum(state: dict) -> str:
+    """SHA-256 of a ``state_dict``'s names, dtypes, shapes and values, in name order (hex)."""
+    digest = hashlib.sha256()
+    for name in sorted(state):
+        tensor = state[name]
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
 
 
 def config_from_json(cls: type[Config], text: str) -> Config:
