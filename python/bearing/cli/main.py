@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 from collections.abc import Sequence
 
@@ -25,7 +24,7 @@ from . import (
     train,
     train_counter,
 )
-from .parser import CommandParser
+from .parser import BROKEN_PIPE_STATUS, INTERRUPTED_STATUS, CommandParser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,12 +45,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CaptureError, ValueError, OSError, SourceError) as error:
         print(f"bearing: error: {error}", file=sys.stderr)
         return 2
-
-
-BROKEN_PIPE_STATUS = 128 + signal.SIGPIPE
-"""Exit status when standard output's reader went away: a Unix tool killed by SIGPIPE."""
-INTERRUPTED_STATUS = 128 + signal.SIGINT
-"""Exit status after Ctrl-C: a Unix tool killed by SIGINT."""
 
 
 def _silence_stdout() -> None:

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+
+BROKEN_PIPE_STATUS = 128 + signal.SIGPIPE
+"""Exit status when standard output's reader went away: a Unix tool killed by SIGPIPE."""
+INTERRUPTED_STATUS = 128 + signal.SIGINT
+"""Exit status after Ctrl-C: a Unix tool killed by SIGINT."""
 
 
 class CommandParser(argparse.ArgumentParser):

@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .parser import INTERRUPTED_STATUS
+
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Adds the subcommand to ``commands``."""
@@ -70,6 +72,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--json", action="store_true", help="one JSON object per epoch and a summary object on stdout"
     )
+    train.add_argument(
+        "--checkpoint",
+        metavar="PATH",
+        help="where the training is saved after every stage (default: MODEL with suffix .checkpoint.pt; "
+        "removed when the model is written)",
+    )
+    train.add_argument(
+        "--resume", action="store_true", help="continue the training saved in the checkpoint (after Ctrl-C)"
+    )
     train.set_defaults(run=run)
 
 
@@ -84,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     from ..learned import mod_dnn
     from ..learned.autoencoder import check_edges, default_edges_deg, in_field_of_view
     from ..learned.calibration import model_config
-    from ..learned.mod_dnn_training import train_mod_dnn
+    from ..learned.mod_dnn_training import load_checkpoint, save_checkpoint, train_mod_dnn
     from ..learned.training import TrainingOptions, stage_summary
     from ..plotting import plot_training_history
 
@@ -133,15 +144,38 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
 
-    model, history = train_mod_dnn(
-        calibration.cfrs,
-        calibration.azimuth_deg,
-        calibration.window,
-        config,
-        options,
-        epoch_printer(args.json, options.epochs),
-    )
+    checkpoint = Path(args.checkpoint) if args.checkpoint else out.with_suffix(".checkpoint.pt")
+    if args.resume and not checkpoint.is_file():
+        raise ValueError(f"--resume: no checkpoint at {checkpoint} (--checkpoint names another?)")
+    resume = load_checkpoint(checkpoint, config, options) if args.resume else None
+    saved = [0 if resume is None else resume.stages_done]
+
+    def save(done) -> None:
+        save_checkpoint(checkpoint, config, options, done)
+        saved[0] = done.stages_done
+
+    try:
+        model, history = train_mod_dnn(
+            calibration.cfrs,
+            calibration.azimuth_deg,
+            calibration.window,
+            config,
+            options,
+            epoch_printer(args.json, options.epochs),
+            checkpoint=save,
+            resume=resume,
+        )
+    except KeyboardInterrupt:
+        stages = 1 + len(config.edges_deg) - 1
+        where = (
+            f"are saved in {checkpoint}; continue with the same command and --resume"
+            if saved[0]
+            else "were done"
+        )
+        print(f"bearing: interrupted: {saved[0]} of {stages} training stages {where}", file=sys.stderr)
+        return INTERRUPTED_STATUS
     mod_dnn.save(model, out, history)
+    checkpoint.unlink(missing_ok=True)
     title = f"MoD-DNN training: {calibration.num_items} {calibration.kind} items, {windows} windows"
     plot_training_history(history, plot, title)
     summary = {

@@ -20,13 +20,35 @@ validation loss has not improved for ``patience`` epochs and keeps its best weig
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
 
 from .autoencoder import in_field_of_view, normalise, routing_loss, routing_targets
 from .mod_dnn import ModDnn, ModDnnConfig
+from .model_file import read_model_file, write_model_file
 from .training import Progress, TrainingOptions, fit, split_indices
+
+
+@dataclass(frozen=True)
+class Progressed:
+    """Training done so far: the model's weights, the history, and the stages finished (the
+    autoencoder is stage 1, subregion ``p`` stage ``p + 2``); what a checkpoint holds."""
+
+    state: dict
+    history: list[dict]
+    stages_done: int
+
+
+Checkpoint = Callable[[Progressed], None]
+"""Called after every finished stage with the training done so far."""
 
 
 def train_mod_dnn(
@@ -36,6 +58,8 @@ def train_mod_dnn(
     config: ModDnnConfig,
     options: TrainingOptions | None = None,
     progress: Progress | None = None,
+    checkpoint: Checkpoint | None = None,
+    resume: Progressed | None = None,
 ) -> tuple[ModDnn, list[dict]]:
     """Train a model for ``config`` on labelled CFR items.
 
@@ -47,6 +71,10 @@ def train_mod_dnn(
         config: the model to build.
         options: optimiser settings.
         progress: called after every epoch (see :data:`Progress`).
+        checkpoint: called after every stage (see :data:`Checkpoint`): an interrupted training
+            loses at most the stage it was in.
+        resume: training done earlier (a checkpoint's) on the same data, config and options:
+            its weights are loaded and its finished stages are not trained again.
 
     Returns:
         the trained model (eval mode) and the history, one dict per epoch: ``stage``
@@ -57,14 +85,28 @@ def train_mod_dnn(
     values, azimuth, window = _check_data(cfrs, azimuth_deg, window, config)
     torch.manual_seed(options.seed)
     model = ModDnn(config)
+    history, done = [], 0
+    if resume is not None:
+        model.load_state_dict(resume.state, strict=True)
+        history, done = list(resume.history), resume.stages_done
+
+    def finished(stage_history: list[dict]) -> None:
+        nonlocal history, done
+        history, done = history + stage_history, done + 1
+        if checkpoint is not None:
+            checkpoint(Progressed(copy.deepcopy(model.state_dict()), list(history), done))
+
     validation = _validation_windows(window, options)
-    history = _train_autoencoder(model, values, azimuth, np.isin(window, validation), options, progress)
+    if done < 1:
+        finished(_train_autoencoder(model, values, azimuth, np.isin(window, validation), options, progress))
     spectra, labels, held_out = _window_spectra(model, values, azimuth, window, validation)
     covered = model.covered(labels)
     for p, ssr in enumerate(model.ssr):
+        if p + 2 <= done:  # finished before the resume
+            continue
         inputs = torch.tensor(np.stack([s[p] for s in spectra]), dtype=torch.float32)
         train, val = covered[:, p] & ~held_out, covered[:, p] & held_out
-        history += fit(
+        stage = fit(
             ssr,
             ssr.loss,
             (inputs[train], labels[train]),
@@ -73,6 +115,7 @@ def train_mod_dnn(
             f"subregion {p}",
             progress,
         )
+        finished(stage)
     model.eval()
     return model, history
 
@@ -183,3 +226,44 @@ def _check_data(
             f"{config.edges_deg[-1]} deg"
         )
     return values[inside].astype(np.complex64), azimuth[inside], window[inside]
+
+
+CHECKPOINT_FORMAT = "gr-bearing/mod-dnn-checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+def save_checkpoint(
+    path: str | Path, config: ModDnnConfig, options: TrainingOptions, done: Progressed
+) -> Path:
+    """Writes a training checkpoint (a model file of :data:`CHECKPOINT_FORMAT`: the config, the
+    weights and their checksum, the history, the stages done and the options), replacing the
+    previous one at once (written beside it, then renamed: an interrupt never leaves half a file)."""
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    write_model_file(
+        partial,
+        CHECKPOINT_FORMAT,
+        CHECKPOINT_VERSION,
+        config,
+        done.state,
+        history=done.history,
+        stages_done=done.stages_done,
+        options=dataclasses.asdict(options),
+    )
+    partial.replace(path)
+    return path
+
+
+def load_checkpoint(path: str | Path, config: ModDnnConfig, options: TrainingOptions) -> Progressed:
+    """The training done in a checkpoint of :func:`save_checkpoint`; ValueError naming the file
+    when it was made for another configuration or other options (other captures, other
+    settings: resuming it would mix two trainings)."""
+    data = read_model_file(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "MoD-DNN training checkpoint")
+    if json.loads(data["config"]) != json.loads(json.dumps(dataclasses.asdict(config))):
+        raise ValueError(
+            f"{path}: the checkpoint is of another model configuration (other captures or options)"
+        )
+    if json.loads(data.get("options", "{}")) != json.loads(json.dumps(dataclasses.asdict(options))):
+        raise ValueError(f"{path}: the checkpoint was made with other training options")
+    history = json.loads(data.get("history", "[]"))
+    return Progressed(data["state"], history, int(json.loads(data.get("stages_done", "0"))))
