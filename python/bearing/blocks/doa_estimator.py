@@ -9,7 +9,7 @@ import pmt
 from ..array.field_of_view import GeometryError
 from ..array.geometry import ArrayGeometry, wavelength_m
 from ..doa.calibrated_music import load_table
-from ..doa.classical import Estimator, Manifold
+from ..doa.classical import DEFAULT_DIAGONAL_LOADING, Estimator, Manifold
 from ..doa.grid import power_to_db
 from ..doa.planar import PlanarEstimator
 from ..doa.search import SearchGrid, search_grid
@@ -49,6 +49,11 @@ class doa_estimator(WindowMapBlock):
     element positions and carrier; with it the method ``calibrated-music`` is MUSIC on the
     measured manifold (peaks on the grid, where the calibration covers).
 
+    ``diagonal_loading``: MVDR's relative diagonal loading, ``R + l trace(R) / L I`` (default
+    :data:`~gnuradio.bearing.doa.classical.DEFAULT_DIAGONAL_LOADING`, 1e-6); real arrays whose
+    covariances are nearly singular (a switched array, strong coherent paths) want more, such
+    as 0.1.
+
     ``num_sources`` 0 (:data:`~gnuradio.bearing.validation.AUTO_SOURCES`, "auto") estimates, for
     each covariance, the count a source counter upstream wrote into its ``window`` tag (at
     most L - 1; a count of 0 gives the spectrum of one source and no bearings).
@@ -72,6 +77,7 @@ class doa_estimator(WindowMapBlock):
         elevation_stop_deg: float | None = None,
         elevation_step_deg: float | None = None,
         calibration_path: str = "",
+        diagonal_loading: float = DEFAULT_DIAGONAL_LOADING,
     ) -> None:
         geometry, size = _geometry(positions_m, covariance_size)
         self.search = search_grid(
@@ -93,6 +99,7 @@ class doa_estimator(WindowMapBlock):
                 method,
                 min_separation_deg,
                 manifold=manifold,
+                diagonal_loading=diagonal_loading,
             )
         else:
             if calibration_path:
@@ -107,6 +114,7 @@ class doa_estimator(WindowMapBlock):
                 self.elevation_grid_deg,
                 method,
                 min_separation_deg,
+                diagonal_loading=diagonal_loading,
             )
         self._size = size
         self.set_num_sources(num_sources)

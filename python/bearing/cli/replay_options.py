@@ -8,7 +8,7 @@ import sys
 
 from ..captures.schema import Capture, CaptureError
 from ..counting import counters
-from ..doa.classical import CALIBRATED_MUSIC
+from ..doa.classical import CALIBRATED_MUSIC, DEFAULT_DIAGONAL_LOADING, check_diagonal_loading
 from ..flowgraphs.replay import ReplayFlowgraph
 from ..flowgraphs.settings import ReplaySettings
 from ..validation import AUTO_SOURCES
@@ -85,6 +85,14 @@ def estimation_options() -> argparse.ArgumentParser:
         "--min-separation", type=float, default=2.0, help="minimum peak separation in degrees (default 2)"
     )
     estimation.add_argument(
+        "--diagonal-loading",
+        type=float,
+        default=DEFAULT_DIAGONAL_LOADING,
+        metavar="L",
+        help=f"MVDR's relative diagonal loading, R + L trace(R)/M I (default {DEFAULT_DIAGONAL_LOADING:g}; "
+        "nearly singular covariances of real arrays want more, e.g. 0.1)",
+    )
+    estimation.add_argument(
         "--calibration",
         default="",
         metavar="TABLE",
@@ -125,6 +133,7 @@ def replay_settings(args: argparse.Namespace, method: str) -> ReplaySettings:
         counter=args.counter or "mdl",
         counter_model=args.counter_model,
         track_drop_after=args.track,
+        diagonal_loading=check_diagonal_loading(args.diagonal_loading),
     )
 
 

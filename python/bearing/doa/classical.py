@@ -247,6 +247,7 @@ class Estimator:
         method: one of :data:`METHODS`.
         min_separation_deg: minimum angle between two reported peaks (grid methods).
         refine: refine grid-method peaks off the grid.
+        diagonal_loading: MVDR's relative diagonal loading (:func:`mvdr_spectrum`), ``>= 0``.
     """
 
     def __init__(
@@ -258,6 +259,7 @@ class Estimator:
         min_separation_deg: float = 2.0,
         refine: bool = True,
         manifold: Manifold | None = None,
+        diagonal_loading: float = DEFAULT_DIAGONAL_LOADING,
     ) -> None:
         check_positive(wavelength_m, "wavelength_m")
         if not min_separation_deg >= 0:
@@ -284,6 +286,7 @@ class Estimator:
         self._manifold = _check_manifold(manifold, geometry.num_elements, self._grid_deg.size)
         self.min_separation_deg = float(min_separation_deg)
         self.refine = bool(refine)
+        self.diagonal_loading = check_diagonal_loading(diagonal_loading)
         self.method = method
 
     @property
@@ -341,7 +344,7 @@ class Estimator:
             return self._estimate_ula(r, num_sources)
         if self._method == CALIBRATED_MUSIC:
             return self._estimate_calibrated(r, num_sources)
-        spectrum_function = _spectrum_function(self._method, r, num_sources)
+        spectrum_function = _spectrum_function(self._method, r, num_sources, self.diagonal_loading)
         spectrum = spectrum_function(self._steering)
         indices = find_peaks(
             spectrum, self._grid_deg, num_sources, self.min_separation_deg, allowed=self._allowed
@@ -414,11 +417,23 @@ def _check_manifold(manifold: Manifold | None, num_elements: int, grid_size: int
     return manifold
 
 
-def _spectrum_function(method: str, r: NDArray[np.complex128], num_sources: int) -> SpectrumFunction:
+def check_diagonal_loading(diagonal_loading: float) -> float:
+    """MVDR's relative diagonal loading as a float if it is a finite number ``>= 0``, else a ValueError."""
+    if not (np.isfinite(diagonal_loading) and diagonal_loading >= 0):
+        raise ValueError(f"diagonal_loading must be a finite number >= 0, got {diagonal_loading!r}")
+    return float(diagonal_loading)
+
+
+def _spectrum_function(
+    method: str,
+    r: NDArray[np.complex128],
+    num_sources: int,
+    diagonal_loading: float = DEFAULT_DIAGONAL_LOADING,
+) -> SpectrumFunction:
     if method == "bartlett":
         return _bartlett(r)
     if method == "mvdr":
-        return _mvdr(r, DEFAULT_DIAGONAL_LOADING)
+        return _mvdr(r, diagonal_loading)
     return music_function(r, num_sources)
 
 
@@ -427,8 +442,7 @@ def _bartlett(r: NDArray[np.complex128]) -> SpectrumFunction:
 
 
 def _mvdr(r: NDArray[np.complex128], diagonal_loading: float) -> SpectrumFunction:
-    if not (np.isfinite(diagonal_loading) and diagonal_loading >= 0):
-        raise ValueError(f"diagonal_loading must be a finite number >= 0, got {diagonal_loading!r}")
+    check_diagonal_loading(diagonal_loading)
     size = r.shape[0]
     loading = diagonal_loading * np.trace(r).real / size
     try:

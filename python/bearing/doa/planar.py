@@ -69,7 +69,7 @@ from ..array.geometry import (
 )
 from ..array.lattice import UraLattice, ura_lattice
 from ..validation import check_num_sources, check_positive, check_subspace_sources
-from .classical import DEFAULT_DIAGONAL_LOADING
+from .classical import DEFAULT_DIAGONAL_LOADING, check_diagonal_loading
 from .grid import FULL_CIRCLE_DEG, check_grid, is_full_circle, within_a_step
 from .peaks import check_min_separation
 
@@ -155,6 +155,7 @@ class PlanarEstimator:
         min_separation_deg: minimum great-circle angle between two reported peaks (grid
             methods), degrees.
         refine: refine grid-method peaks off the grid.
+        diagonal_loading: MVDR's relative diagonal loading, ``>= 0``.
 
     Raises:
         GeometryError: a linear array or elements at one point.
@@ -171,7 +172,9 @@ class PlanarEstimator:
         method: str = "music",
         min_separation_deg: float = 2.0,
         refine: bool = True,
+        diagonal_loading: float = DEFAULT_DIAGONAL_LOADING,
     ) -> None:
+        self.diagonal_loading = check_diagonal_loading(diagonal_loading)
         self._wavelength_m = check_positive(wavelength_m, "wavelength_m")
         self.min_separation_deg = check_min_separation(min_separation_deg)
         self._geometry = geometry
@@ -244,7 +247,7 @@ class PlanarEstimator:
         num_sources = check_subspace_sources(num_sources, r.shape[0])
         if self._method == "esprit":
             return self._estimate_esprit(r, num_sources)
-        spectrum_model = _spectrum_model(self._method, r, num_sources)
+        spectrum_model = _spectrum_model(self._method, r, num_sources, self.diagonal_loading)
         spectrum = self._grid_spectrum(spectrum_model)
         rows, columns = find_peaks_2d(
             spectrum,
@@ -547,7 +550,12 @@ class _SpectrumModel:
         return size / np.maximum(q, floor)
 
 
-def _spectrum_model(method: str, r: NDArray[np.complex128], num_sources: int) -> _SpectrumModel:
+def _spectrum_model(
+    method: str,
+    r: NDArray[np.complex128],
+    num_sources: int,
+    diagonal_loading: float = DEFAULT_DIAGONAL_LOADING,
+) -> _SpectrumModel:
     """The spectrum of ``method`` for the covariance ``r`` ``(M, M)``. ``Re(a^H R a)`` and ``eigh``
     (which reads one triangle) see only the Hermitian part of ``R``; MVDR inverts that part."""
     size = r.shape[0]
@@ -555,7 +563,9 @@ def _spectrum_model(method: str, r: NDArray[np.complex128], num_sources: int) ->
         return _SpectrumModel(_QuadraticForm(matrix=r), "bartlett", size)
     if method == "mvdr":
         hermitian = 0.5 * (r + r.conj().T)
-        return _SpectrumModel(_QuadraticForm(matrix=_loaded_inverse(hermitian)), "mvdr", size)
+        return _SpectrumModel(
+            _QuadraticForm(matrix=_loaded_inverse(hermitian, diagonal_loading)), "mvdr", size
+        )
     if num_sources <= size - num_sources:
         subset, kind = [size - num_sources, size - 1], "signal"
     else:
@@ -585,16 +595,17 @@ def dominant_eigenvectors(hermitian: NDArray, count: int) -> NDArray:
         return scipy.linalg.eigh(hermitian, subset_by_index=subset, check_finite=False)[1]
 
 
-def _loaded_inverse(r: NDArray[np.complex128]) -> NDArray[np.complex128]:
-    """``(R + l trace(R) / M I)^-1`` with ``l`` = :data:`~.classical.DEFAULT_DIAGONAL_LOADING`."""
+def _loaded_inverse(r: NDArray[np.complex128], diagonal_loading: float) -> NDArray[np.complex128]:
+    """``(R + l trace(R) / M I)^-1`` with ``l`` the relative loading (by default
+    :data:`~.classical.DEFAULT_DIAGONAL_LOADING`)."""
     size = r.shape[0]
-    loading = DEFAULT_DIAGONAL_LOADING * np.trace(r).real / size
+    loading = diagonal_loading * np.trace(r).real / size
     try:
         inverse = np.linalg.inv(r + loading * np.eye(size))
     except np.linalg.LinAlgError as error:
         raise ValueError(
             f"MVDR cannot invert the covariance (trace {np.trace(r).real:.3g}) with relative "
-            f"diagonal loading {DEFAULT_DIAGONAL_LOADING:g}"
+            f"diagonal loading {diagonal_loading:g}"
         ) from error
     return 0.5 * (inverse + inverse.conj().T)
 

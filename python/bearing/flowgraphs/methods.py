@@ -111,6 +111,7 @@ def classical(flowgraph: gr.top_block, upstream: object, chain: ChainInput) -> E
         elevation_stop_deg=settings.elevation_stop_deg,
         elevation_step_deg=settings.elevation_step_deg,
         calibration_path=settings.calibration_path if settings.method == CALIBRATED_MUSIC else "",
+        diagonal_loading=settings.diagonal_loading,
     )
     flowgraph.connect(upstream, estimator)
     return Estimation(estimator, estimator, (estimator,), linear=False, size=estimator.search.size)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..doa.classical import DEFAULT_DIAGONAL_LOADING
+
 DEFAULT_SUBCARRIERS = 16
 """SRS pilots per occasion when ``ReplaySettings.num_subcarriers`` is None (and the method has no model)."""
 
@@ -38,6 +40,8 @@ class ReplaySettings:
     :data:`~gnuradio.bearing.counting.counters.METHODS`; a learned one reads ``counter_model``,
     empty: the bundled model for the array's size). ``track_drop_after`` N > 0 passes the
     estimates through the OMC-DOA tracker, which drops an emitter after N silent estimates.
+    ``diagonal_loading`` is MVDR's relative diagonal loading
+    (:data:`~gnuradio.bearing.doa.classical.DEFAULT_DIAGONAL_LOADING`).
     """
 
     method: str = "music"
@@ -59,3 +63,4 @@ class ReplaySettings:
     counter: str = "mdl"
     counter_model: str = ""
     track_drop_after: int = 0
+    diagonal_loading: float = DEFAULT_DIAGONAL_LOADING
