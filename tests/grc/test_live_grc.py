@@ -243,14 +243,6 @@ PARAM_LABEL_FONT = ImageFont.truetype(str(FONTS / "DejaVuSans-Bold.ttf"), 7.5 * 
 PARAM_VALUE_FONT = ImageFont.truetype(str(FONTS / "DejaVuSans.ttf"), 7.5 * POINTS_TO_PX)
 TITLE_HEIGHT, PARAM_HEIGHT, PORT_HEIGHT, COMMENT_LINE_HEIGHT = 13, 12, 18, 13
 GRID = 8
-NOT_LAID_OUT_YET = {
-    "coarray_scg.grc",
-    "replay_capture.grc",
-    "replay_capture_headless.grc",
-    "srs_replay.grc",
-    "srs_replay_headless.grc",
-}
-"""Examples whose blocks overlap (placed before this test; not fixed here)."""
 
 
 @pytest.fixture(scope="module")
@@ -329,16 +321,7 @@ def overlapping(areas: dict) -> list[tuple[str, str]]:
     ]
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(path, marks=pytest.mark.xfail(strict=True, reason="its blocks overlap"))
-        if path.name in NOT_LAID_OUT_YET
-        else path
-        for path in EXAMPLES
-    ],
-    ids=lambda p: p.name,
-)
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_no_block_of_an_example_covers_another(platform, path):
     flowgraph = platform.make_flow_graph(str(path))
     flowgraph.rewrite()

@@ -46,7 +46,7 @@ BUFFER_S = 0.02
 Python block, and fewer, larger calls keep it at the full rate (5 x 2.4 MS/s and more)."""
 LAG_WARNING_S = 1.0
 """How far behind the stream the flowgraph may fall before `bearing live` warns, seconds."""
-LATENCIES_KEPT = 100_000
+LATENCIES_KEPT = 10_000
 """Latencies :attr:`LiveFlowgraph.latencies_ms` keeps (the last ones)."""
 
 
