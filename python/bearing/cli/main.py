@@ -45,6 +45,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CaptureError, ValueError, OSError, SourceError) as error:
         print(f"bearing: error: {error}", file=sys.stderr)
         return 2
+    except MemoryError as error:  # an array or a grid too large for this machine
+        print(
+            f"bearing: error: out of memory ({error or 'no detail'}): a smaller grid, window or array?",
+            file=sys.stderr,
+        )
+        return 2
+    except RecursionError:
+        print("bearing: error: input nested too deeply", file=sys.stderr)
+        return 2
 
 
 def _silence_stdout() -> None:
