@@ -105,7 +105,7 @@ def test_a_window_without_power_is_skipped_by_the_coarray_methods(make_capture):
         result = bearing("evaluate", path, "--method", method, "--average", "256", "--json")
         (row,) = [json.loads(line) for line in result.stdout.splitlines()]
         assert row["count"] == 3 and row["skipped"] == 1
-        assert f"1 windows without a {method} estimate" in result.stderr
+        assert "1 windows dropped: NaN, infinite or all-zero samples" in result.stderr  # no signal
 
 
 def test_info_describes_the_capture(make_capture):
@@ -238,7 +238,7 @@ def test_nan_samples_skip_their_window_with_a_warning(make_capture):
     result = bearing("estimate", path, "--average", "256", "--json")
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["sample_start"] for r in records] == [0, 512, 768]
-    assert "1 windows dropped: NaN or infinite samples" in result.stderr
+    assert "1 windows dropped: NaN, infinite or all-zero samples" in result.stderr
 
 
 def _one_error_line(result: subprocess.CompletedProcess, pattern: str) -> None:
@@ -256,14 +256,14 @@ def test_argument_errors_are_one_line(make_capture):
     _one_error_line(bearing("frobnicate", check=False), "invalid choice")
 
 
-def test_evaluate_without_any_estimate_prints_null_and_warns(make_capture):
+def test_evaluate_without_any_estimate_warns_and_fails(make_capture):
+    """Issue 20: a run that estimated nothing is an error (it used to print a row of nulls, status 0)."""
     path = make_capture(azimuths_deg=(10.0, 20.0), segment_length=300)
-    result = bearing("evaluate", path, "--average", "1000", "--json")
-    (row,) = [json.loads(line) for line in result.stdout.splitlines()]  # strict JSON: no NaN token
-    assert row["count"] == 0 and row["rmse_deg"] is None and row["p80_deg"] is None
-    assert "no window of 1000 samples fits in a capture segment (the longest holds 300)" in result.stderr
-    table = bearing("evaluate", path, "--average", "1000").stdout.splitlines()
-    assert table[1].split()[-5:] == ["-"] * 5
+    result = bearing("evaluate", path, "--average", "1000", "--json", check=False)
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert "no window of 1000 samples fits in a capture segment (the longest holds 300)" in lines[0]
+    assert lines[-1].startswith("bearing: error: no window was estimated in any capture")
 
 
 def test_evaluate_counts_skipped_windows(make_capture):

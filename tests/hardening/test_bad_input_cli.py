@@ -95,16 +95,17 @@ def test_a_data_file_that_is_no_file_says_what_it_is(tmp_path, kind):
 
 @pytest.mark.parametrize("json_output", [True, False])
 def test_a_closed_standard_output_ends_quietly(json_output):
+    """The reader goes away at once (`| true`, which reads nothing), so that the first write meets a
+    closed pipe whatever the output's size (a pipe buffers 64 kB: `| head -1` may leave none)."""
     command = [BEARING, "estimate", str(DEMO), *(["--json"] if json_output else [])]
     shell = subprocess.run(
-        f"{' '.join(command)} | head -1; echo status=${{PIPESTATUS[0]}} >&2",
+        f"{' '.join(command)} | true; echo status=${{PIPESTATUS[0]}} >&2",
         shell=True,
         executable="/bin/bash",
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert len(shell.stdout.splitlines()) == 1
     assert shell.stderr.strip() == "status=141"  # as a Unix tool killed by SIGPIPE, and not a word
 
 

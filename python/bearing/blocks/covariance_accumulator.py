@@ -35,7 +35,9 @@ class covariance_accumulator(Guarded, gr.basic_block):
     the ``ue``. Windows restart at every ``segment_start`` tag, so that no estimate straddles a gap in a
     recording. A window holding NaN or infinite samples is dropped with a log line and
     counted in :attr:`dropped_windows`, and so is a window whose samples are all zero (no signal:
-    a dead receiver or a gap filled with zeros, which every estimator would answer with a bearing).
+    a dead receiver or a gap filled with zeros, which every estimator would answer with a bearing)
+    unless ``drop_silent`` is False (MoD-DNN's branches, which must stay in step: there coarray
+    DBF refuses the window).
     """
 
     def __init__(
@@ -47,7 +49,9 @@ class covariance_accumulator(Guarded, gr.basic_block):
         forgetting_factor: float = 0.0,
         forward_backward: bool = False,
         subarray_length: int = 0,
+        drop_silent: bool = True,
     ) -> None:
+        self._drop_silent = bool(drop_silent)
         _check_parameters(num_elements, num_subcarriers, average, overlap, forgetting_factor, subarray_length)
         self._num_elements = int(num_elements)
         self._num_subcarriers = int(num_subcarriers)
@@ -132,7 +136,7 @@ class covariance_accumulator(Guarded, gr.basic_block):
     def _window_covariance(self, window: np.ndarray) -> np.ndarray | None:
         """Covariance of one window of items (shape ``(T, M*K)``), or None when it must be dropped."""
         finite = np.all(np.isfinite(window))
-        if not finite or not np.any(window):
+        if not finite or (self._drop_silent and not np.any(window)):
             self.dropped_windows += 1
             first = self._buffer_start + self._index_origin
             why = "NaN or infinite values" if not finite else "no signal (every sample is zero)"

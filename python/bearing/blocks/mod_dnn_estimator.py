@@ -90,7 +90,11 @@ class mod_dnn_estimator(gr.hier_block2):
         self.grid_deg = self.estimator.grid_deg
         self.covariances = [
             covariance_accumulator(
-                config.num_elements, self.autoencoder.num_subcarriers, self.average, overlap
+                config.num_elements,
+                self.autoencoder.num_subcarriers,
+                self.average,
+                overlap,
+                drop_silent=False,  # a gate may silence a branch: the branches must stay in step
             )
             for _ in model.subregions
         ]
