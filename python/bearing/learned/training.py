@@ -165,17 +165,20 @@ PROGRESS_BAR_WIDTH = 20
 
 
 def progress_line(row: dict, max_epochs: int) -> str:
-    """One epoch of training as a line of text with a progress bar over the stage's epochs.
+    """One epoch of training as a line of text with a progress bar over the stage's epochs and
+    the time the stage still needs at most (its remaining epochs at this epoch's pace; an early
+    stop ends it sooner).
 
     ``autoencoder   [####----------------]   6/30  train_loss 1.2345e-01  val_loss
-    1.3456e-01  lr 1.00e-02  2.41 s`` (one line).
+    1.3456e-01  lr 1.00e-02  2.41 s  stage left <= 58 s`` (one line).
     """
     done = round(PROGRESS_BAR_WIDTH * min(row["epoch"], max_epochs) / max_epochs)
     bar = "#" * done + "-" * (PROGRESS_BAR_WIDTH - done)
+    left_s = max(max_epochs - row["epoch"], 0) * row["seconds"]
     return (
         f"{row['stage']:<13} [{bar}] {row['epoch']:>3}/{max_epochs:<3} "
         f"train_loss {row['train_loss']:.4e}  val_loss {row['val_loss']:.4e}  "
-        f"lr {row['lr']:.2e}  {row['seconds']:.3f} s"
+        f"lr {row['lr']:.2e}  {row['seconds']:.3f} s  stage left <= {left_s:.0f} s"
     )
 
 
