@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import json
 import pickle
+import warnings
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -61,7 +62,9 @@ def read_model_file(path: str | Path, model_format: str, max_version: int, what:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such {what} file")
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns of odd pickle protocols: the refusal says enough
+            warnings.simplefilter("ignore")
+            data = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         if "weights only load failed" in str(error).lower():  # torch's advice is the unsafe way round
             raise ValueError(
