@@ -50,3 +50,11 @@ def test_weights_that_do_not_match_their_checksum_are_refused(tmp_path):
 def test_the_bundled_models_carry_their_checksums():
     data = torch.load(default_model_path(), weights_only=True)
     assert len(data["checksum"]) == 64
+
+
+def test_an_odd_pickle_protocol_is_refused_without_torch_warnings(tmp_path):
+    model = tmp_path / "protocol4.pt"
+    torch.save(["not", "a", "model"], model, pickle_protocol=4)  # torch warns of protocols other than 2
+    result = bearing("estimate", demo_capture_path(), "--method", "mod-dnn", "--model", model, check=False)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1 and "not a MoD-DNN model file" in lines[0]
