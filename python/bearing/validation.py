@@ -82,9 +82,15 @@ def check_positive(value: float, name: str) -> float:
     return float(value)
 
 
+def is_real_number(value: object) -> bool:
+    """Whether ``value`` is a real number and not a bool (a string, None, a list are not): for
+    fields read from files."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def is_positive_number(value: object) -> bool:
     """Whether ``value`` is a real number (not a bool) in ``(0, inf)``: for fields read from files."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and bool(0 < value < np.inf)
+    return is_real_number(value) and bool(0 < value < np.inf)
 
 
 def check_num_sources(num_sources: int, auto: bool = False) -> int:

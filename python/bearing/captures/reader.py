@@ -16,7 +16,7 @@ from sigmf.sigmffile import get_sigmf_filenames
 from ..array.geometry import ArrayGeometry
 from ..array.hybrid import HybridArray
 from ..array.orientation import Orientation
-from ..validation import is_positive_number
+from ..validation import is_positive_number, is_real_number
 from .schema import (
     APERTURE_AZIMUTH_KEY,
     APERTURE_BEARING_KEY,
@@ -188,7 +188,7 @@ def _read_geometry(metadata: dict, meta_path: Path) -> ArrayGeometry:
         raise CaptureError(f"{meta_path}: missing {ELEMENT_GEOMETRY_KEY} (element positions) in captures")
     try:
         coordinates = [point["point"] for point in points]
-        if not all(_is_number(value) for point in coordinates for value in point):
+        if not all(is_real_number(value) for point in coordinates for value in point):
             raise ValueError("coordinates must be numbers (not strings)")
         geometry = ArrayGeometry(coordinates)
     except (TypeError, KeyError, ValueError) as err:
@@ -335,10 +335,6 @@ def _not_a_file(path: Path) -> str:
     return ""
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _optional_rate(rate: object, meta_path: Path) -> float:
     """An array description's ``core:sample_rate``: 0.0 when absent, else a positive rate."""
     if rate is None:
@@ -423,7 +419,7 @@ AZIMUTH_RANGE_DEG = (-180.0, 360.0)
 def _angle(value: object, bounds: tuple[float, float], what: str) -> float:
     """``value`` as a finite angle within ``bounds`` (degrees), else a CaptureError naming ``what``:
     a truth that is not one is never used."""
-    number = value if _is_number(value) else None
+    number = value if is_real_number(value) else None
     if number is None or not math.isfinite(number) or not bounds[0] <= number <= bounds[1]:
         raise CaptureError(
             f"{what} must be a number of degrees in [{bounds[0]:g}, {bounds[1]:g}], got {value!r}"

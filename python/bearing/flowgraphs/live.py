@@ -26,10 +26,12 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from gnuradio import blocks, gr
 
+from ..array.field_of_view import GeometryError, field_of_view
 from ..blocks import messages
 from ..blocks.coherence_calibrator import coherence_calibrator
 from ..blocks.window_selector import window_selector
@@ -292,10 +294,6 @@ class LiveFlowgraph(gr.top_block):
 
 def _check_calibration(source: LiveSource, calibration: CalibrationSpec, save_path: str) -> None:
     """What a run's calibration cannot do with its source and array, refused before it starts."""
-    from pathlib import Path
-
-    from ..array.field_of_view import GeometryError, field_of_view
-
     if save_path and not Path(save_path).resolve().parent.is_dir():
         raise ValueError(
             f"--save-calibration {save_path}: the folder {Path(save_path).resolve().parent} does not exist"
