@@ -14,9 +14,13 @@ normalised to unit mean element power. Then a lone noise-free source gives exact
 
 ``P`` has rank ``r <= M^2`` (``2M - 1`` for a ULA: ``vec(a a^H)`` holds only the
 ``2M - 1`` lags), so it is kept in factored form ``P = G^T G`` with ``G`` of shape
-``(r, L)``: from the SVD ``[Re A~; Im A~] = U S V^T``, ``G = S_r V_r^T`` and
-``eta_hat = G^T (U_r^T [Re y; Im y])``. A product with ``P`` costs ``O(r L)``; the dense
-``L x L`` matrix is only built on request (:meth:`CoarrayModel.projection`).
+``(r, L)``: from the SVD ``[Re A~; Im A~] = U S V^T``, ``G = S_r V_r^T``, when the stacked
+manifold (``2 M^2`` rows) is no taller than the grid is long; for a larger array from the
+eigendecomposition ``P = V Lambda V^T``, ``G = Lambda_r^(1/2) V_r^T``, which needs ``O(L^2)``
+memory whatever ``M`` (the stacked manifold of 512 elements on the paper's grid would take
+5 GB). A product with ``P`` costs ``O(r L)``; the dense ``L x L`` matrix is only built on
+request (:meth:`CoarrayModel.projection`). The spectrum ``eta_hat`` is computed from the
+steering vectors, ``Re(a_l^H Y a_l)`` with ``Y`` the normalised covariance, in ``O(M^2 L)``.
 
 Models are cached per geometry, carrier and grid (:func:`coarray_model`); sub-grids for
 angular subregions share the factor's columns (:meth:`CoarrayModel.subregion`).
@@ -38,6 +42,11 @@ from .scg import DEFAULT_OPTIONS, ScgOptions, solve
 
 RANK_TOLERANCE = 1e-10
 """Singular values of the coarray manifold below this fraction of the largest are dropped."""
+
+GRAM_RANK_TOLERANCE = 1e-12
+"""Eigenvalues of ``P`` (the squared singular values) below this fraction of the largest are
+dropped: an eigendecomposition resolves them to about 1e-16 of the largest, so a singular
+value below 1e-6 of the largest is rounding there."""
 
 DEFAULT_FIELD_OF_VIEW_DEG = (-60.0, 60.0, 0.1)
 """The paper's grid: -60 .. 60 degrees at 0.1 degree (L = 1201), about the broadside of a ULA
@@ -93,13 +102,10 @@ class CoarrayModel:
         self.geometry = geometry
         self.frequency_hz = float(frequency_hz)
         self.grid_deg = grid
-        stacked = _real_stack(self.manifold())
-        u, s, vt = np.linalg.svd(stacked, full_matrices=False)
-        rank = int(np.sum(s > RANK_TOLERANCE * s[0]))
-        self.factor = np.ascontiguousarray(s[:rank, None] * vt[:rank])
+        self.steering = geometry.steering(grid, self.frequency_hz)
+        """``a(theta_l)``, shape ``(M, L)``, complex128."""
+        self.factor = _factor(self.steering)
         """``G``, shape ``(r, L)``, float64: ``P = G^T G``."""
-        self.basis = np.ascontiguousarray(u[:, :rank])
-        """``U_r``, shape ``(2 M^2, r)``: maps ``[Re y; Im y]`` to the factor's coordinates."""
 
     @property
     def num_elements(self) -> int:
@@ -112,9 +118,7 @@ class CoarrayModel:
 
     def manifold(self) -> NDArray[np.complex128]:
         """``A~``, shape ``(M^2, L)``: column ``l`` is ``vec(a a^H)`` at ``grid_deg[l]`` (row-major vec)."""
-        a = self.geometry.steering(self.grid_deg, self.frequency_hz)
-        m = a.shape[0]
-        return (a[:, None, :] * a.conj()[None, :, :]).reshape(m * m, -1)
+        return _manifold(self.steering)
 
     def projection(self) -> NDArray[np.float64]:
         """Dense ``P = Re(A~^H A~)``, shape ``(L, L)``. For tests and small grids only."""
@@ -149,8 +153,8 @@ class CoarrayModel:
         It equals the Bartlett power ``a^H R a`` of the normalised covariance: at most ``M^2``.
         ``remove_noise_floor``: see :meth:`coarray_vector`.
         """
-        y = self.coarray_vector(covariance, remove_noise_floor)
-        return self.factor.T @ (self.basis.T @ _real_stack(y))
+        y = self.coarray_vector(covariance, remove_noise_floor).reshape(self.num_elements, -1)
+        return np.real(np.einsum("ml,mn,nl->l", self.steering.conj(), y, self.steering, optimize=True))
 
     @cached_property
     def range_basis(self) -> NDArray[np.float64]:
@@ -188,7 +192,7 @@ class CoarrayModel:
     def subregion(self, start_deg: float, stop_deg: float) -> CoarrayModel:
         """The model restricted to ``start_deg <= theta < stop_deg`` (``<=`` at the grid's last angle).
 
-        The sub-model shares the basis and takes the factor's columns, so ``P`` of the
+        The sub-model takes the factor's and the steering vectors' columns, so ``P`` of the
         subregion is the corresponding block of ``P``.
         """
         last = self.grid_deg[-1]
@@ -200,7 +204,7 @@ class CoarrayModel:
         sub.geometry, sub.frequency_hz = self.geometry, self.frequency_hz
         sub.grid_deg = self.grid_deg[inside]
         sub.factor = np.ascontiguousarray(self.factor[:, inside])
-        sub.basis = self.basis
+        sub.steering = np.ascontiguousarray(self.steering[:, inside])
         return sub
 
     def subregions(self, edges_deg: ArrayLike) -> list[CoarrayModel]:
@@ -256,6 +260,26 @@ def _cached_model(
     shape, values = positions_key
     geometry = ArrayGeometry(np.asarray(values, dtype=np.float64).reshape(shape))
     return CoarrayModel(geometry, frequency_hz, azimuth_grid(start_deg, stop_deg, step_deg))
+
+
+def _manifold(steering: NDArray[np.complex128]) -> NDArray[np.complex128]:
+    """``A~``, shape ``(M^2, L)``, of the steering vectors ``(M, L)`` (row-major vec)."""
+    m = steering.shape[0]
+    return (steering[:, None, :] * steering.conj()[None, :, :]).reshape(m * m, -1)
+
+
+def _factor(steering: NDArray[np.complex128]) -> NDArray[np.float64]:
+    """``G`` with ``P = G^T G``, shape ``(r, L)``, of the steering vectors ``(M, L)`` (module
+    docstring): from the SVD of ``[Re A~; Im A~]`` while its ``2 M^2`` rows are no more than
+    ``L``, otherwise from the eigendecomposition of ``P = |A^H A|^2`` (elementwise)."""
+    m, length = steering.shape
+    if 2 * m * m <= length:
+        _, s, vt = np.linalg.svd(_real_stack(_manifold(steering)), full_matrices=False)
+        rank = int(np.sum(s > RANK_TOLERANCE * s[0]))
+        return np.ascontiguousarray(s[:rank, None] * vt[:rank])
+    eigenvalues, vectors = np.linalg.eigh(np.abs(steering.conj().T @ steering) ** 2)
+    keep = eigenvalues > GRAM_RANK_TOLERANCE * eigenvalues[-1]
+    return np.ascontiguousarray((np.sqrt(eigenvalues[keep])[:, None] * vectors[:, keep].T)[::-1])
 
 
 def _real_stack(values: NDArray[np.complex128]) -> NDArray[np.float64]:
