@@ -28,6 +28,7 @@ SUMMARY_KEYS = [
     "windows",
     "dropped_windows",
     "dropped_without_truth",
+    "windows_left_out",
     "outside_field_of_view",
     "stage",
     *STAGES,
@@ -83,12 +84,16 @@ def test_train_writes_the_model_of_the_capture_array_the_plot_and_the_summary(ca
     assert values["capture"] == str(capture) and values["kind"] == "narrowband"
     assert (values["items"], values["windows"]) == (str(ANGLES_DEG.size * SNAPSHOTS), "50")
     assert (
-        values["dropped_windows"] == values["dropped_without_truth"] == values["outside_field_of_view"] == "0"
+        values["dropped_windows"]
+        == values["dropped_without_truth"]
+        == values["windows_left_out"]
+        == values["outside_field_of_view"]
+        == "0"
     )
     assert (values["model"], values["plot"]) == (str(out), str(plot))
     assert 0 < float(values["read_seconds"]) <= float(values["seconds"])
-    assert lines[7].split() == ["stage", "epochs", "best_epoch", "best_val_loss"]
-    rows = [line.rsplit(maxsplit=3) for line in lines[8:13]]
+    assert lines[8].split() == ["stage", "epochs", "best_epoch", "best_val_loss"]
+    rows = [line.rsplit(maxsplit=3) for line in lines[9:14]]
     assert [row[0] for row in rows] == STAGES
     history = model.history
     for stage, epochs, best_epoch, best_loss in rows:
@@ -135,6 +140,23 @@ def test_json_prints_one_object_per_epoch_then_the_summary(capture, tmp_path, ca
     assert mod_dnn.load(out).history == [
         {k: r[k] for k in r if k not in ("type", "max_epochs")} for r in epochs
     ]
+
+
+def test_max_windows_reads_that_many_windows_spread_over_the_sweep(capture, tmp_path, capsys):
+    status, stdout, stderr = train(
+        capsys, "--captures", capture, "--out", tmp_path / "m.pt", "--max-windows", "20", "--json"
+    )
+    assert status == 0, stderr
+    summary = json.loads(stdout.splitlines()[-1])
+    assert (summary["windows"], summary["windows_left_out"], summary["items"]) == (20, 30, 20 * 64)
+    assert "the captures hold 50 windows; 20 of them, spread evenly, are read (--max-windows)" in stderr
+
+
+def test_the_max_windows_default_is_the_readers():
+    from gnuradio.bearing.cli.calibration_options import MAX_CALIBRATION_WINDOWS
+    from gnuradio.bearing.flowgraphs.calibration_capture import MAX_WINDOWS
+
+    assert MAX_CALIBRATION_WINDOWS == MAX_WINDOWS
 
 
 def test_estimate_and_evaluate_use_the_trained_model(capture, tmp_path, capsys):

@@ -16,8 +16,14 @@ def model(geometry=None, step_deg: float = 1.0) -> CoarrayModel:
     return CoarrayModel(geometry or ula(4, SPACING_M), CARRIER_HZ, azimuth_grid(-60, 60, step_deg))
 
 
-@pytest.mark.parametrize("geometry", [ula(4, SPACING_M), ula(6, SPACING_M), uca(5, 0.03)], ids=str)
+@pytest.mark.parametrize(
+    "geometry",
+    [ula(4, SPACING_M), ula(6, SPACING_M), uca(5, 0.03), ula(12, SPACING_M), uca(9, 0.05)],
+    ids=str,
+)
 def test_factor_reproduces_dense_projection(geometry):
+    """The last two have more manifold rows (2 M^2) than grid angles (121): the factor comes from
+    the eigendecomposition of P, not from the SVD of the stacked manifold."""
     m = model(geometry)
     manifold = m.manifold()
     assert manifold.shape == (geometry.num_elements**2, m.grid_deg.size)
@@ -28,8 +34,9 @@ def test_factor_reproduces_dense_projection(geometry):
     assert m.rank <= geometry.num_elements**2
 
 
-@pytest.mark.parametrize("num_elements", [2, 4, 8])
+@pytest.mark.parametrize("num_elements", [2, 4, 8, 32])
 def test_ula_rank_is_number_of_lags(num_elements):
+    """32 elements: 2048 manifold rows on 1201 angles, the eigendecomposition's route."""
     assert model(ula(num_elements, SPACING_M), 0.1).rank == 2 * num_elements - 1
 
 

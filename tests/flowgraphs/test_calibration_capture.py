@@ -133,6 +133,22 @@ def test_captures_are_concatenated_with_distinct_windows(tmp_path):
         CalibrationSet.concatenate([both, srs])
 
 
+def test_max_windows_keeps_windows_spread_evenly_over_the_captures(tmp_path):
+    """Memory is bounded by max_windows: the windows kept are shared by the captures in
+    proportion to the windows they hold, spread evenly over each (every angle of a sweep kept)."""
+    first = write(simulate(sweep()), tmp_path / "a")  # 9 segments of 64: 18 windows of 32
+    second = write(simulate(sweep(seed=6, num_segments=3)), tmp_path / "b")  # 6 windows
+    everything = read_calibration([first, second], snapshots_per_window=32)
+    kept = read_calibration([first, second], snapshots_per_window=32, max_windows=12)
+    assert (everything.num_windows, everything.windows_left_out) == (24, 0)
+    assert (kept.num_windows, kept.windows_left_out, kept.num_items) == (12, 12, 12 * 32)
+    angles = [np.unique(np.round(kept.azimuth_deg[kept.window == w], 6)) for w in range(12)]
+    assert [a.size for a in angles] == [1] * 12
+    assert [float(a[0]) for a in angles] == [*SWEEP_DEG, -40.0, 0.0, 40.0]  # 9 of a's 18, 3 of b's 6
+    with pytest.raises(ValueError, match="max_windows"):
+        read_calibration(first, max_windows=1)
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [

@@ -52,6 +52,7 @@ class capture_source(Guarded, gr.sync_block):
         """Why the replay ended before the end of the capture (empty: it did not)."""
         self._ranges = self._replayed_ranges(int(segment_length))
         self._range = 0  # index into self._ranges
+        self._range_starts = np.cumsum([0] + [stop - start for start, stop in self._ranges])
         self._next_sample = self._ranges[0][0] if self._ranges else 0
         # Segments and truths are sorted by their first sample (see capture.read_capture).
         self._segment_starts = np.array([s.sample_start for s in self.capture.segments], dtype=np.int64)
@@ -60,6 +61,16 @@ class capture_source(Guarded, gr.sync_block):
     @property
     def num_elements(self) -> int:
         return self.capture.num_channels
+
+    @property
+    def replayed_fraction(self) -> float:
+        """Share of the samples to replay written so far, 0 .. 1 (of the first pass when
+        repeating), for progress reports; read from any thread."""
+        total = int(self._range_starts[-1])
+        if self._range >= len(self._ranges) or not total:
+            return 1.0
+        done = int(self._range_starts[self._range]) + self._next_sample - self._ranges[self._range][0]
+        return done / total
 
     def _replayed_ranges(self, segment_length: int) -> list[tuple[int, int]]:
         """``[start, stop)`` sample ranges to replay, in order."""

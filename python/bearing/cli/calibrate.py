@@ -14,6 +14,7 @@ from ..array.covariance import sample_covariance
 from ..array.geometry import ArrayGeometry
 from ..doa.calibrated_music import CalibrationTable, save_table
 from ..doa.search import search_grid
+from .calibration_options import add_max_windows_option, warn_left_out
 
 CALIBRATION_METHODS = ("manifold",)
 """What `bearing calibrate` measures: ``manifold``, the steering vector at every calibrated azimuth."""
@@ -47,6 +48,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="K",
         help="SRS captures: pilots per item, spread over the band; 0 takes all (default 16)",
     )
+    add_max_windows_option(calibrate)
     calibrate.add_argument("--json", action="store_true", help="the summary as one JSON object")
     calibrate.set_defaults(run=run)
 
@@ -59,7 +61,10 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.is_dir():
         raise ValueError(f"{out}: is a directory, not a file to write")
-    calibration = read_calibration(args.captures, args.subcarriers, args.snapshots_per_window)
+    calibration = read_calibration(
+        args.captures, args.subcarriers, args.snapshots_per_window, args.max_windows
+    )
+    warn_left_out(calibration)
     geometry = ArrayGeometry(calibration.positions_m)
     search = search_grid(geometry)
     if search.elevation_deg is not None:
@@ -77,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         "captures": list(args.captures),
         "kind": calibration.kind,
         "windows": int(windows.size),
+        "windows_left_out": calibration.windows_left_out,
         "azimuths": int(table.calibration_deg.size),
         "span_deg": [float(table.calibration_deg[0]), float(table.calibration_deg[-1])],
         "circular": table.circular,

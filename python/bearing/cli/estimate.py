@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..doa import metrics
 from ..flowgraphs.methods import METHODS
+from .progress import add_progress_option
 from .replay_options import estimation_options, replay, replay_settings
 
 
@@ -21,6 +22,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     estimate.add_argument("--method", choices=tuple(METHODS), default="music")
     estimate.add_argument("--json", action="store_true", help="one JSON object per estimate and line")
     estimate.add_argument("--plot", metavar="PNG", help="write the spatial spectrum over time as a PNG")
+    add_progress_option(estimate)
     estimate.set_defaults(run=run)
 
 
@@ -29,7 +31,11 @@ def run(args: argparse.Namespace) -> int:
     if args.plot and not Path(args.plot).resolve().parent.is_dir():  # before anything is printed
         raise ValueError(f"--plot {args.plot}: the folder {Path(args.plot).resolve().parent} does not exist")
     flowgraph = replay(
-        args.capture, settings, json_path="-" if args.json else "", keep_spectra=bool(args.plot)
+        args.capture,
+        settings,
+        json_path="-" if args.json else "",
+        keep_spectra=bool(args.plot),
+        progress=args.progress,
     )
     if not args.json:
         _print_estimates(flowgraph.records)

@@ -9,6 +9,7 @@ from pathlib import Path
 from ..captures.reader import read_capture
 from ..doa import metrics
 from ..flowgraphs.methods import METHODS
+from .progress import add_progress_option
 from .replay_options import estimation_options, replay, replay_settings
 
 
@@ -22,6 +23,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--method", default="music", help=f"one or more of {', '.join(METHODS)}, comma separated"
     )
     evaluate.add_argument("--json", action="store_true", help="one JSON object per capture and method")
+    add_progress_option(evaluate)
     evaluate.set_defaults(run=run)
 
 
@@ -41,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
         if not recording.truths:
             raise ValueError(f"{capture}: the capture has no ground-truth annotations to evaluate against")
         for method in methods:
-            flowgraph = replay(capture, replay_settings(args, method), recording=recording)
+            settings = replay_settings(args, method)
+            flowgraph = replay(capture, settings, recording=recording, progress=args.progress)
             statistics = metrics.error_statistics(flowgraph.records)
             row = {"capture": Path(capture).name, "method": method, "skipped": flowgraph.skipped_windows}
             rows.append(row | statistics)

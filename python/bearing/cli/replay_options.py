@@ -13,6 +13,7 @@ from ..flowgraphs.replay import ReplayFlowgraph
 from ..flowgraphs.settings import ReplaySettings
 from ..validation import AUTO_SOURCES
 from .parser import CommandParser
+from .progress import replay_progress
 
 
 def estimation_options() -> argparse.ArgumentParser:
@@ -190,15 +191,24 @@ def replay(
     json_path: str = "",
     keep_spectra: bool = False,
     recording: Capture | None = None,
+    progress: str = "never",
 ) -> ReplayFlowgraph:
     """Runs the replay flowgraph on the capture at path ``capture`` (``recording``: that capture,
-    already read); windows it had to skip are summed up on stderr."""
+    already read), with its progress on stderr (``progress``: a ``--progress`` mode); windows it
+    had to skip are summed up on stderr."""
     flowgraph = ReplayFlowgraph(
         recording or capture, settings, json_path=json_path, keep_spectra=keep_spectra
     )
     for warning in flowgraph.warnings:
         print(f"bearing: warning: {capture}: {warning}", file=sys.stderr)
-    flowgraph.run()
+    source = flowgraph.source
+
+    def estimates() -> int:
+        return sum(chain.sink.written for chain in flowgraph.chains)
+
+    name = f"{capture} ({settings.method})"
+    with replay_progress(name, lambda: source.replayed_fraction, estimates, progress):
+        flowgraph.run()
     if any(chain.sink.pipe_closed for chain in flowgraph.chains):
         raise BrokenPipeError("standard output closed")
     if flowgraph.source.error:

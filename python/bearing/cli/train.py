@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .calibration_options import add_max_windows_option, warn_left_out
 from .parser import INTERRUPTED_STATUS
 
 
@@ -68,6 +69,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--shared-weights", action="store_true", help="one autoencoder for every subcarrier (Autoencoder II)"
     )
+    add_max_windows_option(train)
     train.add_argument("--plot", metavar="PNG", help="the loss plot (default: MODEL with suffix .loss.png)")
     train.add_argument(
         "--json", action="store_true", help="one JSON object per epoch and a summary object on stdout"
@@ -116,7 +118,10 @@ def run(args: argparse.Namespace) -> int:
         if path.is_dir():
             raise ValueError(f"{path}: is a directory, not a file to write")
         path.parent.mkdir(parents=True, exist_ok=True)
-    calibration = read_calibration(args.captures, args.subcarriers, args.snapshots_per_window)
+    calibration = read_calibration(
+        args.captures, args.subcarriers, args.snapshots_per_window, args.max_windows
+    )
+    warn_left_out(calibration)
     read_seconds = time.perf_counter() - started
     own_edges = default_edges_deg(field_of_view(ArrayGeometry(calibration.positions_m)))  # refuses a URA
     edges = given_edges or own_edges
@@ -185,6 +190,7 @@ def run(args: argparse.Namespace) -> int:
         "windows": windows,
         "dropped_windows": calibration.dropped_windows,
         "dropped_without_truth": calibration.dropped_without_truth,
+        "windows_left_out": calibration.windows_left_out,
         "outside_field_of_view": outside,
         "stages": stage_summary(history),
         "read_seconds": round(read_seconds, 3),

@@ -2,15 +2,17 @@
 
 A calibration capture is a SigMF recording of a source at known bearings: its truth
 annotations (``spatial:signal_azimuth``), for example a sweep of ``bearing simulate --preset
-calibration_ula4`` or ``srs_calibration_ula4``. :func:`read_calibration` replays each capture
-through a real GNU Radio flowgraph made of the blocks `bearing estimate` runs before the
-covariance accumulator (:mod:`~gnuradio.bearing.flowgraphs.replay`), so that a model is trained on what
-it sees at inference:
+calibration_ula4`` or ``srs_calibration_ula4``. :func:`read_calibration` reads each capture
+through what `bearing estimate` runs before the covariance accumulator
+(:mod:`~gnuradio.bearing.flowgraphs.replay`), so that a model is trained on what it sees at
+inference:
 
-* narrowband: ``capture_source -> vector sink``: one item per time sample (K = 1);
-* SRS (a capture with ``nr:carrier``, docs/srs.md): ``capture_source -> srs_extractor ->``
-  one vector sink per UE: one item per SRS occasion, UE and port, the LS channel at the
-  extractor's K pilots.
+* narrowband: the samples the Capture Source replays (:meth:`Capture.read
+  <gnuradio.bearing.captures.schema.Capture.read>`, which its ``work`` calls), one item per
+  time sample (K = 1), read window by window so that only the windows kept are in memory;
+* SRS (a capture with ``nr:carrier``, docs/srs.md): a real GNU Radio flowgraph,
+  ``capture_source -> srs_extractor ->`` one vector sink per UE: one item per SRS occasion, UE
+  and port, the LS channel at the extractor's K pilots.
 
 Items are grouped into the windows whose covariance the accumulator would estimate: for
 narrowband, ``snapshots_per_window`` consecutive samples of one capture segment (the samples
@@ -18,10 +20,15 @@ after a segment's last whole window are left out, as at inference); for SRS, one
 one UE (its ports share the window). A window with NaN or infinite samples is dropped and
 counted, as the covariance accumulator does; an item without a ground-truth bearing is dropped
 and counted.
+
+Memory is bounded by ``max_windows`` (:data:`MAX_WINDOWS`), not by the captures' size: when
+the captures hold more windows, that many are kept, spread evenly over them in order (a sweep
+keeps every angle), and the others are counted in ``CalibrationSet.windows_left_out``.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -35,16 +42,22 @@ from ..blocks.capture_source import capture_source
 from ..blocks.srs_extractor import srs_extractor
 from ..captures.reader import read_capture
 from ..captures.schema import Capture
-from ..learned.calibration import CalibrationSet, mismatch
+from ..learned.calibration import CalibrationSet, evenly_spaced, mismatch
 from ..nr import metadata as nr_metadata
 from ..nr.channel_estimation import output_offsets_hz
 from ..validation import check_integer
+
+MAX_WINDOWS = 32768
+"""Most windows :func:`read_calibration` keeps by default: with 16 snapshots of 4 elements per
+window, `bearing train` then peaks below 1 GB of memory (docs/hardening.md) and an epoch of a
+subregion stage takes seconds; the bundled sweep holds 9608."""
 
 
 def read_calibration(
     paths: str | Path | Iterable[str | Path],
     num_subcarriers: int = 16,
     snapshots_per_window: int = 256,
+    max_windows: int = MAX_WINDOWS,
 ) -> CalibrationSet:
     """The labelled items of one or more calibration captures of one array (module docstring).
 
@@ -53,6 +66,7 @@ def read_calibration(
         num_subcarriers: SRS captures: K pilots per item, spread over the band as the
             extractor chooses them (0: all of the UE's pilots).
         snapshots_per_window: narrowband captures: samples per estimate window.
+        max_windows: most windows kept, spread evenly over the captures (module docstring).
 
     Raises:
         CaptureError: a capture that cannot be read.
@@ -66,28 +80,57 @@ def read_calibration(
         raise ValueError("paths: no capture given")
     snapshots_per_window = check_integer(snapshots_per_window, "snapshots_per_window", 1)
     num_subcarriers = check_integer(num_subcarriers, "num_subcarriers", 0)
+    max_windows = check_integer(max_windows, "max_windows", 2)
+    captures = [read_capture(path) for path in paths]
+    budgets = _narrowband_budgets(captures, snapshots_per_window, max_windows)
     sets = []
-    for path in paths:
-        calibration = _read_one(str(path), num_subcarriers, snapshots_per_window)
+    for capture, budget in zip(captures, budgets, strict=True):
+        calibration = _read_one(capture, num_subcarriers, snapshots_per_window, budget)
         problem = mismatch(sets[0], calibration, str(paths[0])) if sets else None
         if problem:
-            raise ValueError(f"{path}: {problem}")
+            raise ValueError(f"{capture.meta_path}: {problem}")
         sets.append(calibration)
-    return CalibrationSet.concatenate(sets)
+    return CalibrationSet.concatenate(sets).thinned(max_windows)
 
 
-def _read_one(path: str, num_subcarriers: int, snapshots_per_window: int) -> CalibrationSet:
-    capture = read_capture(path)
+def _narrowband_budgets(captures: list[Capture], length: int, max_windows: int) -> list[int | None]:
+    """Windows to keep of each narrowband capture (None: an SRS capture, thinned once read):
+    ``max_windows`` shared in proportion to the windows of ``length`` samples each holds."""
+    counts = [None if _is_srs(capture) else _window_starts(capture, length).size for capture in captures]
+    total = sum(count for count in counts if count is not None)
+    if total <= max_windows:
+        return counts
+    shares = np.diff(np.round(np.cumsum([0] + [c or 0 for c in counts]) * max_windows / total)).astype(int)
+    return [None if count is None else int(share) for count, share in zip(counts, shares, strict=True)]
+
+
+def _is_srs(capture: Capture) -> bool:
+    return nr_metadata.CARRIER_KEY in capture.global_info
+
+
+def _read_one(
+    capture: Capture, num_subcarriers: int, snapshots_per_window: int, budget: int | None
+) -> CalibrationSet:
     if not capture.truths:
         raise ValueError(
             f"{capture.meta_path}: no ground-truth annotation (spatial:signal_azimuth): "
             "a calibration capture must give the bearing of its samples"
         )
-    if nr_metadata.CARRIER_KEY in capture.global_info:
+    left_out = 0
+    if _is_srs(capture):
         items, azimuth_deg, window, offsets_hz, failed = _srs_items(capture, num_subcarriers)
         kind = "srs"
     else:
-        items, azimuth_deg, window = _narrowband_items(capture, snapshots_per_window)
+        starts = _window_starts(capture, snapshots_per_window)
+        if not starts.size:
+            longest = max(segment.sample_count for segment in capture.segments)
+            raise ValueError(
+                f"{capture.meta_path}: no window of {snapshots_per_window} samples fits in a capture "
+                f"segment (the longest holds {longest}); lower snapshots_per_window"
+            )
+        kept = evenly_spaced(starts.size, budget)
+        left_out = starts.size - kept.size
+        items, azimuth_deg, window = _narrowband_items(capture, starts[kept], snapshots_per_window)
         offsets_hz, failed, kind = np.zeros(1), 0, "narrowband"
     in_window = window >= 0
     finite = _usable_windows(items, window)
@@ -118,51 +161,44 @@ def _read_one(path: str, num_subcarriers: int, snapshots_per_window: int) -> Cal
         kind=kind,
         dropped_without_truth=dropped_without_truth,
         dropped_windows=int(dropped_windows),
+        windows_left_out=left_out,
     )
 
 
+def _window_starts(capture: Capture, length: int) -> NDArray[np.int64]:
+    """The first sample of every window of ``length`` samples: back to back from each segment's
+    start, the samples after a segment's last whole window left out (as at inference)."""
+    starts = [
+        segment.sample_start + length * np.arange(segment.sample_count // length, dtype=np.int64)
+        for segment in capture.segments
+    ]
+    return np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
+
+
 def _narrowband_items(
-    capture: Capture, snapshots_per_window: int
+    capture: Capture, starts: NDArray[np.int64], length: int
 ) -> tuple[NDArray[np.complex64], NDArray[np.float64], NDArray[np.int64]]:
-    """``(N, 1, M)`` items, their azimuths (NaN: no truth) and windows (-1: after the last whole
-    window of a segment), from ``capture_source -> vector sink``."""
-    num_elements = capture.num_channels
-    source = capture_source(capture)
-    sink = blocks.vector_sink_c(num_elements)
-    _run([source], [sink])
-    items = np.asarray(sink.data(), dtype=np.complex64).reshape(-1, 1, num_elements)
-    count = items.shape[0]
-    tags = _sink_tags(sink)
-    azimuth_deg = np.full(count, np.nan)
-    for offset, truth in tags[messages.TRUTH]:
-        span = slice(offset, offset + int(truth["sample_count"]))
-        if not np.all(np.isnan(azimuth_deg[span])):
+    """``(N, 1, M)`` items of the windows of ``length`` samples at ``starts``, their azimuths
+    (NaN: no truth) and windows (their index in ``starts``)."""
+    truths = sorted(capture.truths, key=lambda truth: truth.sample_start)
+    for before, after in itertools.pairwise(truths):
+        if after.sample_start < before.sample_start + before.sample_count:
             raise ValueError(
-                f"{capture.meta_path}: samples in [{span.start}, {span.stop}) have two truth annotations; "
+                f"{capture.meta_path}: samples in [{after.sample_start}, "
+                f"{before.sample_start + before.sample_count}) have two truth annotations; "
                 "a calibration capture holds one source at a time"
             )
-        azimuth_deg[span] = truth["azimuth_deg"]
-    starts = np.array([offset for offset, _ in tags[messages.SEGMENT_START]], dtype=np.int64)
-    window = _segment_windows(starts, count, snapshots_per_window)
-    if not np.any(window >= 0):
-        longest = max(segment.sample_count for segment in capture.segments)
-        raise ValueError(
-            f"{capture.meta_path}: no window of {snapshots_per_window} samples fits in a capture segment "
-            f"(the longest holds {longest}); lower snapshots_per_window"
-        )
-    return items, azimuth_deg, window
-
-
-def _segment_windows(starts: NDArray[np.int64], count: int, length: int) -> NDArray[np.int64]:
-    """``(count,)`` window id of each item: ``length`` items back to back from each segment start
-    in ``starts`` (sorted item offsets); -1 for the items after a segment's last whole window."""
-    bounds = np.append(starts, count)
-    per_segment = np.diff(bounds) // length
-    first_id = np.concatenate([[0], np.cumsum(per_segment)[:-1]])
-    index = np.arange(count)
-    segment = np.searchsorted(bounds, index, side="right") - 1
-    within = (index - bounds[segment]) // length
-    return np.where(within < per_segment[segment], first_id[segment] + within, -1)
+    items = np.empty((starts.size * length, 1, capture.num_channels), dtype=np.complex64)
+    for index, start in enumerate(starts.tolist()):
+        items[index * length : (index + 1) * length, 0] = capture.read(start, length)
+    samples = (starts[:, None] + np.arange(length)).reshape(-1)
+    first = np.array([truth.sample_start for truth in truths], dtype=np.int64)
+    end = first + np.array([truth.sample_count for truth in truths], dtype=np.int64)
+    covering = np.searchsorted(first, samples, side="right") - 1
+    labelled = (covering >= 0) & (samples < end[np.maximum(covering, 0)])
+    angles = np.array([truth.azimuth_deg for truth in truths], dtype=np.float64)
+    azimuth_deg = np.where(labelled, angles[np.maximum(covering, 0)], np.nan)
+    return items, azimuth_deg, np.repeat(np.arange(starts.size), length)
 
 
 def _srs_items(

@@ -6,6 +6,7 @@ that `bearing train` builds for them (the array, carrier, subcarriers and kind o
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ class CalibrationSet:
         dropped_without_truth: items left out because no annotation gives their bearing.
         dropped_windows: windows left out for NaN or infinite samples (for SRS, occasions the
             extractor could not estimate).
+        windows_left_out: windows the captures held beyond the most kept (:meth:`thinned`).
     """
 
     cfrs: NDArray[np.complex64]
@@ -51,6 +53,7 @@ class CalibrationSet:
     kind: str
     dropped_without_truth: int = 0
     dropped_windows: int = 0
+    windows_left_out: int = 0
 
     def __post_init__(self) -> None:
         self.cfrs = np.asarray(self.cfrs, dtype=np.complex64)
@@ -79,6 +82,27 @@ class CalibrationSet:
     def num_items(self) -> int:
         """N."""
         return int(self.cfrs.shape[0])
+
+    @property
+    def num_windows(self) -> int:
+        """The distinct windows of the items."""
+        return int(np.unique(self.window).size)
+
+    def thinned(self, max_windows: int) -> CalibrationSet:
+        """This set with at most ``max_windows`` of its windows, spread evenly over them in
+        window order (a sweep keeps every angle); the others are added to ``windows_left_out``."""
+        ids = np.unique(self.window)
+        if ids.size <= max_windows:
+            return self
+        kept = ids[evenly_spaced(ids.size, max_windows)]
+        mask = np.isin(self.window, kept)
+        return dataclasses.replace(
+            self,
+            cfrs=self.cfrs[mask],
+            azimuth_deg=self.azimuth_deg[mask],
+            window=np.unique(self.window[mask], return_inverse=True)[1],
+            windows_left_out=self.windows_left_out + int(ids.size - kept.size),
+        )
 
     @classmethod
     def concatenate(cls, sets: Sequence[CalibrationSet]) -> CalibrationSet:
@@ -111,7 +135,15 @@ class CalibrationSet:
             kind=first.kind,
             dropped_without_truth=sum(s.dropped_without_truth for s in sets),
             dropped_windows=sum(s.dropped_windows for s in sets),
+            windows_left_out=sum(s.windows_left_out for s in sets),
         )
+
+
+def evenly_spaced(count: int, most: int | None) -> NDArray[np.int64]:
+    """Indices of at most ``most`` of ``count`` things spread evenly, in order (all: None)."""
+    if most is None or most >= count:
+        return np.arange(count)
+    return np.unique(np.linspace(0, count - 1, most).round().astype(np.int64))
 
 
 def mismatch(first: CalibrationSet, other: CalibrationSet, name: str) -> str | None:

@@ -104,7 +104,7 @@ def train_mod_dnn(
     for p, ssr in enumerate(model.ssr):
         if p + 2 <= done:  # finished before the resume
             continue
-        inputs = torch.tensor(np.stack([s[p] for s in spectra]), dtype=torch.float32)
+        inputs = torch.from_numpy(spectra[p])
         train, val = covered[:, p] & ~held_out, covered[:, p] & held_out
         stage = fit(
             ssr,
@@ -130,7 +130,21 @@ def _train_autoencoder(
 ) -> list[dict]:
     autoencoder = model.autoencoder
     rng = np.random.default_rng(options.seed)
-    values, azimuth, held_out = with_routing_noise(values, azimuth, held_out, options.routing_snrs_db, rng)
+    # The items are drawn before the noisy copies are made: memory stays that of
+    # ``autoencoder_items`` items, whatever the calibration set's size.
+    copies = 1 + len(options.routing_snrs_db)
+    share = min(1.0, options.autoencoder_items / (copies * held_out.size))
+    drawn = np.sort(
+        np.concatenate(
+            [
+                rng.permutation(part)[: max(1, round(share * part.size))]
+                for part in (np.flatnonzero(~held_out), np.flatnonzero(held_out))
+            ]
+        )
+    )
+    values, azimuth, held_out = with_routing_noise(
+        values[drawn], azimuth[drawn], held_out[drawn], options.routing_snrs_db, rng
+    )
     x, _ = normalise(torch.as_tensor(values))
     targets = routing_targets(x, azimuth, model.config.edges_deg)
     bank = model.banks(model.config.subcarrier_offsets_hz)
@@ -138,12 +152,7 @@ def _train_autoencoder(
     def loss(x_batch: torch.Tensor, target_batch: torch.Tensor) -> torch.Tensor:
         return routing_loss(autoencoder, x_batch, bank, target_batch)
 
-    train, validation = np.flatnonzero(~held_out), np.flatnonzero(held_out)
-    share = min(1.0, options.autoencoder_items / held_out.size)
-    train, validation = (
-        torch.as_tensor(np.sort(rng.permutation(part)[: max(1, round(share * part.size))]))
-        for part in (train, validation)
-    )
+    train, validation = (torch.as_tensor(np.flatnonzero(part)) for part in (~held_out, held_out))
     return fit(
         autoencoder,
         loss,
@@ -176,22 +185,36 @@ def with_routing_noise(
     return np.concatenate(parts), np.tile(azimuth_deg, copies), np.tile(held_out, copies)
 
 
+SPECTRA_CHUNK_WINDOWS = 4096
+"""Windows whose autoencoder outputs are computed at once by :func:`_window_spectra` (bounds
+the memory of the complex128 branches to a chunk's)."""
+
+
 def _window_spectra(
     model: ModDnn,
     values: NDArray[np.complex64],
     azimuth: NDArray[np.float64],
     window: NDArray[np.int64],
     validation: NDArray[np.int64],
-) -> tuple[list[list[NDArray[np.float64]]], NDArray[np.float64], NDArray[np.bool_]]:
-    """Per window: the P branch spectra, its azimuth and whether it is held out."""
-    branches = model.filter(values)
+) -> tuple[list[NDArray[np.float32]], NDArray[np.float64], NDArray[np.bool_]]:
+    """Per subregion ``p``, the ``(W, L_p)`` float32 branch spectra of the W windows (the
+    training inputs; float32 as the calibrators take them); per window its azimuth and whether
+    it is held out."""
     order = np.argsort(window, kind="stable")
     ids, starts = np.unique(window[order], return_index=True)
-    spectra, labels = [], []
-    for group in np.split(order, starts[1:]):
-        spectra.append(model.spectra_of_branches(branches[group])[0])
-        labels.append(float(np.mean(azimuth[group])))
-    return spectra, np.asarray(labels), np.isin(ids, validation)
+    groups = np.split(order, starts[1:])
+    spectra = [np.empty((ids.size, len(sub.grid_deg)), dtype=np.float32) for sub in model.subregions]
+    labels = np.empty(ids.size)
+    for first in range(0, ids.size, SPECTRA_CHUNK_WINDOWS):
+        chunk = groups[first : first + SPECTRA_CHUNK_WINDOWS]
+        items = np.concatenate(chunk)
+        branches = model.filter(values[items])
+        bounds = np.cumsum([0] + [group.size for group in chunk])
+        for index, (group, start) in enumerate(zip(chunk, bounds, strict=False), start=first):
+            for p, spectrum in enumerate(model.spectra_of_branches(branches[start : start + group.size])[0]):
+                spectra[p][index] = spectrum
+            labels[index] = float(np.mean(azimuth[group]))
+    return spectra, labels, np.isin(ids, validation)
 
 
 def _validation_windows(window: NDArray[np.int64], options: TrainingOptions) -> NDArray[np.int64]:

@@ -42,10 +42,10 @@ class TrainingOptions:
         validation_fraction: share of the windows held out for validation.
         patience: stop a stage after this many epochs without a better validation loss.
         seed: seeds the split, the initial weights and the batch order.
-        autoencoder_items: the autoencoder learns from at most this many items, drawn at
-            random from the training and the validation windows: it only has to route, and
-            a narrowband sweep holds hundreds of thousands of snapshots. The subregion
-            stages use every window.
+        autoencoder_items: the autoencoder learns from at most this many items with their
+            noisy copies, drawn at random from the training and the validation windows: it
+            only has to route, and a narrowband sweep holds hundreds of thousands of
+            snapshots. The subregion stages use every window.
         routing_snrs_db: the autoencoder also learns from one noisier copy of every item per
             value: white noise added to bring the item to this SNR (dB, relative to the
             item's mean power per element and subcarrier). It must route at lower SNRs than a

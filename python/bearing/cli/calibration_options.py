@@ -1,0 +1,39 @@
+"""The options of the commands that read calibration captures (`bearing train`, `bearing
+calibrate`) and the note they print."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..learned.calibration import CalibrationSet
+
+
+MAX_CALIBRATION_WINDOWS = 32768
+"""The default of ``--max-windows``: read_calibration's ``MAX_WINDOWS`` (a test keeps them equal;
+the parser does not import it, which would load GNU Radio and torch before ``--help``)."""
+
+
+def add_max_windows_option(command: argparse.ArgumentParser) -> None:
+    """``--max-windows`` of the commands that read calibration captures (`train`, `calibrate`)."""
+    command.add_argument(
+        "--max-windows",
+        type=int,
+        default=MAX_CALIBRATION_WINDOWS,
+        metavar="N",
+        help=f"most windows read, spread evenly over the captures: memory is bounded by N, not by "
+        f"the captures' size (default {MAX_CALIBRATION_WINDOWS})",
+    )
+
+
+def warn_left_out(calibration: CalibrationSet) -> None:
+    """One line on stderr when the captures held more windows than ``--max-windows``."""
+    if calibration.windows_left_out:
+        total = calibration.num_windows + calibration.windows_left_out
+        print(
+            f"bearing: note: the captures hold {total} windows; {calibration.num_windows} of them, "
+            "spread evenly, are read (--max-windows)",
+            file=sys.stderr,
+        )
