@@ -111,7 +111,8 @@ def test_nan_window_is_dropped_and_the_flowgraph_goes_on():
     ("kwargs", "message"),
     [
         ({"num_elements": 1}, "num_elements"),
-        ({"average": 0}, "average"),
+        ({"average": -1}, "average"),
+        ({"average": 0, "overlap": 1}, "overlap and forgetting_factor must be 0 with average 0"),
         ({"average": 10, "overlap": 10}, "overlap"),
         ({"forgetting_factor": 1.0}, "forgetting_factor"),
         ({"num_elements": 4, "subarray_length": 5}, "subarray_length"),
@@ -172,4 +173,43 @@ def test_windows_match_a_reference_for_any_segmentation(
     for matrix, (first, _) in zip(matrices, expected, strict=True):
         np.testing.assert_allclose(
             matrix, covariance.sample_covariance(x[first : first + average].T), atol=1e-5
+        )
+
+
+@pytest.mark.parametrize("small_buffers", [False, True])
+def test_average_zero_makes_one_window_of_each_whole_segment(tmp_path, small_buffers):
+    """Average 0: one covariance per segment, as long as the segment (its segment_start tag's
+    sample_count), even with room for one output item at a time."""
+    lengths = [50, 300, 7, 129, 1000]
+    x = _snapshots(sum(lengths))
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).tolist()
+    path = write_capture(
+        tmp_path / "c",
+        x,
+        sample_rate_hz=1e6,
+        frequency_hz=2.4e9,
+        geometry=ula(4, 0.06),
+        segments=[Segment(start, length) for start, length in zip(starts, lengths, strict=True)],
+        truths=[
+            Truth(start, length, float(i))
+            for i, (start, length) in enumerate(zip(starts, lengths, strict=True))
+        ],
+    )
+    top = gr.top_block()
+    source = bearing.capture_source(str(path))
+    accumulator = bearing.covariance_accumulator(num_elements=4, average=0)
+    if small_buffers:
+        source.set_max_output_buffer(1)
+        accumulator.set_max_output_buffer(1)
+    sink = blocks.vector_sink_c(16)
+    top.connect(source, accumulator, sink)
+    top.run()
+    windows = [messages.from_pmt(t.value) for t in sink.tags()]
+    assert [(w["sample_start"], w["sample_count"]) for w in windows] == list(
+        zip(starts, lengths, strict=True)
+    )
+    assert [w["truth_azimuth_deg"] for w in windows] == [[float(i)] for i in range(len(lengths))]
+    for matrix, start, length in zip(np.asarray(sink.data()).reshape(-1, 4, 4), starts, lengths, strict=True):
+        np.testing.assert_allclose(
+            matrix, covariance.sample_covariance(x[start : start + length].T), atol=1e-5
         )

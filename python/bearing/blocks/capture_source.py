@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from gnuradio import gr
 
@@ -15,9 +17,14 @@ class capture_source(Guarded, gr.sync_block):
     """Replays a SigMF recording (see docs/capture-format.md) as complex64 vectors of M channels.
 
     One output item is one snapshot of all M channels. Tags (see :mod:`~gnuradio.bearing.blocks.messages`):
-    ``segment_start`` on the first sample of each capture segment and ``truth`` on the
-    first sample of each ground-truth annotation, so that downstream windows do not straddle
-    a gap in the recording and estimates can be compared with the truth.
+    ``segment_start`` on the first sample of each capture segment (with its ``sample_count``)
+    and ``truth`` on the first sample of each ground-truth annotation, so that downstream
+    windows do not straddle a gap in the recording and estimates can be compared with the truth.
+
+    With ``annotations``, only the samples of the capture's annotations are replayed, one
+    annotation after another (two with the same samples once), each tagged as a segment: a
+    Covariance Accumulator of ``average`` 0 then makes one window of each annotated burst. The
+    truths that overlap an annotation are tagged on its first sample, cut to it.
 
     Args:
         path: the recording (``.sigmf-meta``, ``.sigmf-data`` or their common base name), or
@@ -28,10 +35,16 @@ class capture_source(Guarded, gr.sync_block):
         segment_length: replay only the segments of exactly this many samples, back to back
             (a segmented SRS capture holds one SRS window per segment: a shorter segment was cut
             and is skipped with a log line); 0 replays every sample.
+        annotations: replay the annotated samples only, each annotation as a segment (above).
     """
 
     def __init__(
-        self, path: str | Capture, repeat: bool = False, num_elements: int = 0, segment_length: int = 0
+        self,
+        path: str | Capture,
+        repeat: bool = False,
+        num_elements: int = 0,
+        segment_length: int = 0,
+        annotations: bool = False,
     ) -> None:
         self.capture: Capture = as_capture(path)
         if num_elements and int(num_elements) != self.capture.num_channels:
@@ -41,6 +54,12 @@ class capture_source(Guarded, gr.sync_block):
             )
         if segment_length < 0:
             raise ValueError(f"segment_length: must be 0 (every sample) or positive, got {segment_length}")
+        if annotations and segment_length:
+            raise ValueError("annotations and segment_length: replay one or the other, not both")
+        if annotations and not self.capture.spans:
+            raise ValueError(
+                f"{self.capture.meta_path}: the capture has no annotation to replay (annotations=True)"
+            )
         gr.sync_block.__init__(
             self,
             name="Bearing Capture Source",
@@ -50,13 +69,18 @@ class capture_source(Guarded, gr.sync_block):
         self._repeat = bool(repeat)
         self.error = ""
         """Why the replay ended before the end of the capture (empty: it did not)."""
-        self._ranges = self._replayed_ranges(int(segment_length))
+        self._annotations = bool(annotations)
+        self._ranges = self._annotated_ranges() if annotations else self._replayed_ranges(int(segment_length))
         self._range = 0  # index into self._ranges
         self._range_starts = np.cumsum([0] + [stop - start for start, stop in self._ranges])
         self._next_sample = self._ranges[0][0] if self._ranges else 0
         # Segments and truths are sorted by their first sample (see capture.read_capture).
         self._segment_starts = np.array([s.sample_start for s in self.capture.segments], dtype=np.int64)
         self._truth_starts = np.array([t.sample_start for t in self.capture.truths], dtype=np.int64)
+        # The latest end of the truths up to each: those before the first that ends after a
+        # sample all end before it.
+        ends = [t.sample_start + t.sample_count for t in self.capture.truths]
+        self._truth_reach = np.maximum.accumulate(np.array(ends, dtype=np.int64)) if ends else np.zeros(0)
 
     @property
     def num_elements(self) -> int:
@@ -71,6 +95,11 @@ class capture_source(Guarded, gr.sync_block):
             return 1.0
         done = int(self._range_starts[self._range]) + self._next_sample - self._ranges[self._range][0]
         return done / total
+
+    def _annotated_ranges(self) -> list[tuple[int, int]]:
+        """``[start, stop)`` of every annotation of samples, in order, each once."""
+        spans = {(span.sample_start, span.sample_start + span.sample_count) for span in self.capture.spans}
+        return sorted((start, stop) for start, stop in spans if stop > start)
 
     def _replayed_ranges(self, segment_length: int) -> list[tuple[int, int]]:
         """``[start, stop)`` sample ranges to replay, in order."""
@@ -104,7 +133,10 @@ class capture_source(Guarded, gr.sync_block):
             )
             self.logger.warn(self.error)  # the caller reports it (bearing: one line)
             return -1  # WORK_DONE
-        self._tag_range(self._next_sample, count)
+        if not self._annotations:
+            self._tag_range(self._next_sample, count)
+        elif self._next_sample == self._ranges[self._range][0]:
+            self._tag_annotation(*self._ranges[self._range])
         self._next_sample += count
         if self._next_sample >= stop:
             self._range += 1
@@ -121,12 +153,35 @@ class capture_source(Guarded, gr.sync_block):
             value = {
                 "segment": int(index),
                 "sample_index": segment.sample_start,
+                "sample_count": segment.sample_count,
                 "global_index": -1 if segment.global_index is None else segment.global_index,
             }
             self._add_tag(offset + segment.sample_start, messages.SEGMENT_START, value)
         for index in range(*np.searchsorted(self._truth_starts, bounds)):
             truth = self.capture.truths[index]
             self._add_tag(offset + truth.sample_start, messages.TRUTH, messages.truth_value(truth))
+
+    def _tag_annotation(self, start: int, stop: int) -> None:
+        """Tags the first sample of the annotated samples ``[start, stop)``, about to be written:
+        a ``segment_start`` of them and the truths that overlap them, cut to them."""
+        offset = self.nitems_written(0)
+        index = int(np.searchsorted(self._segment_starts, start, side="right")) - 1
+        segment = self.capture.segments[max(index, 0)]
+        value = {
+            "segment": self._range,
+            "sample_index": start,
+            "sample_count": stop - start,
+            "global_index": -1
+            if segment.global_index is None
+            else segment.global_index + start - segment.sample_start,
+        }
+        self._add_tag(offset, messages.SEGMENT_START, value)
+        lowest = int(np.searchsorted(self._truth_reach, start, side="right"))
+        for truth in self.capture.truths[lowest : int(np.searchsorted(self._truth_starts, stop))]:
+            first, end = max(truth.sample_start, start), min(truth.sample_start + truth.sample_count, stop)
+            if first < end:
+                cut = dataclasses.replace(truth, sample_start=first, sample_count=end - first)
+                self._add_tag(offset + first - start, messages.TRUTH, messages.truth_value(cut))
 
     def _add_tag(self, offset: int, key: str, value: dict) -> None:
         self.add_item_tag(0, offset, messages.to_pmt(key), messages.to_pmt(value))

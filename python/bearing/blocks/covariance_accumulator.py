@@ -24,7 +24,10 @@ class covariance_accumulator(Guarded, gr.basic_block):
     output every ``average`` items (``overlap`` must then be 0, and the ``window`` tag names the
     ``average`` items added since the previous output, though older items still weigh in).
     Optional forward-backward averaging and spatial smoothing
-    (subarrays of ``subarray_length`` elements; 0 disables it) follow.
+    (subarrays of ``subarray_length`` elements; 0 disables it) follow. With ``average`` 0 a
+    window is a whole segment, as long as its ``segment_start`` tag's ``sample_count`` says: one
+    covariance per segment (the Capture Source's ``annotations`` replay makes each annotated
+    burst a segment); items outside a tagged segment are dropped.
 
     Output: the L x L covariance (L = subarray length or M) as an ``L*L`` complex64 vector in
     row-major order, tagged ``window``; the same matrix as a ``covariance`` message
@@ -55,7 +58,8 @@ class covariance_accumulator(Guarded, gr.basic_block):
         _check_parameters(num_elements, num_subcarriers, average, overlap, forgetting_factor, subarray_length)
         self._num_elements = int(num_elements)
         self._num_subcarriers = int(num_subcarriers)
-        self._average = int(average)
+        self._per_segment = int(average) == 0
+        self._average = int(average)  # per segment: the current segment's length (0: none yet)
         self._forgetting = float(forgetting_factor)
         self._hop = self._average - int(overlap)
         self._forward_backward = bool(forward_backward)
@@ -88,8 +92,12 @@ class covariance_accumulator(Guarded, gr.basic_block):
     def general_work(self, input_items, output_items) -> int:
         items, out = input_items[0], output_items[0]
         first = self.nitems_read(0)
-        # Take no more input than the free output space can hold the windows of.
-        take = min(len(items), len(out) * self._hop + self._average - len(self._buffer) - 1)
+        # Take no more input than the free output space can hold the windows of (per segment:
+        # the rest of this segment at most, so that one window ends in this call at most).
+        if self._per_segment:
+            take = self._per_segment_take(first, len(items), len(out))
+        else:
+            take = min(len(items), len(out) * self._hop + self._average - len(self._buffer) - 1)
         produced, cursor = 0, first
         for tag in sorted(self.get_tags_in_range(0, first, first + take), key=lambda t: t.offset):
             key, value = pmt.symbol_to_string(tag.key), messages.from_pmt(tag.value)
@@ -109,6 +117,8 @@ class covariance_accumulator(Guarded, gr.basic_block):
             elif key == messages.SEGMENT_START:
                 produced = self._append(items[cursor - first : tag.offset - first], out, produced)
                 self._restart(tag.offset, int(value["sample_index"]))
+                if self._per_segment:
+                    self._average = self._hop = int(value["sample_count"])
                 cursor = tag.offset
         produced = self._append(items[cursor - first : take], out, produced)
         self.consume(0, take)
@@ -123,15 +133,27 @@ class covariance_accumulator(Guarded, gr.basic_block):
 
     def _append(self, chunk: np.ndarray, out: np.ndarray, produced: int) -> int:
         """Adds contiguous items to the window buffer and writes every complete window's covariance."""
+        if self._per_segment:  # items beyond the segment's window (or outside a segment) are in none
+            chunk = chunk[: max(self._average - len(self._buffer), 0)]
         self._buffer = np.concatenate([self._buffer, chunk]) if len(self._buffer) else chunk.copy()
-        while len(self._buffer) >= self._average:
+        while self._average and len(self._buffer) >= self._average:
             matrix = self._window_covariance(self._buffer[: self._average])
             if matrix is not None:
                 self._emit(matrix, out, produced)
                 produced += 1
             self._buffer = self._buffer[self._hop :]
             self._buffer_start += self._hop
+            if self._per_segment:  # one window per segment: none until the next segment starts
+                self._average = self._hop = 0
         return produced
+
+    def _per_segment_take(self, first: int, available: int, room: int) -> int:
+        """Items to take with ``average`` 0: at most ``room`` windows may end among them, and a
+        window ends only in its own segment, so the items stop before the ``room``-th segment
+        start after ``first``."""
+        key = pmt.intern(messages.SEGMENT_START)
+        starts = sorted(t.offset for t in self.get_tags_in_range(0, first + 1, first + available, key))
+        return starts[room - 1] - first if len(starts) >= room else available
 
     def _window_covariance(self, window: np.ndarray) -> np.ndarray | None:
         """Covariance of one window of items (shape ``(T, M*K)``), or None when it must be dropped."""
@@ -201,9 +223,11 @@ def _check_parameters(
         raise ValueError(f"num_elements must be at least 2, got {num_elements}")
     if num_subcarriers < 1:
         raise ValueError(f"num_subcarriers must be at least 1, got {num_subcarriers}")
-    if average < 1:
-        raise ValueError(f"average must be at least 1 item, got {average}")
-    if not 0 <= overlap < average:
+    if average < 0:
+        raise ValueError(f"average must be at least 1 item, or 0 (one window per segment), got {average}")
+    if average == 0 and (overlap or forgetting_factor):
+        raise ValueError("overlap and forgetting_factor must be 0 with average 0 (one window per segment)")
+    if average and not 0 <= overlap < average:
         raise ValueError(f"overlap must be in [0, average) = [0, {average}), got {overlap}")
     if not 0.0 <= forgetting_factor < 1.0:
         raise ValueError(f"forgetting_factor must be in [0, 1), got {forgetting_factor}")

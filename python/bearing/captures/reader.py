@@ -35,6 +35,7 @@ from .schema import (
     CaptureError,
     Encoding,
     Segment,
+    Span,
     Truth,
     check_hybrid,
 )
@@ -65,13 +66,18 @@ def read_capture(path: str | Path) -> Capture:
     array = _read_array(metadata, meta_path, data_path)
     num_samples = _count_samples(data_path, ENCODINGS[array.datatype], array.num_channels)
     segments = _read_segments(metadata["captures"], num_samples, meta_path)
+    spans = [
+        _read_span(annotation, index, segments, num_samples, meta_path)
+        for index, annotation in enumerate(metadata["annotations"])
+    ]
     truths = [
         truth
-        for index, annotation in enumerate(metadata["annotations"])
-        if (truth := _read_truth(annotation, index, segments, num_samples, meta_path)) is not None
+        for index, (annotation, span) in enumerate(zip(metadata["annotations"], spans, strict=True))
+        if (truth := _read_truth(annotation, index, span, meta_path)) is not None
     ]
     array.segments = segments
     array.truths = sorted(truths, key=lambda truth: truth.sample_start)
+    array.spans = sorted(spans, key=lambda span: span.sample_start)
     array.num_samples = num_samples
     return array
 
@@ -367,14 +373,28 @@ def _read_segments(captures: list[dict], num_samples: int, meta_path: Path) -> l
     ]
 
 
-def _read_truth(
+def _read_span(
     annotation: dict, index: int, segments: list[Segment], num_samples: int, meta_path: Path
-) -> Truth | None:
-    """The truth in one annotation, or None when it carries no azimuth (not a ground truth).
+) -> Span:
+    """The samples of one annotation. Without ``core:sample_count`` it runs to the end of its
+    segment (core spec); one that starts beyond the data is refused, one that ends beyond it is
+    cut at its end."""
+    start = annotation[sigmf.SAMPLE_START_KEY]
+    if start >= num_samples:
+        raise CaptureError(
+            f"{meta_path}: annotations[{index}]: starts at sample {start}, beyond the data's {num_samples} "
+            "samples (a truncated data file?)"
+        )
+    later_starts = [segment.sample_start for segment in segments if segment.sample_start > start]
+    default_count = max((later_starts[0] if later_starts else num_samples) - start, 0)
+    count = annotation.get(sigmf.SAMPLE_COUNT_KEY, default_count)
+    return Span(start, min(count, num_samples - start), annotation.get(sigmf.LABEL_KEY))
 
-    ``spatial:signal_bearing`` has priority over ``spatial:signal_azimuth`` (spatial spec 3).
-    Without ``core:sample_count`` the annotation runs to the end of its segment (core spec).
-    """
+
+def _read_truth(annotation: dict, index: int, span: Span, meta_path: Path) -> Truth | None:
+    """The truth in one annotation (its samples: ``span``), or None when it carries no azimuth
+    (not a ground truth). ``spatial:signal_bearing`` has priority over ``spatial:signal_azimuth``
+    (spatial spec 3)."""
     where = f"{meta_path}: annotations[{index}]"
     try:
         bearing = dict(annotation.get(SIGNAL_BEARING_KEY, {}))
@@ -391,20 +411,12 @@ def _read_truth(
     elevation_deg = None
     if elevation is not None:
         elevation_deg = _angle(elevation, (-90.0, 90.0), f"{where}: the elevation ({SIGNAL_BEARING_KEY})")
-    start = annotation[sigmf.SAMPLE_START_KEY]
-    if start >= num_samples:
-        raise CaptureError(
-            f"{where}: starts at sample {start}, beyond the data's {num_samples} samples "
-            "(a truncated data file?)"
-        )
-    later_starts = [segment.sample_start for segment in segments if segment.sample_start > start]
-    default_count = max((later_starts[0] if later_starts else num_samples) - start, 0)
     extra = _extra_fields(annotation, TRUTH_KEYS)
     if bearing:
         extra[SIGNAL_BEARING_KEY] = bearing
     return Truth(
-        sample_start=start,
-        sample_count=annotation.get(sigmf.SAMPLE_COUNT_KEY, default_count),
+        sample_start=span.sample_start,
+        sample_count=span.sample_count,
         azimuth_deg=azimuth_deg,
         elevation_deg=elevation_deg,
         label=annotation.get(sigmf.LABEL_KEY),

@@ -155,6 +155,16 @@ class Truth:
     extra: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Span:
+    """The samples ``[sample_start, sample_start + sample_count)`` of one SigMF annotation (a
+    burst, a packet, a ground truth), whatever it says about them; ``label`` its ``core:label``."""
+
+    sample_start: int
+    sample_count: int
+    label: str | None = None
+
+
 @dataclass
 class Capture:
     """A multi-channel SigMF recording opened for reading.
@@ -164,6 +174,8 @@ class Capture:
     ``hybrid`` is the H2AD receiver whose RF chains the channels are, or None when every
     channel is one antenna of ``geometry``. ``orientation`` is how the array is mounted (from
     ``spatial:aperture_azimuth`` / ``aperture_bearing`` / ``aperture_rotation``), or None.
+    ``spans`` are the samples of every annotation (truth or not), sorted by ``sample_start``:
+    the windows of ``--average annotations``.
     """
 
     meta_path: Path
@@ -178,6 +190,7 @@ class Capture:
     num_samples: int
     hybrid: HybridArray | None = None
     orientation: Orientation | None = None
+    spans: list[Span] = field(default_factory=list)
 
     @property
     def num_channels(self) -> int:

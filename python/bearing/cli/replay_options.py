@@ -10,7 +10,7 @@ from ..captures.schema import Capture, CaptureError
 from ..counting import counters
 from ..doa.classical import CALIBRATED_MUSIC, DEFAULT_DIAGONAL_LOADING, check_diagonal_loading
 from ..flowgraphs.replay import ReplayFlowgraph
-from ..flowgraphs.settings import ReplaySettings
+from ..flowgraphs.settings import PER_ANNOTATION, ReplaySettings
 from ..validation import AUTO_SOURCES
 from .parser import CommandParser
 from .progress import replay_progress
@@ -48,9 +48,10 @@ def estimation_options() -> argparse.ArgumentParser:
     )
     estimation.add_argument(
         "--average",
-        type=int,
-        help="snapshots per estimate, windows back to back (default 1024); "
-        "SRS occasions for an SRS capture (default 1)",
+        type=_average,
+        metavar="N|annotations",
+        help="snapshots per estimate, windows back to back (default 1024); SRS occasions for an SRS "
+        "capture (default 1); annotations: one estimate per annotation of the capture (a burst, a packet)",
     )
     estimation.add_argument(
         "--subcarriers",
@@ -159,6 +160,21 @@ def _check_counter_options(args: argparse.Namespace) -> None:
             raise ValueError(f"{option}: counts the sources of --sources auto, got --sources {args.sources}")
 
 
+def _average(text: str) -> int:
+    """``--average``: a positive count, or ``annotations`` (:data:`PER_ANNOTATION`)."""
+    if text == "annotations":
+        return PER_ANNOTATION
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number of snapshots or 'annotations', got {text!r}"
+        )
+    return value
+
+
 def _drop_after(text: str) -> int:
     """``--track``: silent estimates before a track is dropped, 0 for no tracking."""
     try:
@@ -230,7 +246,7 @@ def replay(
             )
         return flowgraph
     longest = max(segment.sample_count for segment in flowgraph.source.capture.segments)
-    if longest < average:
+    if average != PER_ANNOTATION and longest < average:
         print(
             f"bearing: warning: {capture}: no window of {average} samples fits in a capture "
             f"segment (the longest holds {longest}); lower --average",

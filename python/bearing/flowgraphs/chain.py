@@ -23,7 +23,7 @@ from ..doa.grid import power_to_db
 from ..doa.search import SearchGrid
 from ..validation import AUTO_SOURCES
 from .methods import ChainInput, Method, check_geometry, check_method, resolve_search, with_model
-from .settings import DEFAULT_SUBCARRIERS, ReplaySettings
+from .settings import DEFAULT_SUBCARRIERS, PER_ANNOTATION, ReplaySettings
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,13 @@ def plan_estimation(capture: Capture, settings: ReplaySettings, is_srs: bool = F
         counter = resolve_counter(settings.counter, settings.counter_model, size)
     if settings.average is None:
         settings = dataclasses.replace(settings, average=1 if is_srs else 1024)
+    if settings.average == PER_ANNOTATION and is_srs:
+        raise ValueError(
+            "--average annotations: an SRS capture's windows are SRS occasions; give a number of "
+            "occasions per estimate"
+        )
+    if settings.average == PER_ANNOTATION and settings.overlap:
+        raise ValueError("--overlap: windows of whole annotations do not overlap; leave --overlap 0")
     if settings.num_subcarriers is None:
         settings = dataclasses.replace(settings, num_subcarriers=DEFAULT_SUBCARRIERS)
     return EstimationPlan(method, settings, model, counter, search)

@@ -39,7 +39,7 @@ from ..validation import check_number
 from .chain import EstimationChain, mount_sink, plan_estimation
 from .live_sources import LiveSource, SourceError
 from .methods import ChainInput
-from .settings import ReplaySettings
+from .settings import PER_ANNOTATION, ReplaySettings
 
 DEFAULT_INTERVAL_S = 0.05
 """Seconds between estimates (20 a second) when ``interval_s`` is not given."""
@@ -129,6 +129,10 @@ class LiveFlowgraph(gr.top_block):
         gr.top_block.__init__(self, "Bearing live", catch_exceptions=False)
         self.source = source
         array, rate = source.array, source.sample_rate_hz
+        if settings is not None and settings.average == PER_ANNOTATION:
+            raise ValueError(
+                "--average annotations: a live stream has no annotations; give a number of snapshots"
+            )
         self.plan = None if settings is None else plan_estimation(array, settings)
         average = window if self.plan is None else self.plan.settings.average
         check_number(interval_s, "--interval (seconds)", 0.0)

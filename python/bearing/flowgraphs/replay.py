@@ -24,7 +24,7 @@ from ..nr import metadata as nr_metadata
 from ..nr.channel_estimation import output_offsets_hz
 from .chain import EstimationChain, mount_sink, plan_estimation
 from .methods import ChainInput
-from .settings import ReplaySettings
+from .settings import PER_ANNOTATION, ReplaySettings
 
 
 class ReplayFlowgraph(gr.top_block):
@@ -110,7 +110,7 @@ class ReplayFlowgraph(gr.top_block):
             ]
         else:
             self.extractor, self._deferred_json = None, ""
-            self.source = capture_source(capture)
+            self.source = capture_source(capture, annotations=settings.average == PER_ANNOTATION)
             chain = ChainInput(capture, settings, None, model, counter, self.search)
             sink = mount_sink(capture, json_path)
             self.chains = [EstimationChain(self, self.source, method, chain, keep_spectra, sink)]

@@ -10,6 +10,10 @@ DEFAULT_SUBCARRIERS = 16
 """SRS pilots per occasion when ``ReplaySettings.num_subcarriers`` is None (and the method has no model)."""
 
 
+PER_ANNOTATION = 0
+"""``ReplaySettings.average`` of one window per annotation (`--average annotations`)."""
+
+
 @dataclass(frozen=True)
 class ReplaySettings:
     """What `bearing estimate` exposes; defaults match its command line.
@@ -17,7 +21,9 @@ class ReplaySettings:
     ``method`` is a name of :data:`~gnuradio.bearing.flowgraphs.methods.METHODS`. ``average``
     counts snapshots, or SRS occasions for an SRS capture, whose items hold
     ``num_subcarriers`` subcarriers each (0: all of the UE's pilots; None: 16); None takes
-    1024 snapshots, or 1 occasion.
+    1024 snapshots, or 1 occasion. ``average`` :data:`PER_ANNOTATION` (0) makes one window of
+    each annotation of a narrowband capture (`--average annotations`: one estimate per
+    annotated burst or packet), whatever its length.
 
     Method ``mod-dnn`` reads the model file ``model_path`` (empty: the bundled model,
     :func:`~gnuradio.bearing.resources.default_model_path`). A model of either kind replays
