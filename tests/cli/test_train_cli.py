@@ -106,6 +106,7 @@ def test_train_writes_the_model_of_the_capture_array_the_plot_and_the_summary(ca
     assert progress[0].startswith("autoencoder   [##########----------]   1/2 ")
     assert progress[-1].startswith("subregion 3   [####################]   2/2 ")
     assert "val_loss" in progress[0] and progress[0].endswith(" s")
+    assert "  stage 1/5  all left <= " in progress[0] and progress[-1].endswith("stage 5/5  all left <= 0 s")
 
 
 def test_json_prints_one_object_per_epoch_then_the_summary(capture, tmp_path, capsys):
@@ -127,8 +128,13 @@ def test_json_prints_one_object_per_epoch_then_the_summary(capture, tmp_path, ca
             "val_loss",
             "lr",
             "seconds",
+            "stage_number",
+            "stages",
+            "all_left_s",
         }
         assert record["max_epochs"] == 2 and record["lr"] == 0.01 and record["val_loss"] > 0
+        assert record["stages"] == 5 and record["stage_number"] == STAGES.index(record["stage"]) + 1
+    assert [r["all_left_s"] for r in epochs][-1] == 0 and all(r["all_left_s"] > 0 for r in epochs[:-1])
     assert [s["stage"] for s in summary["stages"]] == STAGES
     assert all(s["epochs"] == 2 and s["best_epoch"] in (1, 2) for s in summary["stages"])
     assert (
@@ -138,7 +144,8 @@ def test_json_prints_one_object_per_epoch_then_the_summary(capture, tmp_path, ca
     )
     assert plot.read_bytes()[:8] == PNG_MAGIC and not out.with_suffix(".loss.png").exists()
     assert mod_dnn.load(out).history == [
-        {k: r[k] for k in r if k not in ("type", "max_epochs")} for r in epochs
+        {k: r[k] for k in r if k not in ("type", "max_epochs", "stage_number", "stages", "all_left_s")}
+        for r in epochs
     ]
 
 

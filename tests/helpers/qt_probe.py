@@ -19,15 +19,18 @@ that does the watching):
 A sink counts as drawn at the first poll (every 50 ms) at which all three hold; its time is
 counted from the flowgraph's start (``top_block.start()`` returned) or, with ``--clock-from
 BLOCK``, from the first item of that block's output 0 (a subscriber has nothing to draw before
-its publisher streams). The driver stops at the first poll at which every sink has drawn, or
-after ``--give-up`` seconds, writes the report (JSON, below) to ``--report`` and ends the
-process at once (``os._exit``: stopping a flowgraph of Python blocks may hang; nothing is left to
-flush). The example's stdout is left to it (its JSON lines).
+its publisher streams; no item within ``--wait-clock`` seconds of the start is an error). The
+driver stops at the first poll at which every sink has drawn, or ``--give-up`` seconds on the
+clock, writes the report (JSON, below) to ``--report`` and ends the process at once
+(``os._exit``: stopping a flowgraph of Python blocks may hang; nothing is left to flush). The
+example's stdout is left to it (its JSON lines); an example that raises before its event loop
+(e.g. in its constructor) is reported with that error, its traceback on stderr.
 
 Run as a script::
 
     python tests/helpers/qt_probe.py --grc examples/replay_capture.grc \\
-        --script out/replay_capture.py --report report.json [--ready-file F] -- EXAMPLE-ARGS
+        --script out/replay_capture.py --report report.json [--ready-file F] [--clock-from BLOCK] \\
+        [--give-up S] [--wait-clock S] -- EXAMPLE-ARGS
 
 The report: ``{"error": str | None, "clock": "start" | "first item of BLOCK", "clock_s":
 seconds from the flowgraph's start to the clock's start, "elapsed_s": seconds watched on the
@@ -42,7 +45,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import math
 import os
 import sys
 import time
@@ -208,11 +210,14 @@ def _output_itemsize(block, port: int) -> int:
 class Probe:
     """Watches the QT sinks of one running top block (see the module's docstring)."""
 
-    def __init__(self, sinks: list[QtSink], clock_from: str | None, give_up_s: float, report: Path) -> None:
+    def __init__(
+        self, sinks: list[QtSink], report: Path, give_up_s: float, clock_from: str | None, wait_clock_s: float
+    ) -> None:
         self.sinks = sinks
-        self.clock_from = clock_from
-        self.give_up_s = give_up_s
         self.report_path = report
+        self.give_up_s = give_up_s
+        self.clock_from = clock_from
+        self.wait_clock_s = wait_clock_s
         self.taps: dict[tuple[str, str], object] = {}  # (sink, port) -> tap; keeps the Python blocks
         self.clock_tap = None
         self.baseline: dict[str, object] = {}
@@ -289,12 +294,14 @@ class Probe:
     def poll(self) -> None:
         now = time.monotonic()
         clock = self.clock_start()
-        if clock is not None:
-            for sink in self.sinks:
-                if sink.name not in self.drawn_s and self.has_drawn(sink):
-                    self.drawn_s[sink.name] = now - clock
-        waited = now - (clock if clock is not None else self.started)
-        if len(self.drawn_s) == len(self.sinks) or waited > self.give_up_s:
+        if clock is None:  # the clock's block gave nothing yet
+            if now - self.started > self.wait_clock_s:
+                self.finish(f"no item from {self.clock_from} within {self.wait_clock_s} s of the start")
+            return
+        for sink in self.sinks:
+            if sink.name not in self.drawn_s and self.has_drawn(sink):
+                self.drawn_s[sink.name] = now - clock
+        if len(self.drawn_s) == len(self.sinks) or now - clock > self.give_up_s:
             self.finish(None)
 
     def report(self, error: str | None) -> dict:
@@ -379,12 +386,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--report", type=Path, required=True, help="where to write the JSON report")
     parser.add_argument("--ready-file", type=Path, help="written once the flowgraph started")
     parser.add_argument("--clock-from", help="count the seconds from the first item of this block's output 0")
-    parser.add_argument("--give-up", type=float, default=8.0, help="seconds to wait for every sink")
+    parser.add_argument("--give-up", type=float, default=8.0, help="seconds on the clock to wait")
+    parser.add_argument(
+        "--wait-clock", type=float, default=20.0, help="seconds to wait for --clock-from's first item"
+    )
     parser.add_argument("example_args", nargs="*", help="the example's arguments (after --)")
     args = parser.parse_args(argv)
 
     grc = load_grc(args.grc)
-    probe = Probe(qt_sinks(grc), args.clock_from, args.give_up, args.report)
+    probe = Probe(qt_sinks(grc), args.report, args.give_up, args.clock_from, args.wait_clock)
     try:
         module = load_script(args.script)
         top_block_class = getattr(module, grc["options"]["parameters"]["id"])

@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     from ..learned import mod_dnn
     from ..learned.autoencoder import check_edges, default_edges_deg, in_field_of_view
     from ..learned.calibration import model_config
-    from ..learned.mod_dnn_training import load_checkpoint, save_checkpoint, train_mod_dnn
+    from ..learned.mod_dnn_training import load_checkpoint, save_checkpoint, stage_names, train_mod_dnn
     from ..learned.training import TrainingOptions, stage_summary
     from ..plotting import plot_training_history
 
@@ -166,12 +166,12 @@ def run(args: argparse.Namespace) -> int:
             calibration.window,
             config,
             options,
-            epoch_printer(args.json, options.epochs),
+            epoch_printer(args.json, options.epochs, stage_names(config)),
             checkpoint=save,
             resume=resume,
         )
     except KeyboardInterrupt:
-        stages = 1 + len(config.edges_deg) - 1
+        stages = len(stage_names(config))
         where = (
             f"are saved in {checkpoint}; continue with the same command and --resume"
             if saved[0]
@@ -202,17 +202,28 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def epoch_printer(json_output: bool, max_epochs: int) -> Callable[[dict], None]:
+def epoch_printer(
+    json_output: bool, max_epochs: int, stages: list[str] | None = None
+) -> Callable[[dict], None]:
     """The progress callback of a training: one JSON object per epoch on stdout
-    (``{"type": "epoch", ...}``), or one progress line per epoch on stderr."""
-    from ..learned.training import finite_or_none, progress_line
+    (``{"type": "epoch", ...}``), or one progress line per epoch on stderr; with ``stages`` (the
+    stage names in training order) the stage's number and the time left in all
+    (:class:`~gnuradio.bearing.learned.training.TrainingClock`; JSON: ``stage_number``,
+    ``stages``, ``all_left_s``)."""
+    from ..learned.training import TrainingClock, finite_or_none, progress_line
+
+    clock = TrainingClock(stages, max_epochs) if stages else None
 
     def progress(row: dict) -> None:
+        overall = None if clock is None else clock.update(row)
         if json_output:
             values = {key: finite_or_none(row[key]) for key in ("train_loss", "val_loss")}
+            if overall is not None:
+                number, count, left_s = overall
+                values |= {"stage_number": number, "stages": count, "all_left_s": round(left_s, 1)}
             print(json.dumps({"type": "epoch", **row, **values, "max_epochs": max_epochs}), flush=True)
         else:
-            print(progress_line(row, max_epochs), file=sys.stderr, flush=True)
+            print(progress_line(row, max_epochs, overall), file=sys.stderr, flush=True)
 
     return progress
 

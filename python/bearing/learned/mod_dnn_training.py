@@ -51,6 +51,11 @@ Checkpoint = Callable[[Progressed], None]
 """Called after every finished stage with the training done so far."""
 
 
+def stage_names(config: ModDnnConfig) -> list[str]:
+    """The stages of a training of ``config``, in order: ``autoencoder``, ``subregion 0``, ..."""
+    return ["autoencoder", *(f"subregion {p}" for p in range(len(config.edges_deg) - 1))]
+
+
 def train_mod_dnn(
     cfrs: ArrayLike,
     azimuth_deg: ArrayLike,
@@ -112,7 +117,7 @@ def train_mod_dnn(
             (inputs[train], labels[train]),
             (inputs[val], labels[val]),
             options,
-            f"subregion {p}",
+            stage_names(model.config)[p + 1],
             progress,
         )
         finished(stage)
@@ -159,7 +164,7 @@ def _train_autoencoder(
         (x[train], targets[train]),
         (x[validation], targets[validation]),
         options,
-        "autoencoder",
+        stage_names(model.config)[0],
         progress,
     )
 

@@ -164,22 +164,56 @@ PROGRESS_BAR_WIDTH = 20
 """Characters of the text progress bar of :func:`progress_line`."""
 
 
-def progress_line(row: dict, max_epochs: int) -> str:
+def progress_line(row: dict, max_epochs: int, overall: tuple[int, int, float] | None = None) -> str:
     """One epoch of training as a line of text with a progress bar over the stage's epochs and
     the time the stage still needs at most (its remaining epochs at this epoch's pace; an early
-    stop ends it sooner).
+    stop ends it sooner); with ``overall`` ``(stage number, stages, seconds left in all)``
+    (:class:`TrainingClock`) the stage's number and the time every stage still needs at most.
 
     ``autoencoder   [####----------------]   6/30  train_loss 1.2345e-01  val_loss
-    1.3456e-01  lr 1.00e-02  2.41 s  stage left <= 58 s`` (one line).
+    1.3456e-01  lr 1.00e-02  2.41 s  stage left <= 58 s  stage 1/5  all left <= 580 s``
+    (one line).
     """
     done = round(PROGRESS_BAR_WIDTH * min(row["epoch"], max_epochs) / max_epochs)
     bar = "#" * done + "-" * (PROGRESS_BAR_WIDTH - done)
     left_s = max(max_epochs - row["epoch"], 0) * row["seconds"]
-    return (
+    line = (
         f"{row['stage']:<13} [{bar}] {row['epoch']:>3}/{max_epochs:<3} "
         f"train_loss {row['train_loss']:.4e}  val_loss {row['val_loss']:.4e}  "
         f"lr {row['lr']:.2e}  {row['seconds']:.3f} s  stage left <= {left_s:.0f} s"
     )
+    if overall is None:
+        return line
+    number, stages, all_left_s = overall
+    return f"{line}  stage {number}/{stages}  all left <= {all_left_s:.0f} s"
+
+
+class TrainingClock:
+    """The time a training of several stages (``stages``: their names in training order, each
+    up to ``max_epochs`` epochs) still needs at most, from the epochs seen so far: the rest of
+    the current stage at its last epoch's pace, and every later stage's epochs at the mean pace
+    of the finished stages of its kind (a name's first word: ``subregion``), or at the current
+    pace before one has finished. An early stop ends a stage sooner: an upper bound, rough while
+    the first stage of a kind runs."""
+
+    def __init__(self, stages: list[str], max_epochs: int) -> None:
+        self.stages, self.max_epochs = list(stages), int(max_epochs)
+        self._paces: dict[str, float] = {}
+
+    def update(self, row: dict) -> tuple[int, int, float]:
+        """``(stage number, stages, seconds left in all)`` after the epoch ``row``."""
+        self._paces[row["stage"]] = row["seconds"]
+        index = self.stages.index(row["stage"])
+        left_s = max(self.max_epochs - row["epoch"], 0) * row["seconds"]
+        for later in self.stages[index + 1 :]:
+            kind = later.split()[0]
+            seen = [
+                pace
+                for stage, pace in self._paces.items()
+                if stage.split()[0] == kind and stage != row["stage"]
+            ]
+            left_s += self.max_epochs * (sum(seen) / len(seen) if seen else row["seconds"])
+        return index + 1, len(self.stages), left_s
 
 
 def by_stage(history: list[dict]) -> dict[str, list[dict]]:
