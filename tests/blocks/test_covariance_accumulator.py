@@ -32,6 +32,22 @@ def _run(items: np.ndarray, **kwargs) -> tuple[np.ndarray, list[dict], list[dict
     return matrices, windows, published
 
 
+def _replay(path, small_buffers: bool, **kwargs) -> tuple[np.ndarray, list[dict]]:
+    """Capture Source -> Covariance Accumulator (4 elements, ``kwargs``) -> sink, with room for one
+    output item at a time with ``small_buffers``: the 4 x 4 covariances and their window tags."""
+    top = gr.top_block()
+    source = bearing.capture_source(str(path))
+    accumulator = bearing.covariance_accumulator(num_elements=4, **kwargs)
+    if small_buffers:
+        source.set_max_output_buffer(1)
+        accumulator.set_max_output_buffer(1)
+    sink = blocks.vector_sink_c(16)
+    top.connect(source, accumulator, sink)
+    top.run()
+    windows = [messages.from_pmt(t.value) for t in sink.tags()]
+    return np.asarray(sink.data()).reshape(-1, 4, 4), windows
+
+
 def _snapshots(count: int, num_elements: int = 4, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return (
@@ -158,18 +174,8 @@ def test_windows_match_a_reference_for_any_segmentation(
         for index, segment in enumerate(segments)
         for k in range(max(0, (segment.sample_count - average) // (average - overlap) + 1))
     ]
-    top = gr.top_block()
-    source = bearing.capture_source(str(path))
-    accumulator = bearing.covariance_accumulator(num_elements=4, average=average, overlap=overlap)
-    if small_buffers:
-        source.set_max_output_buffer(1)
-        accumulator.set_max_output_buffer(1)
-    sink = blocks.vector_sink_c(16)
-    top.connect(source, accumulator, sink)
-    top.run()
-    windows = [messages.from_pmt(t.value) for t in sink.tags()]
+    matrices, windows = _replay(path, small_buffers, average=average, overlap=overlap)
     assert [(w["sample_start"], w["truth_azimuth_deg"]) for w in windows] == [(s, [a]) for s, a in expected]
-    matrices = np.asarray(sink.data()).reshape(-1, 4, 4)
     for matrix, (first, _) in zip(matrices, expected, strict=True):
         np.testing.assert_allclose(
             matrix, covariance.sample_covariance(x[first : first + average].T), atol=1e-5
@@ -195,21 +201,12 @@ def test_average_zero_makes_one_window_of_each_whole_segment(tmp_path, small_buf
             for i, (start, length) in enumerate(zip(starts, lengths, strict=True))
         ],
     )
-    top = gr.top_block()
-    source = bearing.capture_source(str(path))
-    accumulator = bearing.covariance_accumulator(num_elements=4, average=0)
-    if small_buffers:
-        source.set_max_output_buffer(1)
-        accumulator.set_max_output_buffer(1)
-    sink = blocks.vector_sink_c(16)
-    top.connect(source, accumulator, sink)
-    top.run()
-    windows = [messages.from_pmt(t.value) for t in sink.tags()]
+    matrices, windows = _replay(path, small_buffers, average=0)
     assert [(w["sample_start"], w["sample_count"]) for w in windows] == list(
         zip(starts, lengths, strict=True)
     )
     assert [w["truth_azimuth_deg"] for w in windows] == [[float(i)] for i in range(len(lengths))]
-    for matrix, start, length in zip(np.asarray(sink.data()).reshape(-1, 4, 4), starts, lengths, strict=True):
+    for matrix, start, length in zip(matrices, starts, lengths, strict=True):
         np.testing.assert_allclose(
             matrix, covariance.sample_covariance(x[start : start + length].T), atol=1e-5
         )
