@@ -3,7 +3,7 @@ and a 512-channel array (issue 20).
 
 Run from the repository root after `make install`:
 
-    .venv/bin/python tests/bench/memory.py [--gib 2] [--channels 512] [--work build/bench/memory]
+    .venv/bin/python tests/bench/memory.py [--gib 2] [--channels 512] [--work DIR] [--only NAME]
 
 Builds the captures in ``--work`` (kept for the next run):
 
@@ -12,8 +12,8 @@ Builds the captures in ``--work`` (kept for the next run):
   ``factor`` times longer), so that a replay makes ``factor`` times the estimates;
 * ``calibration_big``: the calibration sweep of ``bearing simulate --preset calibration_ula4``
   stretched the same way, for `bearing train`;
-* ``wide``: a consistent ``--channels``-element half-wavelength ULA, one emitter in two
-  segments of 1024 snapshots, at -50 and 50 deg (about 8 MB at 512 channels).
+* ``wide``: a consistent ``--channels``-element half-wavelength ULA, one emitter over
+  8 segments of 256 snapshots from -50 to 50 deg (about 8 MB at 512 channels).
 
 then runs each command under ``/usr/bin/time`` and prints a markdown table: wall time, the
 command's peak resident memory (RSS), its exit status and its last line on stderr.
@@ -30,6 +30,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from gnuradio.bearing.array.geometry import wavelength_m
 
 ROOT = Path(__file__).resolve().parents[2]
 BEARING = str(ROOT / ".venv" / "bin" / "bearing")
@@ -66,14 +67,14 @@ def stretch(meta_path: Path, factor: int, out: Path) -> Path:
 def wide(channels: int, out: Path) -> Path:
     """A consistent ``channels``-element ULA capture from `bearing simulate --scenario`."""
     scenario = {
-        "array": {"kind": "ula", "num_elements": channels, "spacing_m": 0.0625},
+        "array": {"kind": "ula", "num_elements": channels, "spacing_m": wavelength_m(2.4e9) / 2},
         "frequency_hz": 2.4e9,
         "sample_rate_hz": 1e6,
         "emitters": [{"azimuth_deg": -50.0, "azimuth_end_deg": 50.0, "snr_db": 10.0, "label": "e"}],
-        "snapshots_per_segment": 1024,
-        "num_segments": 2,
+        "snapshots_per_segment": 256,
+        "num_segments": 8,
         "seed": 5,
-        "description": f"{channels}-element ULA, one emitter at -50 then 50 deg",
+        "description": f"{channels}-element ULA, one emitter from -50 to 50 deg",
     }
     with tempfile.NamedTemporaryFile("w", suffix=".json") as file:
         json.dump(scenario, file)
@@ -106,6 +107,9 @@ def main() -> None:
     parser.add_argument("--gib", type=float, default=2.0, help="size of the large captures, GiB")
     parser.add_argument("--channels", type=int, default=512, help="elements of the wide array")
     parser.add_argument("--work", default=str(ROOT / "build" / "bench" / "memory"), help="capture folder")
+    parser.add_argument(
+        "--only", help="run the cases of this capture only (demo_big, calibration_big, wide512)"
+    )
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -134,12 +138,17 @@ def main() -> None:
             calibration_big,
             ["train", "--captures", str(calibration_big), "--out", str(model), "--epochs", "2"],
         ),
-        ("estimate music", wide_meta, ["estimate", str(wide_meta), "--json"]),
-        ("estimate scg", wide_meta, ["estimate", str(wide_meta), "--method", "scg", "--json"]),
+        ("estimate music", wide_meta, ["estimate", str(wide_meta), "--average", "256", "--json"]),
+        (
+            "estimate scg",
+            wide_meta,
+            ["estimate", str(wide_meta), "--average", "256", "--method", "scg", "--json"],
+        ),
         ("train", wide_meta, ["train", "--captures", str(wide_meta), "--out", str(model), "--epochs", "2"]),
     ]
     print("| command | capture | size | seconds | peak RSS | status | last line on stderr |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
+    cases = [case for case in cases if args.only in (None, case[1].stem)]
     for name, capture, command in cases:
         row = measure([BEARING, *command])
         size = capture.with_suffix(".sigmf-data").stat().st_size / 2**20

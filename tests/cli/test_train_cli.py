@@ -41,14 +41,13 @@ SUMMARY_KEYS = [
 
 def sweep(path: Path, **changes) -> Path:
     """The calibration_ula4 array and emitter, swept over ANGLES_DEG in short segments."""
-    scenario = dataclasses.replace(
-        calibration_ula4_scenario(),
+    fields = dict(
         emitters=(Emitter(azimuth_deg=-60.0, azimuth_end_deg=60.0, snr_db=10.0),),
         snapshots_per_segment=SNAPSHOTS,
         num_segments=ANGLES_DEG.size,
         gap_samples=100,
-        **changes,
     )
+    scenario = dataclasses.replace(calibration_ula4_scenario(), **(fields | changes))
     return write(simulate(scenario), path)
 
 
@@ -213,6 +212,19 @@ def test_captures_of_another_carrier_are_an_error_naming_both(capture, tmp_path,
     status, stdout, stderr = train(capsys, "--captures", capture, other, "--out", tmp_path / "m.pt")
     assert status == 2 and stdout == ""
     assert stderr.startswith(f"bearing: error: {other}: another carrier than {capture}")
+
+
+def test_a_sweep_that_misses_a_subregion_is_refused_before_training(tmp_path, capsys):
+    """-60 .. -35 deg covers subregion 0 only: the error comes before the first epoch."""
+    half = sweep(
+        tmp_path / "half", emitters=(Emitter(azimuth_deg=-60.0, azimuth_end_deg=-35.0, snr_db=10.0),)
+    )
+    status, stdout, stderr = train(capsys, "--captures", half, "--out", tmp_path / "m.pt")
+    assert status == 2 and stdout == "" and "train_loss" not in stderr
+    assert stderr.splitlines()[-1].startswith(
+        "bearing: error: subregion 1 (-33 .. 2.9 deg): no calibration window in its training or its "
+        "validation share (0 windows in all): the sweep must cover every subregion (or choose --edges)"
+    )
 
 
 @pytest.mark.parametrize(

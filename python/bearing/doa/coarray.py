@@ -154,7 +154,7 @@ class CoarrayModel:
         ``remove_noise_floor``: see :meth:`coarray_vector`.
         """
         y = self.coarray_vector(covariance, remove_noise_floor).reshape(self.num_elements, -1)
-        return np.real(np.einsum("ml,mn,nl->l", self.steering.conj(), y, self.steering, optimize=True))
+        return np.real(np.sum(self.steering.conj() * (y @ self.steering), axis=0))
 
     @cached_property
     def range_basis(self) -> NDArray[np.float64]:

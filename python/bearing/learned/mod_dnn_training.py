@@ -102,6 +102,7 @@ def train_mod_dnn(
             checkpoint(Progressed(copy.deepcopy(model.state_dict()), list(history), done))
 
     validation = _validation_windows(window, options)
+    _check_coverage(model, azimuth, window, validation)
     if done < 1:
         finished(_train_autoencoder(model, values, azimuth, np.isin(window, validation), options, progress))
     spectra, labels, held_out = _window_spectra(model, values, azimuth, window, validation)
@@ -220,6 +221,23 @@ def _window_spectra(
                 spectra[p][index] = spectrum
             labels[index] = float(np.mean(azimuth[group]))
     return spectra, labels, np.isin(ids, validation)
+
+
+def _check_coverage(
+    model: ModDnn, azimuth: NDArray[np.float64], window: NDArray[np.int64], validation: NDArray[np.int64]
+) -> None:
+    """``ValueError`` before any training when a subregion has no training or no validation
+    window (a window's azimuth: the mean of its items', as its subregion stage sees it)."""
+    ids, inverse = np.unique(window, return_inverse=True)
+    labels = np.bincount(inverse, weights=azimuth) / np.bincount(inverse)
+    covered, held_out = model.covered(labels), np.isin(ids, validation)
+    for p, sub in enumerate(model.subregions):
+        if not np.any(covered[:, p] & ~held_out) or not np.any(covered[:, p] & held_out):
+            raise ValueError(
+                f"subregion {p} ({sub.grid_deg[0]:g} .. {sub.grid_deg[-1]:g} deg): no calibration window "
+                f"in its training or its validation share ({int(np.count_nonzero(covered[:, p]))} windows "
+                "in all): the sweep must cover every subregion (or choose --edges)"
+            )
 
 
 def _validation_windows(window: NDArray[np.int64], options: TrainingOptions) -> NDArray[np.int64]:
