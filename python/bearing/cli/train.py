@@ -220,7 +220,7 @@ def epoch_printer(
             values = {key: finite_or_none(row[key]) for key in ("train_loss", "val_loss")}
             if overall is not None:
                 number, count, left_s = overall
-                values |= {"stage_number": number, "stages": count, "all_left_s": round(left_s, 1)}
+                values |= {"stage_number": number, "stages": count, "all_left_s": round(left_s, 3)}
             print(json.dumps({"type": "epoch", **row, **values, "max_epochs": max_epochs}), flush=True)
         else:
             print(progress_line(row, max_epochs, overall), file=sys.stderr, flush=True)
