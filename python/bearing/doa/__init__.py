@@ -10,6 +10,8 @@
   gradient solver (Python side of the C++ kernel ``bearing_python``).
 * :mod:`.calibrated_music`: MUSIC on a measured manifold table.
 * :mod:`.crb`: Cramer-Rao bounds; :mod:`.metrics`: errors against ground truth.
+* :mod:`.tlbo`: teaching-learning-based optimisation (Rao's TLBO and the IDL-TLBO paper's
+  two disciplines), batched over the population, for IDL-TLBO's joint estimation.
 
 Plain numpy and scipy, no torch, no GNU Radio; imports :mod:`~gnuradio.bearing.array`.
 """
