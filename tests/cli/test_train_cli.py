@@ -156,7 +156,10 @@ def test_max_windows_reads_that_many_windows_spread_over_the_sweep(capture, tmp_
     assert status == 0, stderr
     summary = json.loads(stdout.splitlines()[-1])
     assert (summary["windows"], summary["windows_left_out"], summary["items"]) == (20, 30, 20 * 64)
-    assert "the captures hold 50 windows; 20 of them, spread evenly, are read (--max-windows)" in stderr
+    assert "50 windows of the captures hold a ground truth; 20 of them, spread evenly, are read" in stderr
+    with pytest.raises(SystemExit):
+        train(capsys, "--captures", capture, "--out", tmp_path / "m.pt", "--max-windows", "1")
+    assert "--max-windows: must be an integer of at least 2, got '1'" in capsys.readouterr().err
 
 
 def test_the_max_windows_default_is_the_readers():

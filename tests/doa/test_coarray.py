@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from gnuradio.bearing.array.geometry import uca, ula, wavelength_m
+from gnuradio.bearing.doa import coarray
 from gnuradio.bearing.doa.coarray import CoarrayModel, coarray_model
 from gnuradio.bearing.doa.grid import azimuth_grid
 
@@ -21,9 +22,12 @@ def model(geometry=None, step_deg: float = 1.0) -> CoarrayModel:
     [ula(4, SPACING_M), ula(6, SPACING_M), uca(5, 0.03), ula(12, SPACING_M), uca(9, 0.05)],
     ids=str,
 )
-def test_factor_reproduces_dense_projection(geometry):
-    """The last two have more manifold rows (2 M^2) than grid angles (121): the factor comes from
-    the eigendecomposition of P, not from the SVD of the stacked manifold."""
+@pytest.mark.parametrize("route", ["svd of the lags", "eigendecomposition"])
+def test_factor_reproduces_dense_projection(geometry, route, monkeypatch):
+    """Both routes to the factor: the SVD of the manifold's rows merged by lag, and (forced here
+    by a zero size limit; taken for arrays of very many distinct lags) the eigendecomposition of P."""
+    if route == "eigendecomposition":
+        monkeypatch.setattr(coarray, "SVD_MAX_VALUES", 0)
     m = model(geometry)
     manifold = m.manifold()
     assert manifold.shape == (geometry.num_elements**2, m.grid_deg.size)
@@ -35,9 +39,21 @@ def test_factor_reproduces_dense_projection(geometry):
 
 
 @pytest.mark.parametrize("num_elements", [2, 4, 8, 32])
-def test_ula_rank_is_number_of_lags(num_elements):
-    """32 elements: 2048 manifold rows on 1201 angles, the eigendecomposition's route."""
+@pytest.mark.parametrize("route", ["svd of the lags", "eigendecomposition"])
+def test_ula_rank_is_number_of_lags(num_elements, route, monkeypatch):
+    if route == "eigendecomposition":
+        monkeypatch.setattr(coarray, "SVD_MAX_VALUES", 0)
     assert model(ula(num_elements, SPACING_M), 0.1).rank == 2 * num_elements - 1
+
+
+def test_the_lag_rows_of_a_ula_are_its_2m_minus_1_lags():
+    """A 512-element ULA: 1023 merged rows instead of 262144 (5 GB stacked on 1201 angles)."""
+    geometry = ula(512, SPACING_M)
+    steering = geometry.steering(azimuth_grid(-60, 60, 1.0), CARRIER_HZ)
+    rows = coarray._lag_rows(steering, geometry.positions_m)
+    assert rows.shape == (1023, 121)
+    dense = np.abs(steering.conj().T @ steering) ** 2
+    np.testing.assert_allclose(np.real(rows.conj().T @ rows), dense, rtol=1e-9, atol=1e-6)
 
 
 def test_spectrum_is_bartlett_of_unit_power_covariance():

@@ -95,7 +95,7 @@ def test_annotations_are_refused_where_there_are_none(tmp_path, capsys):
         geometry=GEOMETRY,
     )
     assert cli.main(["estimate", str(bare), "--average", "annotations"]) == 2
-    assert "the capture has no annotation to replay" in capsys.readouterr().err
+    assert "the capture has no annotation of samples to replay" in capsys.readouterr().err
     assert cli.main(["estimate", str(bare), "--average", "annotations", "--overlap", "8"]) == 2
     assert "windows of whole annotations do not overlap" in capsys.readouterr().err
     with pytest.raises(SystemExit):

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gnuradio.bearing import cli
+from gnuradio.bearing.array.geometry import ula
 from gnuradio.bearing.captures.presets import (
     calibration_ula4_scenario,
     demo_ula4_impairments,
@@ -16,7 +17,7 @@ from gnuradio.bearing.captures.presets import (
 )
 from gnuradio.bearing.captures.reader import read_capture
 from gnuradio.bearing.captures.scenario import ArraySpec, Emitter, ImpairmentConfig, Scenario
-from gnuradio.bearing.captures.schema import BEARING_EXTENSION
+from gnuradio.bearing.captures.schema import BEARING_EXTENSION, Truth
 from gnuradio.bearing.captures.simulation import simulate, write
 from gnuradio.bearing.captures.writer import write_capture
 from gnuradio.bearing.flowgraphs.calibration_capture import read_calibration
@@ -225,3 +226,23 @@ def test_calibration_presets_sweep_the_demo_array(tmp_path):
     assert cli.main(["simulate", "--preset", "calibration_ula4", "--out", str(tmp_path / "cal")]) == 0
     capture = read_capture(tmp_path / "cal.sigmf-meta")
     assert capture.data_path.stat().st_size < 5e6 and len(capture.truths) == 1201
+
+
+def test_windows_without_truth_are_not_read_and_every_capture_keeps_one(tmp_path):
+    """The budget goes to windows with a ground truth (the others are never read, their items
+    counted as dropped without truth), and a capture whose share rounds to nothing keeps one."""
+    geometry = ula(4, 0.03)
+    rng = np.random.default_rng(0)
+    samples = (rng.standard_normal((2000 * 16, 4)) + 1j * rng.standard_normal((2000 * 16, 4))).astype(
+        np.complex64
+    )
+    # blocks of 10 windows of 16 samples, every other block annotated; a zero-length truth too
+    truths = [Truth(block * 160, 160, float(block % 50)) for block in range(0, 200, 2)] + [Truth(170, 0, 3.0)]
+    common = dict(sample_rate_hz=1e6, frequency_hz=4.85e9, geometry=geometry)
+    blocks_path = write_capture(tmp_path / "blocks", samples, truths=truths, **common)
+    calibration = read_calibration(blocks_path, snapshots_per_window=16, max_windows=100)
+    assert (calibration.num_windows, calibration.windows_left_out) == (100, 900)
+    assert calibration.dropped_without_truth == 1000 * 16 and not np.any(np.isnan(calibration.azimuth_deg))
+    one = write_capture(tmp_path / "one", samples[:16], truths=[Truth(0, 16, 7.0)], **common)
+    both = read_calibration([blocks_path, one], snapshots_per_window=16, max_windows=10)
+    assert both.num_windows == 10 and 7.0 in both.azimuth_deg

@@ -7,11 +7,12 @@ import pytest
 import torch
 from gnuradio.bearing.array.geometry import ula, wavelength_m
 from gnuradio.bearing.array.impairments import Impairments, array_response, draw_impairments
+from gnuradio.bearing.learned import mod_dnn_training
 from gnuradio.bearing.learned.autoencoder import MultiTaskAutoencoder, subregion_index
 from gnuradio.bearing.learned.mod_dnn import ModDnn, ModDnnConfig, load, save
 from gnuradio.bearing.learned.mod_dnn_training import train_mod_dnn, with_routing_noise
 from gnuradio.bearing.learned.modl_ssr import ModlSsr
-from gnuradio.bearing.learned.training import TrainingOptions
+from gnuradio.bearing.learned.training import TrainingClock, TrainingOptions
 
 CARRIER_HZ = 4.85e9
 GEOMETRY = ula(4, wavelength_m(CARRIER_HZ) / 2.0)
@@ -231,3 +232,29 @@ def test_linear_decoders_are_the_papers_eq_9():
     assert not torch.allclose(autoencoder(h)[:, 0] / h, autoencoder(h)[:, 1] / h)
     with pytest.raises(ValueError, match="decoder: must be one of gate, linear"):
         MultiTaskAutoencoder(4, 2, 4, decoder="conv")
+
+
+def test_window_spectra_do_not_depend_on_the_chunking(small_model, monkeypatch):
+    """The subregion inputs are computed SPECTRA_CHUNK_WINDOWS windows at a time: chunks of 7
+    (windows cut across chunks: 3 items each) give the spectra of one chunk of everything."""
+    model = small_model[0]
+    angles = np.repeat(np.arange(-50.0, 50.0, 5.0), 3)
+    values = cfrs(angles, draw_impairments(4, 1.0, 3), 20.0).astype(np.complex64)
+    window = np.repeat(np.arange(angles.size // 3), 3)
+    validation = np.array([0, 5])
+    whole = mod_dnn_training._window_spectra(model, values, angles, window, validation)
+    monkeypatch.setattr(mod_dnn_training, "SPECTRA_CHUNK_WINDOWS", 7)
+    chunked = mod_dnn_training._window_spectra(model, values, angles, window, validation)
+    for p in range(len(model.subregions)):
+        np.testing.assert_allclose(chunked[0][p], whole[0][p], rtol=1e-5, atol=1e-5)
+        assert chunked[0][p].dtype == np.float32 and chunked[0][p].shape[0] == angles.size // 3
+    np.testing.assert_array_equal(chunked[1], whole[1])
+    assert np.flatnonzero(chunked[2]).tolist() == [0, 5]
+
+
+def test_the_training_clock_bounds_the_time_left_in_all_stages():
+    clock = TrainingClock(["autoencoder", "subregion 0", "subregion 1"], max_epochs=10)
+    assert clock.update({"stage": "autoencoder", "epoch": 4, "seconds": 1.0}) == (1, 3, 6.0 + 2 * 10 * 1.0)
+    # the later subregion runs at the pace of the finished subregion (its last epoch's 0.5 s)
+    assert clock.update({"stage": "subregion 0", "epoch": 10, "seconds": 0.5}) == (2, 3, 0.0 + 10 * 0.5)
+    assert clock.update({"stage": "subregion 1", "epoch": 3, "seconds": 0.25}) == (3, 3, 7 * 0.25)

@@ -56,10 +56,7 @@ class capture_source(Guarded, gr.sync_block):
             raise ValueError(f"segment_length: must be 0 (every sample) or positive, got {segment_length}")
         if annotations and segment_length:
             raise ValueError("annotations and segment_length: replay one or the other, not both")
-        if annotations and not self.capture.spans:
-            raise ValueError(
-                f"{self.capture.meta_path}: the capture has no annotation to replay (annotations=True)"
-            )
+
         gr.sync_block.__init__(
             self,
             name="Bearing Capture Source",
@@ -71,6 +68,11 @@ class capture_source(Guarded, gr.sync_block):
         """Why the replay ended before the end of the capture (empty: it did not)."""
         self._annotations = bool(annotations)
         self._ranges = self._annotated_ranges() if annotations else self._replayed_ranges(int(segment_length))
+        if annotations and not self._ranges:
+            raise ValueError(
+                f"{self.capture.meta_path}: the capture has no annotation of samples to replay "
+                "(annotations=True)"
+            )
         self._range = 0  # index into self._ranges
         self._range_starts = np.cumsum([0] + [stop - start for start, stop in self._ranges])
         self._next_sample = self._ranges[0][0] if self._ranges else 0
@@ -88,13 +90,15 @@ class capture_source(Guarded, gr.sync_block):
 
     @property
     def replayed_fraction(self) -> float:
-        """Share of the samples to replay written so far, 0 .. 1 (of the first pass when
-        repeating), for progress reports; read from any thread."""
+        """Share of the samples to replay written so far in this pass, 0 .. 1, for progress
+        reports; read from any thread (``work`` may move on between two reads: each field is
+        read once, and the share is clipped to 0 .. 1)."""
+        index, next_sample = self._range, self._next_sample
         total = int(self._range_starts[-1])
-        if self._range >= len(self._ranges) or not total:
+        if index >= len(self._ranges) or not total:
             return 1.0
-        done = int(self._range_starts[self._range]) + self._next_sample - self._ranges[self._range][0]
-        return done / total
+        done = int(self._range_starts[index]) + next_sample - self._ranges[index][0]
+        return min(max(done / total, 0.0), 1.0)
 
     def _annotated_ranges(self) -> list[tuple[int, int]]:
         """``[start, stop)`` of every annotation of samples, in order, each once."""

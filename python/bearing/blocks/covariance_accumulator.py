@@ -76,6 +76,7 @@ class covariance_accumulator(Guarded, gr.basic_block):
         self._buffer_start = 0  # sample index of self._buffer[0]
         self._index_origin = 0  # sample index minus absolute input offset (moves at segment starts)
         self._recursive: np.ndarray | None = None
+        self._segment = _SegmentSum(self._num_elements)  # average 0: the current segment's window
         # (first sample, end sample, azimuth_deg, elevation_deg or None)
         self._truths: list[tuple[int, int, float, float | None]] = []
         self._occasions: dict[int, dict] = {}  # input offset -> srs_occasion tag value
@@ -118,6 +119,11 @@ class covariance_accumulator(Guarded, gr.basic_block):
                 produced = self._append(items[cursor - first : tag.offset - first], out, produced)
                 self._restart(tag.offset, int(value["sample_index"]))
                 if self._per_segment:
+                    if "sample_count" not in value:
+                        raise ValueError(
+                            "average 0 (one window per segment) needs segment_start tags that give the "
+                            "segment's sample_count, as the Capture Source's do"
+                        )
                     self._average = self._hop = int(value["sample_count"])
                 cursor = tag.offset
         produced = self._append(items[cursor - first : take], out, produced)
@@ -130,21 +136,38 @@ class covariance_accumulator(Guarded, gr.basic_block):
         self._buffer_start = offset
         self._index_origin = sample_index - offset
         self._recursive = None
+        self._segment = _SegmentSum(self._num_elements)
 
     def _append(self, chunk: np.ndarray, out: np.ndarray, produced: int) -> int:
         """Adds contiguous items to the window buffer and writes every complete window's covariance."""
-        if self._per_segment:  # items beyond the segment's window (or outside a segment) are in none
-            chunk = chunk[: max(self._average - len(self._buffer), 0)]
+        if self._per_segment:
+            return self._add_to_segment(chunk, out, produced)
         self._buffer = np.concatenate([self._buffer, chunk]) if len(self._buffer) else chunk.copy()
-        while self._average and len(self._buffer) >= self._average:
+        while len(self._buffer) >= self._average:
             matrix = self._window_covariance(self._buffer[: self._average])
             if matrix is not None:
                 self._emit(matrix, out, produced)
                 produced += 1
             self._buffer = self._buffer[self._hop :]
             self._buffer_start += self._hop
-            if self._per_segment:  # one window per segment: none until the next segment starts
-                self._average = self._hop = 0
+        return produced
+
+    def _add_to_segment(self, chunk: np.ndarray, out: np.ndarray, produced: int) -> int:
+        """Average 0: adds items to the running sum of the segment's window (memory: one M x M
+        matrix, whatever the segment's length); at its end, writes its covariance. Items after it
+        (or before the first segment) are in no window."""
+        segment = self._segment
+        chunk = chunk[: max(self._average - segment.items, 0)]
+        if len(chunk):
+            segment.add(
+                covariance.item_snapshots(chunk, self._num_elements, self._num_subcarriers), len(chunk)
+            )
+        if self._average and segment.items == self._average:
+            if self._usable(segment.finite, segment.nonzero, self._average):
+                matrix = segment.total / (self._average * self._num_subcarriers)
+                self._emit(self._shaped(matrix), out, produced)
+                produced += 1
+            self._average = self._hop = 0  # one window per segment: none until the next one starts
         return produced
 
     def _per_segment_take(self, first: int, available: int, room: int) -> int:
@@ -157,12 +180,7 @@ class covariance_accumulator(Guarded, gr.basic_block):
 
     def _window_covariance(self, window: np.ndarray) -> np.ndarray | None:
         """Covariance of one window of items (shape ``(T, M*K)``), or None when it must be dropped."""
-        finite = np.all(np.isfinite(window))
-        if not finite or (self._drop_silent and not np.any(window)):
-            self.dropped_windows += 1
-            first = self._buffer_start + self._index_origin
-            why = "NaN or infinite values" if not finite else "no signal (every sample is zero)"
-            self.logger.warn(f"dropped the window of samples [{first}, {first + len(window)}): {why}")
+        if not self._usable(bool(np.all(np.isfinite(window))), bool(np.any(window)), len(window)):
             return None
         snapshots = covariance.item_snapshots(window, self._num_elements, self._num_subcarriers)
         if self._forgetting > 0:
@@ -172,6 +190,21 @@ class covariance_accumulator(Guarded, gr.basic_block):
             matrix = self._recursive
         else:
             matrix = covariance.sample_covariance(snapshots)
+        return self._shaped(matrix)
+
+    def _usable(self, finite: bool, nonzero: bool, length: int) -> bool:
+        """Whether a window of ``length`` items with these properties gives a covariance; if not,
+        it is counted and logged (class docstring)."""
+        if finite and (nonzero or not self._drop_silent):
+            return True
+        self.dropped_windows += 1
+        first = self._buffer_start + self._index_origin
+        why = "NaN or infinite values" if not finite else "no signal (every sample is zero)"
+        self.logger.warn(f"dropped the window of samples [{first}, {first + length}): {why}")
+        return False
+
+    def _shaped(self, matrix: np.ndarray) -> np.ndarray:
+        """The window's covariance with forward-backward averaging and spatial smoothing, if set."""
         if self._forward_backward:
             matrix = covariance.forward_backward(matrix)
         if self._output_size < self._num_elements:
@@ -209,6 +242,23 @@ class covariance_accumulator(Guarded, gr.basic_block):
             return None
         end = tail["sample_index"] + tail["sample_count"]
         return messages.window_info(head["sample_index"], end - head["sample_index"], truths, head["ue"])
+
+
+class _SegmentSum:
+    """The running sum ``sum x x^H`` of one segment's snapshots ``(M, n)`` and whether they were
+    all finite and any non-zero (the window of ``average`` 0)."""
+
+    def __init__(self, num_elements: int) -> None:
+        self.total = np.zeros((num_elements, num_elements), dtype=np.complex128)
+        self.items, self.finite, self.nonzero = 0, True, False
+
+    def add(self, snapshots: np.ndarray, items: int) -> None:
+        finite = bool(np.all(np.isfinite(snapshots)))
+        self.finite &= finite
+        self.nonzero |= bool(np.any(snapshots))
+        if finite:
+            self.total += snapshots @ snapshots.conj().T
+        self.items += items
 
 
 def _check_parameters(

@@ -4,6 +4,7 @@ naming the file and the field."""
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 from pathlib import Path
@@ -66,18 +67,16 @@ def read_capture(path: str | Path) -> Capture:
     array = _read_array(metadata, meta_path, data_path)
     num_samples = _count_samples(data_path, ENCODINGS[array.datatype], array.num_channels)
     segments = _read_segments(metadata["captures"], num_samples, meta_path)
-    spans = [
-        _read_span(annotation, index, segments, num_samples, meta_path)
-        for index, annotation in enumerate(metadata["annotations"])
-    ]
+    segment_starts = [segment.sample_start for segment in segments]
+    spans = [_read_span(annotation, segment_starts, num_samples) for annotation in metadata["annotations"]]
     truths = [
         truth
         for index, (annotation, span) in enumerate(zip(metadata["annotations"], spans, strict=True))
-        if (truth := _read_truth(annotation, index, span, meta_path)) is not None
+        if (truth := _read_truth(annotation, index, span, num_samples, meta_path)) is not None
     ]
     array.segments = segments
     array.truths = sorted(truths, key=lambda truth: truth.sample_start)
-    array.spans = sorted(spans, key=lambda span: span.sample_start)
+    array.spans = sorted((span for span in spans if span is not None), key=lambda span: span.sample_start)
     array.num_samples = num_samples
     return array
 
@@ -373,28 +372,25 @@ def _read_segments(captures: list[dict], num_samples: int, meta_path: Path) -> l
     ]
 
 
-def _read_span(
-    annotation: dict, index: int, segments: list[Segment], num_samples: int, meta_path: Path
-) -> Span:
-    """The samples of one annotation. Without ``core:sample_count`` it runs to the end of its
-    segment (core spec); one that starts beyond the data is refused, one that ends beyond it is
-    cut at its end."""
+def _read_span(annotation: dict, segment_starts: list[int], num_samples: int) -> Span | None:
+    """The samples of one annotation, or None when it starts beyond the data (a truth that does
+    is refused by :func:`_read_truth`). Without ``core:sample_count`` it runs to the end of its
+    segment (core spec); one that ends beyond the data is cut at its end."""
     start = annotation[sigmf.SAMPLE_START_KEY]
     if start >= num_samples:
-        raise CaptureError(
-            f"{meta_path}: annotations[{index}]: starts at sample {start}, beyond the data's {num_samples} "
-            "samples (a truncated data file?)"
-        )
-    later_starts = [segment.sample_start for segment in segments if segment.sample_start > start]
-    default_count = max((later_starts[0] if later_starts else num_samples) - start, 0)
+        return None
+    later = bisect.bisect_right(segment_starts, start)  # the segments are sorted
+    default_count = (segment_starts[later] if later < len(segment_starts) else num_samples) - start
     count = annotation.get(sigmf.SAMPLE_COUNT_KEY, default_count)
     return Span(start, min(count, num_samples - start), annotation.get(sigmf.LABEL_KEY))
 
 
-def _read_truth(annotation: dict, index: int, span: Span, meta_path: Path) -> Truth | None:
-    """The truth in one annotation (its samples: ``span``), or None when it carries no azimuth
-    (not a ground truth). ``spatial:signal_bearing`` has priority over ``spatial:signal_azimuth``
-    (spatial spec 3)."""
+def _read_truth(
+    annotation: dict, index: int, span: Span | None, num_samples: int, meta_path: Path
+) -> Truth | None:
+    """The truth in one annotation (its samples: ``span``; None: it starts beyond the data, which a
+    truth may not), or None when it carries no azimuth (not a ground truth).
+    ``spatial:signal_bearing`` has priority over ``spatial:signal_azimuth`` (spatial spec 3)."""
     where = f"{meta_path}: annotations[{index}]"
     try:
         bearing = dict(annotation.get(SIGNAL_BEARING_KEY, {}))
@@ -411,6 +407,11 @@ def _read_truth(annotation: dict, index: int, span: Span, meta_path: Path) -> Tr
     elevation_deg = None
     if elevation is not None:
         elevation_deg = _angle(elevation, (-90.0, 90.0), f"{where}: the elevation ({SIGNAL_BEARING_KEY})")
+    if span is None:
+        raise CaptureError(
+            f"{where}: starts at sample {annotation[sigmf.SAMPLE_START_KEY]}, beyond the data's "
+            f"{num_samples} samples (a truncated data file?)"
+        )
     extra = _extra_fields(annotation, TRUTH_KEYS)
     if bearing:
         extra[SIGNAL_BEARING_KEY] = bearing

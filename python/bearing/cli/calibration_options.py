@@ -20,12 +20,23 @@ def add_max_windows_option(command: argparse.ArgumentParser) -> None:
     """``--max-windows`` of the commands that read calibration captures (`train`, `calibrate`)."""
     command.add_argument(
         "--max-windows",
-        type=int,
         default=MAX_CALIBRATION_WINDOWS,
         metavar="N",
-        help=f"most windows read, spread evenly over the captures: memory is bounded by N, not by "
-        f"the captures' size (default {MAX_CALIBRATION_WINDOWS})",
+        type=_max_windows,
+        help=f"most windows read, spread evenly over the captures: the memory of narrowband captures "
+        f"is bounded by N, not by their size (at least 2; default {MAX_CALIBRATION_WINDOWS})",
     )
+
+
+def _max_windows(text: str) -> int:
+    """``--max-windows``: an integer of at least 2 (one window to train on, one to validate)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"must be an integer of at least 2, got {text!r}")
+    return value
 
 
 def warn_left_out(calibration: CalibrationSet) -> None:
@@ -33,7 +44,7 @@ def warn_left_out(calibration: CalibrationSet) -> None:
     if calibration.windows_left_out:
         total = calibration.num_windows + calibration.windows_left_out
         print(
-            f"bearing: note: the captures hold {total} windows; {calibration.num_windows} of them, "
-            "spread evenly, are read (--max-windows)",
+            f"bearing: note: {total} windows of the captures hold a ground truth; "
+            f"{calibration.num_windows} of them, spread evenly, are read (--max-windows)",
             file=sys.stderr,
         )

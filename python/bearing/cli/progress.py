@@ -1,6 +1,7 @@
 """Progress of a long replay on standard error (`bearing estimate`, `bearing evaluate`).
 
-A line such as ``bearing: demo.sigmf-meta: 41% replayed, 25210 estimates, 1 min 12 s left``
+A line such as ``bearing: demo.sigmf-meta (music): 41% replayed, 25210 estimates, 1 min 12 s
+left``
 appears once a replay has run for :data:`FIRST_REPORT_S`. On a terminal it is rewritten in
 place every second and erased at the end; elsewhere (``--progress always`` into a log) a new
 line follows every :data:`LOG_INTERVAL_S`. Standard output, the contract, never carries it.
@@ -81,7 +82,10 @@ def replay_progress(
             if elapsed < FIRST_REPORT_S or (not terminal and elapsed - last < LOG_INTERVAL_S):
                 continue
             last = elapsed
-            text = progress_text(name, fraction(), estimates(), elapsed)
+            try:
+                text = progress_text(name, fraction(), estimates(), elapsed)
+            except Exception:  # a progress line is not worth a traceback: skip this one
+                continue
             stream.write(f"\r\033[K{text}" if terminal else f"{text}\n")
             stream.flush()
             shown[0] = True

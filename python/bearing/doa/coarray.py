@@ -14,13 +14,18 @@ normalised to unit mean element power. Then a lone noise-free source gives exact
 
 ``P`` has rank ``r <= M^2`` (``2M - 1`` for a ULA: ``vec(a a^H)`` holds only the
 ``2M - 1`` lags), so it is kept in factored form ``P = G^T G`` with ``G`` of shape
-``(r, L)``: from the SVD ``[Re A~; Im A~] = U S V^T``, ``G = S_r V_r^T``, when the stacked
-manifold (``2 M^2`` rows) is no taller than the grid is long; for a larger array from the
-eigendecomposition ``P = V Lambda V^T``, ``G = Lambda_r^(1/2) V_r^T``, which needs ``O(L^2)``
-memory whatever ``M`` (the stacked manifold of 512 elements on the paper's grid would take
-5 GB). A product with ``P`` costs ``O(r L)``; the dense ``L x L`` matrix is only built on
-request (:meth:`CoarrayModel.projection`). The spectrum ``eta_hat`` is computed from the
-steering vectors, ``Re(a_l^H Y a_l)`` with ``Y`` the normalised covariance, in ``O(M^2 L)``.
+``(r, L)``: from the SVD ``[Re A~; Im A~] = U S V^T``, ``G = S_r V_r^T``. The rows of ``A~``
+that belong to one difference of element positions (one lag of the coarray) are equal, so
+they are merged first, one row per lag scaled by the square root of its multiplicity: the
+same ``P``, and for a ULA ``2 (2M - 1)`` rows instead of ``2 M^2`` (a 512-element ULA's
+stacked manifold on the paper's grid would take 5 GB; merged, 20 MB). Only when even the
+merged rows would take more than :data:`SVD_MAX_VALUES` values (an array of many distinct
+differences, such as a large UCA) does ``G`` come from the eigendecomposition ``P = V Lambda
+V^T``, ``G = Lambda_r^(1/2) V_r^T``, in ``O(L^2)`` memory whatever ``M``, with its own rank
+tolerance (:data:`GRAM_RANK_TOLERANCE`). A product with ``P`` costs ``O(r L)``; the dense
+``L x L`` matrix is only built on request (:meth:`CoarrayModel.projection`). The spectrum
+``eta_hat`` is computed from the steering vectors, ``Re(a_l^H Y a_l)`` with ``Y`` the
+normalised covariance, in ``O(M^2 L)``.
 
 Models are cached per geometry, carrier and grid (:func:`coarray_model`); sub-grids for
 angular subregions share the factor's columns (:meth:`CoarrayModel.subregion`).
@@ -42,6 +47,10 @@ from .scg import DEFAULT_OPTIONS, ScgOptions, solve
 
 RANK_TOLERANCE = 1e-10
 """Singular values of the coarray manifold below this fraction of the largest are dropped."""
+
+SVD_MAX_VALUES = 20_000_000
+"""The largest merged, stacked coarray manifold (values, 160 MB) factored by an SVD; beyond it,
+the eigendecomposition of ``P``."""
 
 GRAM_RANK_TOLERANCE = 1e-12
 """Eigenvalues of ``P`` (the squared singular values) below this fraction of the largest are
@@ -104,7 +113,7 @@ class CoarrayModel:
         self.grid_deg = grid
         self.steering = geometry.steering(grid, self.frequency_hz)
         """``a(theta_l)``, shape ``(M, L)``, complex128."""
-        self.factor = _factor(self.steering)
+        self.factor = _factor(self.steering, geometry.positions_m)
         """``G``, shape ``(r, L)``, float64: ``P = G^T G``."""
 
     @property
@@ -165,7 +174,7 @@ class CoarrayModel:
     def project_onto_range(self, spectrum: ArrayLike) -> NDArray[np.float64]:
         """``Q Q^T eta_hat`` in float64: a spectrum with its part outside the range of ``P`` removed.
 
-        A coarray DBF spectrum ``eta_hat = G^T (...)`` lies in the range of ``P`` (dimension
+        A coarray DBF spectrum ``eta_hat = Re(A~^H y)`` lies in the range of ``P`` (dimension
         ``r``, 7 for 4 elements), and projecting leaves it unchanged. Rounding it to float32
         on a stream adds a component outside that range: invisible in the spectrum, but SCG
         amplifies it, and on a 0.1 degree grid it moves a noise-free bearing by 0.1 to 0.5
@@ -268,18 +277,34 @@ def _manifold(steering: NDArray[np.complex128]) -> NDArray[np.complex128]:
     return (steering[:, None, :] * steering.conj()[None, :, :]).reshape(m * m, -1)
 
 
-def _factor(steering: NDArray[np.complex128]) -> NDArray[np.float64]:
-    """``G`` with ``P = G^T G``, shape ``(r, L)``, of the steering vectors ``(M, L)`` (module
-    docstring): from the SVD of ``[Re A~; Im A~]`` while its ``2 M^2`` rows are no more than
-    ``L``, otherwise from the eigendecomposition of ``P = |A^H A|^2`` (elementwise)."""
-    m, length = steering.shape
-    if 2 * m * m <= length:
-        _, s, vt = np.linalg.svd(_real_stack(_manifold(steering)), full_matrices=False)
+def _factor(steering: NDArray[np.complex128], positions_m: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``G`` with ``P = G^T G``, shape ``(r, L)``, of the steering vectors ``(M, L)`` of elements
+    at ``positions_m`` ``(M, 3)`` (module docstring): from the SVD of the stacked coarray
+    manifold with one row per lag, or, when that is too large, from the eigendecomposition of
+    ``P = |A^H A|^2`` (elementwise)."""
+    lag_rows = _lag_rows(steering, positions_m)
+    if 2 * lag_rows.size <= SVD_MAX_VALUES:
+        _, s, vt = np.linalg.svd(_real_stack(lag_rows), full_matrices=False)
         rank = int(np.sum(s > RANK_TOLERANCE * s[0]))
         return np.ascontiguousarray(s[:rank, None] * vt[:rank])
     eigenvalues, vectors = np.linalg.eigh(np.abs(steering.conj().T @ steering) ** 2)
     keep = eigenvalues > GRAM_RANK_TOLERANCE * eigenvalues[-1]
     return np.ascontiguousarray((np.sqrt(eigenvalues[keep])[:, None] * vectors[:, keep].T)[::-1])
+
+
+LAG_DECIMALS = 9
+"""Position differences equal to the nanometre are one lag."""
+
+
+def _lag_rows(steering: NDArray[np.complex128], positions_m: NDArray[np.float64]) -> NDArray[np.complex128]:
+    """The coarray manifold's rows merged by lag: ``sqrt(c_d) a_m conj(a_n)`` for one pair
+    ``(m, n)`` of each distinct difference ``d = p_m - p_n`` met ``c_d`` times, ``(D, L)``:
+    ``Re(R^H R)`` is ``P``, as for the ``M^2`` rows of ``A~``."""
+    m = positions_m.shape[0]
+    differences = np.round(positions_m[:, None, :] - positions_m[None, :, :], LAG_DECIMALS).reshape(-1, 3)
+    _, first, counts = np.unique(differences, axis=0, return_index=True, return_counts=True)
+    rows, columns = np.divmod(first, m)
+    return np.sqrt(counts)[:, None] * steering[rows] * steering[columns].conj()
 
 
 def _real_stack(values: NDArray[np.complex128]) -> NDArray[np.float64]:

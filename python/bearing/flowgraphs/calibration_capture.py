@@ -21,9 +21,12 @@ one UE (its ports share the window). A window with NaN or infinite samples is dr
 counted, as the covariance accumulator does; an item without a ground-truth bearing is dropped
 and counted.
 
-Memory is bounded by ``max_windows`` (:data:`MAX_WINDOWS`), not by the captures' size: when
-the captures hold more windows, that many are kept, spread evenly over them in order (a sweep
-keeps every angle), and the others are counted in ``CalibrationSet.windows_left_out``.
+Memory is bounded by ``max_windows`` (:data:`MAX_WINDOWS`), not by a narrowband capture's
+size: when the captures hold more windows with a ground truth, that many are read, shared by
+the captures in proportion to those they hold (one at least each) and spread evenly over each
+in order (a sweep keeps its angles while it has fewer than ``max_windows``), and the others are
+counted in ``CalibrationSet.windows_left_out``; windows without a truth are not read (their
+items count as ``dropped_without_truth``). An SRS capture is extracted in full, then thinned.
 """
 
 from __future__ import annotations
@@ -94,14 +97,22 @@ def read_calibration(
 
 
 def _narrowband_budgets(captures: list[Capture], length: int, max_windows: int) -> list[int | None]:
-    """Windows to keep of each narrowband capture (None: an SRS capture, thinned once read):
-    ``max_windows`` shared in proportion to the windows of ``length`` samples each holds."""
-    counts = [None if _is_srs(capture) else _window_starts(capture, length).size for capture in captures]
+    """Windows to read of each narrowband capture (None: all of them, or an SRS capture, thinned
+    once read): ``max_windows`` shared in proportion to the labelled windows of ``length``
+    samples each holds, at least one each (the set is thinned to ``max_windows`` at the end)."""
+    counts = [
+        None
+        if _is_srs(capture)
+        else int(np.count_nonzero(_labelled(capture, _window_starts(capture, length), length)))
+        for capture in captures
+    ]
     total = sum(count for count in counts if count is not None)
     if total <= max_windows:
-        return counts
+        return [None] * len(captures)
     shares = np.diff(np.round(np.cumsum([0] + [c or 0 for c in counts]) * max_windows / total)).astype(int)
-    return [None if count is None else int(share) for count, share in zip(counts, shares, strict=True)]
+    return [
+        None if count is None else max(int(share), 1) for count, share in zip(counts, shares, strict=True)
+    ]
 
 
 def _is_srs(capture: Capture) -> bool:
@@ -116,7 +127,7 @@ def _read_one(
             f"{capture.meta_path}: no ground-truth annotation (spatial:signal_azimuth): "
             "a calibration capture must give the bearing of its samples"
         )
-    left_out = 0
+    left_out = unread = 0
     if _is_srs(capture):
         items, azimuth_deg, window, offsets_hz, failed = _srs_items(capture, num_subcarriers)
         kind = "srs"
@@ -128,16 +139,20 @@ def _read_one(
                 f"{capture.meta_path}: no window of {snapshots_per_window} samples fits in a capture "
                 f"segment (the longest holds {longest}); lower snapshots_per_window"
             )
-        kept = evenly_spaced(starts.size, budget)
-        left_out = starts.size - kept.size
-        items, azimuth_deg, window = _narrowband_items(capture, starts[kept], snapshots_per_window)
+        labelled_windows = starts[_labelled(capture, starts, snapshots_per_window)]
+        if not labelled_windows.size:
+            raise ValueError(f"{capture.meta_path}: no item has a ground-truth bearing")
+        chosen = labelled_windows[evenly_spaced(labelled_windows.size, budget)]
+        left_out = labelled_windows.size - chosen.size
+        unread = (starts.size - labelled_windows.size) * snapshots_per_window  # no truth: not read
+        items, azimuth_deg, window = _narrowband_items(capture, chosen, snapshots_per_window)
         offsets_hz, failed, kind = np.zeros(1), 0, "narrowband"
     in_window = window >= 0
     finite = _usable_windows(items, window)
     labelled = ~np.isnan(azimuth_deg)
     kept = in_window & finite & labelled
     dropped_windows = failed + np.unique(window[in_window & ~finite]).size
-    dropped_without_truth = int(np.count_nonzero(in_window & finite & ~labelled))
+    dropped_without_truth = unread + int(np.count_nonzero(in_window & finite & ~labelled))
     if not np.any(in_window & finite):
         raise ValueError(
             f"{capture.meta_path}: no window holds signal: every one has NaN, infinite or only zero samples"
@@ -165,6 +180,23 @@ def _read_one(
     )
 
 
+def _truths(capture: Capture) -> list:
+    """The capture's truths that hold samples, in order of their first sample."""
+    return sorted((t for t in capture.truths if t.sample_count > 0), key=lambda t: t.sample_start)
+
+
+def _labelled(capture: Capture, starts: NDArray[np.int64], length: int) -> NDArray[np.bool_]:
+    """``(W,)``: whether a truth covers some sample of each window of ``length`` samples at
+    ``starts`` (from the metadata: the windows without one are never read)."""
+    truths = _truths(capture)
+    if not truths:
+        return np.zeros(starts.size, dtype=bool)
+    first = np.array([t.sample_start for t in truths], dtype=np.int64)
+    reach = np.maximum.accumulate(first + np.array([t.sample_count for t in truths], dtype=np.int64))
+    before = np.searchsorted(first, starts + length, side="left")  # truths starting before the end
+    return (before > 0) & (reach[np.maximum(before - 1, 0)] > starts)
+
+
 def _window_starts(capture: Capture, length: int) -> NDArray[np.int64]:
     """The first sample of every window of ``length`` samples: back to back from each segment's
     start, the samples after a segment's last whole window left out (as at inference)."""
@@ -180,7 +212,7 @@ def _narrowband_items(
 ) -> tuple[NDArray[np.complex64], NDArray[np.float64], NDArray[np.int64]]:
     """``(N, 1, M)`` items of the windows of ``length`` samples at ``starts``, their azimuths
     (NaN: no truth) and windows (their index in ``starts``)."""
-    truths = sorted(capture.truths, key=lambda truth: truth.sample_start)
+    truths = _truths(capture)
     for before, after in itertools.pairwise(truths):
         if after.sample_start < before.sample_start + before.sample_count:
             raise ValueError(

@@ -191,10 +191,10 @@ def progress_line(row: dict, max_epochs: int, overall: tuple[int, int, float] | 
 class TrainingClock:
     """The time a training of several stages (``stages``: their names in training order, each
     up to ``max_epochs`` epochs) still needs at most, from the epochs seen so far: the rest of
-    the current stage at its last epoch's pace, and every later stage's epochs at the mean pace
-    of the finished stages of its kind (a name's first word: ``subregion``), or at the current
-    pace before one has finished. An early stop ends a stage sooner: an upper bound, rough while
-    the first stage of a kind runs."""
+    the current stage at its last epoch's pace, and every later stage's epochs at the mean of
+    the last-epoch paces of the other stages of its kind seen so far (a name's first word:
+    ``subregion``), or at the current pace before one has run. An early stop ends a stage
+    sooner: an upper bound, rough while the first stage of a kind runs."""
 
     def __init__(self, stages: list[str], max_epochs: int) -> None:
         self.stages, self.max_epochs = list(stages), int(max_epochs)
