@@ -133,6 +133,7 @@ def main() -> None:
     cases = [
         ("estimate", demo_big, ["estimate", str(demo_big), "--json"]),
         ("evaluate", demo_big, ["evaluate", str(demo_big)]),
+        ("estimate annotations", demo_big, ["estimate", str(demo_big), "--average", "annotations", "--json"]),
         (
             "train",
             calibration_big,
