@@ -3,8 +3,11 @@
 Stream tags (values are PMT dicts):
 
 * ``segment_start`` on the first sample of each capture segment, from the capture source:
-  ``{segment: int, sample_index: int, global_index: int | None}``. ``sample_index`` is
-  the index of that sample in the recording; blocks downstream count sample indices from it.
+  ``{segment: int, sample_index: int, sample_count: int, global_index: int | None}``.
+  ``sample_index`` is the index of that sample in the recording; blocks downstream count
+  sample indices from it. ``sample_count`` is the segment's length (a Covariance Accumulator of
+  ``average`` 0 makes one window of it; the Window Selector's windows and the Capture Source's
+  annotation replay tag theirs too).
 * ``truth`` on the first sample of each ground-truth annotation:
   ``{azimuth_deg: float, sample_count: int}`` (plus ``elevation_deg``, ``label`` when known).
 * ``srs_occasion`` on each channel item of the SRS extractor: ``{sample_index: int,

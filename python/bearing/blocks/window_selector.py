@@ -152,7 +152,12 @@ class window_selector(Guarded, gr.basic_block):
         self._tag(
             offset,
             messages.SEGMENT_START,
-            {"segment": start // self.period, "sample_index": start, "global_index": start},
+            {
+                "segment": start // self.period,
+                "sample_index": start,
+                "sample_count": self.window,
+                "global_index": start,
+            },
         )
         for truth in truths:
             self._tag(offset, messages.TRUTH, truth)
