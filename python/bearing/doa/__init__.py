@@ -12,6 +12,8 @@
 * :mod:`.crb`: Cramer-Rao bounds; :mod:`.metrics`: errors against ground truth.
 * :mod:`.tlbo`: teaching-learning-based optimisation (Rao's TLBO and the IDL-TLBO paper's
   two disciplines), batched over the population, for IDL-TLBO's joint estimation.
+* :mod:`.self_calibration`: channel gains and bearings from a covariance alone (the
+  eigenstructure method of Weiss and Friedlander).
 
 Plain numpy and scipy, no torch, no GNU Radio; imports :mod:`~gnuradio.bearing.array`.
 """

@@ -1,0 +1,118 @@
+"""Gain and phase self-calibration from the data: the eigenstructure method of Weiss and
+Friedlander, "Eigenstructure methods for direction finding with sensor gain and phase
+uncertainties", Circuits, Systems and Signal Processing 9 (1990), a baseline of the IDL-TLBO
+issue (MUSIC after a self-calibration, no known-angle sweep).
+
+The snapshots of an array with unknown channel gains are ``x = Gamma A(theta) s + n``,
+``Gamma = diag(g)`` (``g_0 = 1``). With K < M uncorrelated sources the noise subspace
+``E_n`` of the covariance is orthogonal to every ``Gamma a(theta_k)``, so the method
+alternates two steps until the bearings stop moving:
+
+1. the bearings: MUSIC on the covariance with the current gains removed,
+   ``diag(1/g) R diag(1/g)^H``;
+2. the gains: ``g`` minimising ``sum_k ||E_n^H diag(a(theta_k)) g||^2 = g^H Q g`` with
+   ``g_0 = 1``, ``Q = sum_k diag(a_k)^H E_n E_n^H diag(a_k)``: ``g = Q^-1 e_0 / (e_0^T Q^-1 e_0)``.
+
+**What the data cannot tell.** A phase that grows linearly with the element position,
+``g_m exp(j c . p_m)``, turns every steering vector into that of another direction
+(``a(u) exp(j c . p) = a(u + c / k)`` for a plane wave): the same data fit every bearing moved
+by one common shift in direction cosines. No self-calibration, with any number of sources,
+can find that linear phase trend; it is what the data leave open. This module removes it
+from the estimated gains (a least-squares fit of the gains' phases to ``alpha + c . p_m``,
+assuming the phase errors well within +-180 deg), that is, it assumes that the channels' phase
+errors have no linear trend across the array. The bearings then carry the common shift that
+the true phase errors' own linear trend implies (for independent errors of standard deviation
+``sigma`` on an M-element ULA, ``sigma sqrt(12 / (M (M^2 - 1))) / pi`` in ``sin(azimuth)``),
+while everything else about them, their separations in particular, is calibrated
+(docs/idl-tlbo.md, "Self-calibration"). A single known bearing, or one beacon, fixes it.
+
+Plain numpy: covariances ``(M, M)`` complex, estimation math in complex128.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ..array.coherence import corrected_covariance
+from ..array.covariance import check_covariance
+from ..array.geometry import steering_matrix
+from .classical import Estimator
+
+
+@dataclass(frozen=True)
+class SelfCalibration:
+    """The result of :func:`eigenstructure_self_calibration`.
+
+    Attributes:
+        gains: ``(M,)`` complex128 channel gains, ``g_0 = 1``, without a linear phase trend
+            across the array (module docstring); ``array.coherence.corrected_covariance``
+            removes them.
+        azimuth_deg: ``(K,)`` the bearings of MUSIC on the corrected covariance, ascending.
+        iterations: the alternations run.
+        converged: whether the bearings moved by less than the tolerance in the last one.
+    """
+
+    gains: NDArray[np.complex128]
+    azimuth_deg: NDArray[np.float64]
+    iterations: int
+    converged: bool
+
+
+def eigenstructure_self_calibration(
+    covariance: ArrayLike,
+    estimator: Estimator,
+    num_sources: int,
+    max_iterations: int = 30,
+    tolerance_deg: float = 1e-4,
+) -> SelfCalibration:
+    """Channel gains and bearings from a covariance alone (module docstring).
+
+    Args:
+        covariance: ``R`` ``(M, M)`` of K uncorrelated sources.
+        estimator: the array's :class:`~gnuradio.bearing.doa.classical.Estimator`; its method
+            is used for the bearings (MUSIC, as in the paper).
+        num_sources: K, from 2 to M - 1: one source leaves the gains undetermined (any
+            gains make any bearing fit it).
+        max_iterations: most alternations of the two steps.
+        tolerance_deg: the alternation stops when no bearing moves by more than this.
+
+    Raises:
+        ValueError: fewer than two sources, or not fewer than the elements.
+    """
+    r = check_covariance(covariance, estimator.geometry.num_elements)
+    m = r.shape[0]
+    if not 2 <= num_sources <= m - 1:
+        raise ValueError(
+            f"num_sources: self-calibration needs 2 .. M - 1 = {m - 1} sources (one source fits "
+            f"any gains), got {num_sources}"
+        )
+    positions = estimator.geometry.positions_m
+    noise = np.linalg.eigh(r)[1][:, : m - num_sources]
+    projector = noise @ noise.conj().T
+    gains = np.ones(m, dtype=np.complex128)
+    azimuth = np.sort(estimator.estimate(r, num_sources).azimuth_deg)
+    iterations, converged = 0, False
+    while iterations < max_iterations and not converged:
+        a = steering_matrix(positions, azimuth, estimator.wavelength_m)
+        q = np.einsum("ik,ij,jk->ij", a.conj(), projector, a)
+        solved = np.linalg.solve(q, np.eye(m)[:, 0])
+        gains = without_linear_phase(solved / solved[0], positions)
+        moved = np.sort(estimator.estimate(corrected_covariance(r, gains), num_sources).azimuth_deg)
+        converged = bool(np.max(np.abs(moved - azimuth)) < tolerance_deg)
+        azimuth, iterations = moved, iterations + 1
+    return SelfCalibration(gains, azimuth, iterations, converged)
+
+
+def without_linear_phase(gains: ArrayLike, positions_m: ArrayLike) -> NDArray[np.complex128]:
+    """``gains`` ``(M,)`` with the linear trend of their phases across the element positions
+    ``(M, 3)`` removed: the least-squares fit ``alpha + c . p_m`` of their phases (referenced to
+    element 0, assumed within +-180 deg), with ``alpha`` kept so that ``g_0`` stays 1."""
+    g = np.asarray(gains, dtype=np.complex128)
+    p = np.asarray(positions_m, dtype=np.float64) - np.asarray(positions_m, dtype=np.float64)[0]
+    phase = np.angle(g / g[0])
+    design = np.column_stack([np.ones(p.shape[0]), p])
+    coefficients = np.linalg.lstsq(design, phase, rcond=None)[0]
+    return g * np.exp(-1j * (p @ coefficients[1:]))
