@@ -244,7 +244,10 @@ def test_window_spectra_do_not_depend_on_the_chunking(small_model, monkeypatch):
     validation = np.array([0, 5])
     whole = mod_dnn_training._window_spectra(model, values, angles, window, validation)
     monkeypatch.setattr(mod_dnn_training, "SPECTRA_CHUNK_WINDOWS", 7)
-    chunked = mod_dnn_training._window_spectra(model, values, angles, window, validation)
+    monkeypatch.setattr(mod_dnn_training, "NOTE_INTERVAL_S", 0.0)
+    notes = []
+    chunked = mod_dnn_training._window_spectra(model, values, angles, window, validation, notes.append)
+    assert len(notes) == angles.size // 3 and notes[-1].startswith("subregion inputs  20/20 windows  ")
     for p in range(len(model.subregions)):
         np.testing.assert_allclose(chunked[0][p], whole[0][p], rtol=1e-5, atol=1e-5)
         assert chunked[0][p].dtype == np.float32 and chunked[0][p].shape[0] == angles.size // 3

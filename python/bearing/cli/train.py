@@ -169,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
             epoch_printer(args.json, options.epochs, stage_names(config)),
             checkpoint=save,
             resume=resume,
+            note=None if args.json else lambda line: print(line, file=sys.stderr, flush=True),
         )
     except KeyboardInterrupt:
         stages = len(stage_names(config))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,7 @@ def train_mod_dnn(
     progress: Progress | None = None,
     checkpoint: Checkpoint | None = None,
     resume: Progressed | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> tuple[ModDnn, list[dict]]:
     """Train a model for ``config`` on labelled CFR items.
 
@@ -80,6 +82,9 @@ def train_mod_dnn(
             loses at most the stage it was in.
         resume: training done earlier (a checkpoint's) on the same data, config and options:
             its weights are loaded and its finished stages are not trained again.
+        note: called with a line of progress, every :data:`NOTE_INTERVAL_S` at most, while
+            the subregion inputs are computed between the stages (no epochs to report then;
+            minutes for a large array).
 
     Returns:
         the trained model (eval mode) and the history, one dict per epoch: ``stage``
@@ -105,7 +110,7 @@ def train_mod_dnn(
     _check_coverage(model, azimuth, window, validation)
     if done < 1:
         finished(_train_autoencoder(model, values, azimuth, np.isin(window, validation), options, progress))
-    spectra, labels, held_out = _window_spectra(model, values, azimuth, window, validation)
+    spectra, labels, held_out = _window_spectra(model, values, azimuth, window, validation, note)
     covered = model.covered(labels)
     for p, ssr in enumerate(model.ssr):
         if p + 2 <= done:  # finished before the resume
@@ -194,6 +199,8 @@ def with_routing_noise(
 SPECTRA_CHUNK_WINDOWS = 4096
 """Windows whose autoencoder outputs are computed at once by :func:`_window_spectra` (bounds
 the memory of the complex128 branches to a chunk's)."""
+NOTE_INTERVAL_S = 10.0
+"""Seconds between two progress notes of the subregion inputs."""
 
 
 def _window_spectra(
@@ -202,10 +209,12 @@ def _window_spectra(
     azimuth: NDArray[np.float64],
     window: NDArray[np.int64],
     validation: NDArray[np.int64],
+    note: Callable[[str], None] | None = None,
 ) -> tuple[list[NDArray[np.float32]], NDArray[np.float64], NDArray[np.bool_]]:
     """Per subregion ``p``, the ``(W, L_p)`` float32 branch spectra of the W windows (the
     training inputs; float32 as the calibrators take them); per window its azimuth and whether
-    it is held out."""
+    it is held out. ``note`` hears how far it is, every :data:`NOTE_INTERVAL_S` at most."""
+    began = last = time.monotonic()
     order = np.argsort(window, kind="stable")
     ids, starts = np.unique(window[order], return_index=True)
     groups = np.split(order, starts[1:])
@@ -220,6 +229,9 @@ def _window_spectra(
             for p, spectrum in enumerate(model.spectra_of_branches(branches[start : start + group.size])[0]):
                 spectra[p][index] = spectrum
             labels[index] = float(np.mean(azimuth[group]))
+            if note is not None and time.monotonic() - last >= NOTE_INTERVAL_S:
+                last = time.monotonic()
+                note(f"subregion inputs  {index + 1}/{ids.size} windows  {last - began:.0f} s")
     return spectra, labels, np.isin(ids, validation)
 
 
