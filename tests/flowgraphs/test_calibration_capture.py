@@ -246,3 +246,26 @@ def test_windows_without_truth_are_not_read_and_every_capture_keeps_one(tmp_path
     one = write_capture(tmp_path / "one", samples[:16], truths=[Truth(0, 16, 7.0)], **common)
     both = read_calibration([blocks_path, one], snapshots_per_window=16, max_windows=10)
     assert both.num_windows == 10 and 7.0 in both.azimuth_deg
+
+
+def test_thinned_keeps_whole_windows_spread_evenly_and_renumbers_them():
+    """CalibrationSet.thinned, as read_calibration applies it to SRS captures after extraction."""
+    rng = np.random.default_rng(0)
+    window = np.repeat(np.arange(10), 2)  # 10 windows of 2 items (an occasion's two ports)
+    srs = CalibrationSet(
+        cfrs=rng.standard_normal((20, 3, 4)).astype(np.complex64),
+        azimuth_deg=np.repeat(np.arange(10.0), 2),
+        window=window,
+        subcarrier_offsets_hz=np.array([-1e6, 0.0, 1e6]),
+        frequency_hz=3.5e9,
+        positions_m=np.zeros((4, 3)) + np.arange(4)[:, None] * [0, 0.04, 0],
+        sample_rate_hz=30.72e6,
+        kind="srs",
+        windows_left_out=1,
+    )
+    kept = srs.thinned(4)
+    assert (kept.num_windows, kept.windows_left_out, kept.num_items) == (4, 7, 8)
+    assert kept.azimuth_deg.tolist() == [0.0, 0.0, 3.0, 3.0, 6.0, 6.0, 9.0, 9.0]
+    assert kept.window.tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    np.testing.assert_array_equal(kept.cfrs, srs.cfrs[np.isin(window, [0, 3, 6, 9])])
+    assert srs.thinned(10) is srs
