@@ -159,7 +159,7 @@ def test_max_windows_reads_that_many_windows_spread_over_the_sweep(capture, tmp_
     assert "50 windows of the captures hold a ground truth; 20 of them, spread evenly, are read" in stderr
     with pytest.raises(SystemExit):
         train(capsys, "--captures", capture, "--out", tmp_path / "m.pt", "--max-windows", "1")
-    assert "--max-windows: must be an integer of at least 2, got '1'" in capsys.readouterr().err
+    assert "--max-windows: expected an integer of at least 2, got '1'" in capsys.readouterr().err
 
 
 def test_the_max_windows_default_is_the_readers():

@@ -100,4 +100,4 @@ def test_annotations_are_refused_where_there_are_none(tmp_path, capsys):
     assert "windows of whole annotations do not overlap" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli.main(["estimate", str(bare), "--average", "bursts"])
-    assert "must be a positive number of snapshots or 'annotations', got 'bursts'" in capsys.readouterr().err
+    assert "expected a positive number of snapshots or 'annotations', got 'bursts'" in capsys.readouterr().err

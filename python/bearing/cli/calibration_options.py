@@ -7,6 +7,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from .parser import count_type
+
 if TYPE_CHECKING:
     from ..learned.calibration import CalibrationSet
 
@@ -22,21 +24,10 @@ def add_max_windows_option(command: argparse.ArgumentParser) -> None:
         "--max-windows",
         default=MAX_CALIBRATION_WINDOWS,
         metavar="N",
-        type=_max_windows,
+        type=count_type(2, "an integer of at least 2"),
         help=f"most windows read, spread evenly over the captures: the memory of narrowband captures "
         f"is bounded by N, not by their size (at least 2; default {MAX_CALIBRATION_WINDOWS})",
     )
-
-
-def _max_windows(text: str) -> int:
-    """``--max-windows``: an integer of at least 2 (one window to train on, one to validate)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"must be an integer of at least 2, got {text!r}")
-    return value
 
 
 def warn_left_out(calibration: CalibrationSet) -> None:

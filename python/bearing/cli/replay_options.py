@@ -12,7 +12,7 @@ from ..doa.classical import CALIBRATED_MUSIC, DEFAULT_DIAGONAL_LOADING, check_di
 from ..flowgraphs.replay import ReplayFlowgraph
 from ..flowgraphs.settings import PER_ANNOTATION, ReplaySettings
 from ..validation import AUTO_SOURCES
-from .parser import CommandParser
+from .parser import CommandParser, count_type
 from .progress import replay_progress
 
 
@@ -21,7 +21,7 @@ def estimation_options() -> argparse.ArgumentParser:
     estimation = CommandParser(add_help=False)
     estimation.add_argument(
         "--sources",
-        type=_sources,
+        type=count_type(1, "a positive number of emitters or auto", {"auto": AUTO_SOURCES}),
         default=1,
         metavar="N|auto",
         help="number of emitters, or auto: counted in every window by --counter (default 1)",
@@ -40,7 +40,7 @@ def estimation_options() -> argparse.ArgumentParser:
     )
     estimation.add_argument(
         "--track",
-        type=_drop_after,
+        type=count_type(0, "a number of estimates >= 0 (0: no tracking)"),
         default=0,
         metavar="N",
         help="smooth the bearings into tracks with OMC-DOA; an emitter silent for N estimates is dropped "
@@ -48,7 +48,9 @@ def estimation_options() -> argparse.ArgumentParser:
     )
     estimation.add_argument(
         "--average",
-        type=_average,
+        type=count_type(
+            1, "a positive number of snapshots or 'annotations'", {"annotations": PER_ANNOTATION}
+        ),
         metavar="N|annotations",
         help="snapshots per estimate, windows back to back (default 1024); SRS occasions for an SRS "
         "capture (default 1); annotations: one estimate per annotation of the capture (a burst, a packet)",
@@ -158,47 +160,6 @@ def _check_counter_options(args: argparse.Namespace) -> None:
     for option, value in (("--counter", args.counter), ("--counter-model", args.counter_model)):
         if value and args.sources != AUTO_SOURCES:
             raise ValueError(f"{option}: counts the sources of --sources auto, got --sources {args.sources}")
-
-
-def _average(text: str) -> int:
-    """``--average``: a positive count, or ``annotations`` (:data:`PER_ANNOTATION`)."""
-    if text == "annotations":
-        return PER_ANNOTATION
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(
-            f"must be a positive number of snapshots or 'annotations', got {text!r}"
-        )
-    return value
-
-
-def _drop_after(text: str) -> int:
-    """``--track``: silent estimates before a track is dropped, 0 for no tracking."""
-    try:
-        count = int(text)
-    except ValueError:
-        count = -1
-    if count < 0:
-        raise argparse.ArgumentTypeError(
-            f"expected a number of estimates >= 0 (0: no tracking), got {text!r}"
-        )
-    return count
-
-
-def _sources(text: str) -> int:
-    """``--sources``: a positive count, or ``auto`` (:data:`~gnuradio.bearing.validation.AUTO_SOURCES`)."""
-    if text == "auto":
-        return AUTO_SOURCES
-    try:
-        count = int(text)
-    except ValueError:
-        count = 0
-    if count < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number of emitters or auto, got {text!r}")
-    return count
 
 
 def replay(
