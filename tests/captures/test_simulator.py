@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from gnuradio.bearing.array.geometry import steering_matrix, wavelength_m
 from gnuradio.bearing.array.impairments import ImpairmentSpec, array_response
-from gnuradio.bearing.captures.presets import demo_ula4_scenario
+from gnuradio.bearing.captures.presets import PRESETS, demo_ula4_scenario
 from gnuradio.bearing.captures.reader import read_capture
 from gnuradio.bearing.captures.scenario import (
     ArraySpec,
@@ -430,6 +430,21 @@ def test_demo_preset():
     simulated = simulate(demo)
     assert len(simulated.truths) == demo.num_segments == 121
     assert [t.azimuth_deg for t in simulated.truths] == pytest.approx(np.arange(-60.0, 60.5, 1.0))
+
+
+@pytest.mark.parametrize("side", [8, 16])
+def test_perturbed_ura_presets_carry_the_idl_tlbo_perturbations_only(side):
+    """Gain, phase and position errors of the paper's sizes; no coupling, no angle-dependent
+    phase, no delays; the emitters of Table 4 and two more; more snapshots than channels."""
+    scenario = PRESETS[f"ura{side}x{side}_perturbed"]()
+    drawn = scenario.impairment_realisation()
+    assert drawn.num_elements == side * side and scenario.frequency_hz == 28e9
+    assert drawn.coupling.size == 0 and not np.any(drawn.smooth_weight_deg) and not np.any(drawn.delay_s)
+    assert not np.any(drawn.ramp_slope_deg_per_deg)
+    assert 0.3 < np.std(drawn.gain_db[1:]) < 0.7 and 20 < np.std(drawn.phase_deg[1:]) < 37
+    assert 0.3e-3 < np.std(drawn.position_error_m) < 0.7e-3
+    assert [(e.azimuth_deg, e.elevation_deg) for e in scenario.emitters] == [(70, 4), (20, 30), (-35, -10)]
+    assert scenario.snapshots_per_segment > side * side
 
 
 def test_write_records_the_scenario_and_the_impairments(tmp_path):

@@ -98,6 +98,32 @@ class ImpairmentSpec:
             )
 
 
+def perturbation_spec(gain_std_db: float, phase_std_deg: float, position_std_m: float) -> ImpairmentSpec:
+    """The array perturbations of IDL-TLBO (Aquino and Vairavel, IJAP 2025, Sec. 3.3) as an
+    :class:`ImpairmentSpec`: per-element gain and phase errors and element position errors
+    (per axis), combined as ``Gamma a(theta; r + dr)`` with ``Gamma = diag(g exp(j phi))``; no
+    mutual coupling, no angle- or subcarrier-dependent phase error."""
+    return ImpairmentSpec(
+        gain_std_db=gain_std_db,
+        phase_std_deg=phase_std_deg,
+        coupling_magnitudes=(),
+        position_std_m=position_std_m,
+        smooth_phase_amplitude_deg=0.0,
+        ramp_slope_min_deg_per_deg=0.0,
+        ramp_slope_max_deg_per_deg=0.0,
+        delay_std_s=0.0,
+    )
+
+
+IDL_TLBO_PERTURBATION = perturbation_spec(0.5, float(np.rad2deg(0.5)), 0.5e-3)
+"""The IDL-TLBO paper's perturbations (its Table 3: "SD of position perturbation 0.5, of
+inconsistent gain 0.5, of inconsistent phase 0.5", without units), in our reading: 0.5 dB of
+gain, 0.5 rad (28.6 deg) of phase and 0.5 mm of position per axis (about lambda / 21 at 28 GHz),
+each in its natural unit and of the size of a real uncalibrated millimetre-wave array. A literal
+linear gain error of 0.5 would make some amplitudes negative; the study states its results
+against this reading (docs/idl-tlbo.md)."""
+
+
 @dataclass(frozen=True, eq=False)
 class Impairments:
     """One drawn realisation of the impairments, already scaled by ``rho`` (M elements).

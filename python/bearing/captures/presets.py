@@ -1,7 +1,8 @@
 """The named scenarios of ``bearing simulate --preset`` (:data:`PRESETS`): the demo array of the
 MoD-DNN paper with its impairments, its calibration sweep, the two-emitter capture, and ideal
 arrays of other geometries: a UCA (azimuth on the full circle) and two URAs in the y-z plane
-(azimuth and elevation), the larger one the IDL-TLBO paper's 16 x 16 at 28 GHz."""
+(azimuth and elevation), the larger one the IDL-TLBO paper's 16 x 16 at 28 GHz; and that
+paper's 16 x 16 and an 8 x 8 at 28 GHz with its gain, phase and position errors."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from ..array.geometry import wavelength_m
+from ..array.impairments import IDL_TLBO_PERTURBATION
 from .scenario import ArraySpec, Emitter, ImpairmentConfig, Scenario
 
 DEMO_FREQUENCY_HZ = 4.85e9
@@ -173,6 +175,32 @@ def ura16x16_scenario() -> Scenario:
     )
 
 
+def ura_perturbed_scenario(side: int) -> Scenario:
+    """A ``side`` x ``side`` half-wavelength URA in the y-z plane at 28 GHz with the IDL-TLBO
+    paper's perturbations (:data:`~gnuradio.bearing.array.impairments.IDL_TLBO_PERTURBATION`:
+    gain, phase and position errors, pinned by their own seed): one emitter at the paper's Table 4
+    bearing (azimuth 70, elevation 4 deg) at 10 dB, then two at (20, 30) and (-35, -10) deg,
+    4 segments of 512 snapshots each, more than the 256 channels of ``side`` 16 (which counting
+    the sources needs; about 4.2 MB)."""
+    return Scenario(
+        array=_ura(side, URA16_FREQUENCY_HZ),
+        frequency_hz=URA16_FREQUENCY_HZ,
+        sample_rate_hz=1.0e6,
+        emitters=(
+            Emitter(azimuth_deg=70.0, elevation_deg=4.0, snr_db=10.0, last_segment=1, label="a"),
+            Emitter(azimuth_deg=20.0, elevation_deg=30.0, snr_db=10.0, first_segment=2, label="b"),
+            Emitter(azimuth_deg=-35.0, elevation_deg=-10.0, snr_db=10.0, first_segment=2, label="c"),
+        ),
+        snapshots_per_segment=512,
+        num_segments=4,
+        gap_samples=10_000 - 512,
+        impairments=ImpairmentConfig(rho=1.0, seed=2025, spec=IDL_TLBO_PERTURBATION),
+        seed=2800 + side,
+        description=f"gr-bearing URA: {side} x {side} in the y-z plane at 28 GHz with the IDL-TLBO "
+        "paper's gain, phase and position errors",
+    )
+
+
 def _ura(side: int, frequency_hz: float) -> ArraySpec:
     """A square half-wavelength URA of ``side`` x ``side`` elements at ``frequency_hz``."""
     half_wavelength_m = wavelength_m(frequency_hz) / 2.0
@@ -192,5 +220,7 @@ PRESETS: dict[str, Callable[[], Scenario]] = {
     "uca8": uca8_scenario,
     "ura4x4": ura4x4_scenario,
     "ura16x16": ura16x16_scenario,
+    "ura16x16_perturbed": lambda: ura_perturbed_scenario(16),
+    "ura8x8_perturbed": lambda: ura_perturbed_scenario(8),
 }
 """Named scenarios, for the command line."""
