@@ -11,14 +11,18 @@ from gnuradio.bearing.array.geometry import (
     steering_matrix,
     uca,
     ula,
+    ura,
+    wavelength_m,
 )
 from gnuradio.bearing.array.hybrid import HybridArray, HybridLayout
+from gnuradio.bearing.array.impairments import IDL_TLBO_PERTURBATION, Impairments, draw_impairments
 from gnuradio.bearing.doa.crb import (
     NotIdentifiableError,
     crb_rmse_deg,
     deterministic_crb,
     hybrid_stochastic_crb,
     stochastic_crb,
+    stochastic_crb_az_el,
 )
 
 WAVELENGTH_M = 1.0
@@ -242,3 +246,23 @@ def test_bad_combiners_are_named() -> None:
         hybrid_stochastic_crb(geometry, WAVELENGTH_M, [0.0], [1.0], 1.0, 10, np.eye(4))
     with pytest.raises(ValueError, match="full column rank 2"):
         hybrid_stochastic_crb(geometry, WAVELENGTH_M, [0.0], [1.0], 1.0, 10, np.ones((10, 2)))
+
+
+def test_the_bound_with_known_perturbations():
+    """stochastic_crb_az_el with the IDL-TLBO perturbations known: the ideal realisation and a
+    common phase change nothing; position errors and gains move the bound a little on a 16 x 16
+    URA at (70, 4) deg; coupling has no bound here."""
+    wavelength = wavelength_m(28e9)
+    geometry = ura(16, 16, wavelength / 2, wavelength / 2)
+    args = (geometry, wavelength, [70.0], [4.0], [1.0], 0.1, 1)
+    nominal = stochastic_crb_az_el(*args)
+    np.testing.assert_allclose(stochastic_crb_az_el(*args, perturbations=Impairments.ideal(256)), nominal)
+    common = Impairments.ideal(256)
+    common = Impairments(**{**common.__dict__, "phase_deg": np.full(256, 40.0)})
+    np.testing.assert_allclose(stochastic_crb_az_el(*args, perturbations=common), nominal, rtol=1e-9)
+    perturbed = stochastic_crb_az_el(
+        *args, perturbations=draw_impairments(256, 1.0, 3, IDL_TLBO_PERTURBATION)
+    )
+    assert 0.8 < perturbed[0, 0] / nominal[0, 0] < 1.25 and 0.8 < perturbed[1, 1] / nominal[1, 1] < 1.25
+    with pytest.raises(ValueError, match="only gain, phase and position errors"):
+        stochastic_crb_az_el(*args, perturbations=draw_impairments(256, 1.0, 3))

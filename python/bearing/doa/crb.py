@@ -39,6 +39,7 @@ from ..array.geometry import (
     steering_matrix,
 )
 from ..array.hybrid import check_combiner
+from ..array.impairments import Impairments
 
 _RAD2_TO_DEG2 = float(np.rad2deg(1.0) ** 2)
 
@@ -181,6 +182,7 @@ def stochastic_crb_az_el(
     source_covariance: ArrayLike,
     noise_power: float,
     num_snapshots: int,
+    perturbations: Impairments | None = None,
 ) -> NDArray[np.float64]:
     """Stochastic (unconditional) CRB on azimuth and elevation: Gaussian sources of covariance ``P``.
 
@@ -211,6 +213,11 @@ def stochastic_crb_az_el(
             or a ``(K, K)`` Hermitian matrix, in the units of ``noise_power``.
         noise_power: ``sigma^2`` per element, ``> 0``.
         num_snapshots: ``T >= 1``.
+        perturbations: the array's gain, phase and position errors, known to the estimator
+            (IDL-TLBO's model, :func:`~gnuradio.bearing.array.impairments.perturbation_spec`):
+            ``A`` and ``D`` are then ``Gamma a(theta; r + dr)`` and its derivatives. The bound
+            with the perturbations known; impairments with coupling or angle-dependent phase
+            errors are refused.
 
     Returns:
         the bound on the covariance of unbiased estimates of ``[az_1 .. az_K, el_1 .. el_K]``,
@@ -226,12 +233,30 @@ def stochastic_crb_az_el(
     )
     azimuth = np.atleast_1d(np.asarray(azimuth_deg, dtype=np.float64))
     elevation = _elevations(elevation_deg, azimuth.size)
-    args = (geometry.positions_m, azimuth, wavelength_m, elevation)
-    a = steering_matrix(*args)
-    d = np.hstack([steering_derivative(*args), steering_derivative_elevation(*args)])
+    positions, gains = geometry.positions_m, np.ones(geometry.num_elements, dtype=np.complex128)
+    if perturbations is not None:
+        _check_perturbations(perturbations, geometry.num_elements)
+        positions, gains = positions + perturbations.position_error_m, perturbations.channel_gains()
+    args = (positions, azimuth, wavelength_m, elevation)
+    a = gains[:, None] * steering_matrix(*args)
+    d = gains[:, None] * np.hstack([steering_derivative(*args), steering_derivative_elevation(*args)])
     r = a @ p @ a.conj().T + sigma2 * np.eye(a.shape[0])
     q = p @ a.conj().T @ np.linalg.solve(r, a) @ p
     return _multi_parameter_crb(a, d, np.tile(q, (2, 2)), sigma2, t)
+
+
+def _check_perturbations(perturbations: Impairments, num_elements: int) -> None:
+    """``ValueError`` unless ``perturbations`` are gain, phase and position errors of the array only."""
+    if perturbations.num_elements != num_elements:
+        raise ValueError(
+            f"perturbations: drawn for {perturbations.num_elements} elements, the array has {num_elements}"
+        )
+    angle_dependent = np.any(perturbations.smooth_weight_deg) or np.any(perturbations.ramp_slope_deg_per_deg)
+    if np.any(perturbations.coupling) or angle_dependent or np.any(perturbations.delay_s):
+        raise ValueError(
+            "perturbations: only gain, phase and position errors have a bound here (no coupling, "
+            "angle-dependent phase errors or delays: array.impairments.perturbation_spec)"
+        )
 
 
 def crb_rmse_deg(crb_matrix: ArrayLike) -> float:
