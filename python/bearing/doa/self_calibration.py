@@ -108,11 +108,19 @@ def eigenstructure_self_calibration(
 
 def without_linear_phase(gains: ArrayLike, positions_m: ArrayLike) -> NDArray[np.complex128]:
     """``gains`` ``(M,)`` with the linear trend of their phases across the element positions
-    ``(M, 3)`` removed: the least-squares fit ``alpha + c . p_m`` of their phases (referenced to
-    element 0, assumed within +-180 deg), with ``alpha`` kept so that ``g_0`` stays 1."""
+    ``(M, 3)`` removed (:func:`linear_phase_trend`), ``g_0`` kept."""
+    g = np.asarray(gains, dtype=np.complex128)
+    p = np.asarray(positions_m, dtype=np.float64)
+    return g * np.exp(-1j * ((p - p[0]) @ linear_phase_trend(g, p)))
+
+
+def linear_phase_trend(gains: ArrayLike, positions_m: ArrayLike) -> NDArray[np.float64]:
+    """The phase gradient ``c`` (``(3,)``, rad/m) of the least-squares fit ``alpha + c . p_m`` of
+    the gains' phases (referenced to element 0, assumed within +-180 deg) over the element
+    positions ``(M, 3)`` relative to element 0; the minimum-norm ``c``, so it lies in the span of
+    the array's aperture."""
     g = np.asarray(gains, dtype=np.complex128)
     p = np.asarray(positions_m, dtype=np.float64) - np.asarray(positions_m, dtype=np.float64)[0]
     phase = np.angle(g / g[0])
     design = np.column_stack([np.ones(p.shape[0]), p])
-    coefficients = np.linalg.lstsq(design, phase, rcond=None)[0]
-    return g * np.exp(-1j * (p @ coefficients[1:]))
+    return np.linalg.lstsq(design, phase, rcond=None)[0][1:]
