@@ -20,7 +20,7 @@ perturbations. What is built, each choice visible here:
    well posed: without it every bearing fits one snapshot of one source exactly. The objective is
    the negative log posterior (MAP, Viberg and Swindlehurst 1994),
    ``J(theta, delta) = ||Y - G A S||^2 / sigma^2 + ||delta||^2 / sigma_delta^2``, computed from the
-   covariance ``R = Y Y^H / N`` alone (``||Y - G A S||^2 = N (tr R - tr(P_{GA} R))``).
+   covariance ``R = Y Y^H / N`` alone (``||Y - G A S||^2 = N (tr R - tr(P_{GA} R))``, point 5).
 3. **Element positions** are not estimated apart from the gains: their error enters the phase
    ``2 pi u . dr / lambda``, which for one source the gain ``g_m`` holds exactly; for several
    sources the differing phases stay a model error. Their variance is part of ``sigma_delta^2``.
@@ -31,10 +31,15 @@ perturbations. What is built, each choice visible here:
    discipline 2 every iteration (:func:`~.tlbo.idl_tlbo`'s ``closed_form_v``): 2M variables are
    too many for 100 TLBO iterations to search alone (``closed_form=False``, the paper-literal
    search, shows it: docs/idl-tlbo.md).
-5. **The noise power** ``sigma^2`` is estimated once: the mean of the ``M - K`` smallest
-   eigenvalues of ``R`` when ``N > M``, else the residual of the nominal array's fit at the
-   coarse scan's best directions per degree of freedom, ``(tr R - tr(P_A R)) / (M - K)``
-   (perturbation and noise together: what the nominal model cannot explain).
+5. **The noise power** ``sigma^2`` is estimated once: when ``N > M``, the mean of the ``M - K``
+   smallest eigenvalues of ``R``, and ``R`` is then taken as its K-dimensional signal subspace
+   above that floor, ``F F^H + sigma^2 I`` with ``F = E_s (Lambda_s - sigma^2)^(1/2)`` (the
+   stochastic model's structure): the floor adds a constant to the objective, and an estimate
+   costs as little as for K snapshots (the closed form then neglects the noise's own share of
+   each element's correlation, of relative order ``sigma^2 K / (M P_s)``). When ``N <= M``, the
+   residual of the nominal array's fit at the coarse scan's best directions per degree of
+   freedom, ``(tr R - tr(P_A R)) / (M - K)`` (perturbation and noise together: what the nominal
+   model cannot explain), and ``R = F F^H`` exactly (rank ``N`` at most).
 6. **The start.** Both optimisers start from a Bartlett scan on the coarse search grid
    (:data:`~.search.DEFAULT_PLANAR_STEP_DEG` for a 2-D search): the first learner holds its K
    strongest peaks, half the population its other peaks, the rest uniform draws in the search
@@ -63,13 +68,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..array.covariance import check_covariance
-from ..array.geometry import ArrayGeometry, direction_vectors, steering_matrix, wrap_deg
+from ..array.geometry import ArrayGeometry, steering_matrix
 from ..array.impairments import ImpairmentSpec
 from ..validation import check_integer, check_num_sources
 from .peaks import find_peaks
 from .planar import find_peaks_2d
 from .search import SearchGrid, search_grid
-from .self_calibration import linear_phase_trend
+from .self_calibration import linear_phase_trend, shifted_directions
 from .tlbo import Result, idl_tlbo, tlbo
 
 OPTIMISERS = ("idl-tlbo", "tlbo")
@@ -248,13 +253,14 @@ class _Problem:
         self.estimator, self.k, self.snapshots = estimator, k, snapshots
         m = estimator.num_elements
         values, vectors = np.linalg.eigh(r)
+        if snapshots > m:  # the signal subspace above the noise floor (module docstring, point 5)
+            self.noise_power = float(np.mean(np.clip(values[: m - k], 0.0, None)))
+            values, vectors = np.clip(values[m - k :] - self.noise_power, 0.0, None), vectors[:, m - k :]
         keep = values > RANK_TOLERANCE * max(values[-1], np.finfo(float).tiny)
-        self.factor = vectors[:, keep] * np.sqrt(values[keep])  # R = F F^H, (M, r)
+        self.factor = vectors[:, keep] * np.sqrt(values[keep])  # (M, r)
         self.trace = float(np.sum(values[keep]))
         self.peaks = self._coarse_peaks()
-        if snapshots > m:
-            self.noise_power = float(np.mean(np.clip(values[: m - k], 0.0, None)))
-        else:
+        if snapshots <= m:
             az, el = self.split(self.peaks[0][None, :])
             fit = self.trace - self._projected_power(self.steering(az, el), None)[0]
             self.noise_power = float(fit / (m - k))
@@ -343,17 +349,8 @@ class _Problem:
         positions = e.geometry.positions_m
         c = linear_phase_trend(g, positions)
         g = g * np.exp(-1j * ((positions - positions[0]) @ c))
-        u = direction_vectors(az, el)  # (K, 3)
-        basis = np.linalg.svd(positions - positions.mean(axis=0), full_matrices=False)[2]
-        basis = basis[: np.linalg.matrix_rank(positions - positions.mean(axis=0))]  # aperture axes
-        along = (u + c * e.wavelength_m / (2.0 * np.pi)) @ basis.T @ basis
-        rest = u - u @ basis.T @ basis
-        norm = np.linalg.norm(rest, axis=1, keepdims=True)
-        scale = np.sqrt(np.clip(1.0 - np.sum(along**2, axis=1, keepdims=True), 0.0, None))
-        moved = along + np.divide(scale * rest, norm, out=np.zeros_like(rest), where=norm > 0)
-        moved /= np.linalg.norm(moved, axis=1, keepdims=True)
-        azimuth = np.asarray(wrap_deg(np.rad2deg(np.arctan2(-moved[:, 1], moved[:, 0]))), dtype=np.float64)
-        return g, azimuth, np.rad2deg(np.arcsin(np.clip(moved[:, 2], -1.0, 1.0)))
+        az, el = shifted_directions(az, el, c * e.wavelength_m / (2.0 * np.pi), positions)
+        return g, az, el
 
     # -- start ------------------------------------------------------------------------------
     def _coarse_peaks(self) -> NDArray[np.float64]:

@@ -38,8 +38,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..array.coherence import corrected_covariance
 from ..array.covariance import check_covariance
-from ..array.geometry import steering_matrix
+from ..array.geometry import direction_vectors, steering_matrix, wrap_deg
 from .classical import Estimator
+from .planar import PlanarEstimator
 
 
 @dataclass(frozen=True)
@@ -51,19 +52,21 @@ class SelfCalibration:
             across the array (module docstring); ``array.coherence.corrected_covariance``
             removes them.
         azimuth_deg: ``(K,)`` the bearings of MUSIC on the corrected covariance, ascending.
+        elevation_deg: ``(K,)`` their elevations for a planar estimator; None for an azimuth-only one.
         iterations: the alternations run.
         converged: whether the bearings moved by less than the tolerance in the last one.
     """
 
     gains: NDArray[np.complex128]
     azimuth_deg: NDArray[np.float64]
+    elevation_deg: NDArray[np.float64] | None
     iterations: int
     converged: bool
 
 
 def eigenstructure_self_calibration(
     covariance: ArrayLike,
-    estimator: Estimator,
+    estimator: Estimator | PlanarEstimator,
     num_sources: int,
     max_iterations: int = 30,
     tolerance_deg: float = 1e-4,
@@ -72,8 +75,9 @@ def eigenstructure_self_calibration(
 
     Args:
         covariance: ``R`` ``(M, M)`` of K uncorrelated sources.
-        estimator: the array's :class:`~gnuradio.bearing.doa.classical.Estimator`; its method
-            is used for the bearings (MUSIC, as in the paper).
+        estimator: the array's :class:`~gnuradio.bearing.doa.classical.Estimator`, or for an array
+            that resolves elevation its :class:`~gnuradio.bearing.doa.planar.PlanarEstimator`;
+            its method is used for the bearings (MUSIC, as in the paper).
         num_sources: K, from 2 to M - 1: one source leaves the gains undetermined (any
             gains make any bearing fit it).
         max_iterations: most alternations of the two steps.
@@ -93,17 +97,31 @@ def eigenstructure_self_calibration(
     noise = np.linalg.eigh(r)[1][:, : m - num_sources]
     projector = noise @ noise.conj().T
     gains = np.ones(m, dtype=np.complex128)
-    azimuth = np.sort(estimator.estimate(r, num_sources).azimuth_deg)
+    azimuth, elevation = _directions(estimator, r, num_sources)
     iterations, converged = 0, False
     while iterations < max_iterations and not converged:
-        a = steering_matrix(positions, azimuth, estimator.wavelength_m)
+        a = steering_matrix(positions, azimuth, estimator.wavelength_m, elevation)
         q = np.einsum("ik,ij,jk->ij", a.conj(), projector, a)
         solved = np.linalg.solve(q, np.eye(m)[:, 0])
         gains = without_linear_phase(solved / solved[0], positions)
-        moved = np.sort(estimator.estimate(corrected_covariance(r, gains), num_sources).azimuth_deg)
-        converged = bool(np.max(np.abs(moved - azimuth)) < tolerance_deg)
-        azimuth, iterations = moved, iterations + 1
-    return SelfCalibration(gains, azimuth, iterations, converged)
+        moved = _directions(estimator, corrected_covariance(r, gains), num_sources)
+        converged = bool(
+            np.max(np.abs(np.concatenate(moved) - np.concatenate([azimuth, elevation]))) < tolerance_deg
+        )
+        (azimuth, elevation), iterations = moved, iterations + 1
+    planar = isinstance(estimator, PlanarEstimator)
+    return SelfCalibration(gains, azimuth, elevation if planar else None, iterations, converged)
+
+
+def _directions(
+    estimator: Estimator | PlanarEstimator, covariance: NDArray[np.complex128], num_sources: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The estimator's bearings ``(K,)`` and elevations (zeros for an azimuth-only estimator),
+    by ascending azimuth."""
+    estimate = estimator.estimate(covariance, num_sources)
+    elevation = getattr(estimate, "elevation_deg", np.zeros_like(estimate.azimuth_deg))
+    order = np.argsort(estimate.azimuth_deg)
+    return estimate.azimuth_deg[order], elevation[order]
 
 
 def without_linear_phase(gains: ArrayLike, positions_m: ArrayLike) -> NDArray[np.complex128]:
@@ -124,3 +142,25 @@ def linear_phase_trend(gains: ArrayLike, positions_m: ArrayLike) -> NDArray[np.f
     phase = np.angle(g / g[0])
     design = np.column_stack([np.ones(p.shape[0]), p])
     return np.linalg.lstsq(design, phase, rcond=None)[0][1:]
+
+
+def shifted_directions(
+    azimuth_deg: ArrayLike, elevation_deg: ArrayLike, shift: ArrayLike, positions_m: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Directions ``(K,)`` (degrees) moved by ``shift`` (``(3,)``, in direction cosines) within the
+    aperture of the array at ``positions_m`` ``(M, 3)``: what a linear phase trend ``k shift . p``
+    across the array does to every bearing (module docstring). The part of each unit vector out
+    of the aperture (which the array does not see) keeps its direction and is rescaled to keep a
+    unit vector, so the direction stays on its side of the array."""
+    positions = np.asarray(positions_m, dtype=np.float64)
+    centred = positions - positions.mean(axis=0)
+    axes = np.linalg.svd(centred, full_matrices=False)[2][: np.linalg.matrix_rank(centred)]
+    u = direction_vectors(azimuth_deg, elevation_deg)  # (K, 3)
+    along = (u + np.asarray(shift, dtype=np.float64)) @ axes.T @ axes
+    rest = u - u @ axes.T @ axes
+    norm = np.linalg.norm(rest, axis=1, keepdims=True)
+    scale = np.sqrt(np.clip(1.0 - np.sum(along**2, axis=1, keepdims=True), 0.0, None))
+    moved = along + np.divide(scale * rest, norm, out=np.zeros_like(rest), where=norm > 0)
+    moved /= np.linalg.norm(moved, axis=1, keepdims=True)
+    azimuth = np.asarray(wrap_deg(np.rad2deg(np.arctan2(-moved[:, 1], moved[:, 0]))), dtype=np.float64)
+    return azimuth, np.rad2deg(np.arcsin(np.clip(moved[:, 2], -1.0, 1.0)))
