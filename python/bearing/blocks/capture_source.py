@@ -79,10 +79,6 @@ class capture_source(Guarded, gr.sync_block):
         # Segments and truths are sorted by their first sample (see capture.read_capture).
         self._segment_starts = np.array([s.sample_start for s in self.capture.segments], dtype=np.int64)
         self._truth_starts = np.array([t.sample_start for t in self.capture.truths], dtype=np.int64)
-        # The latest end of the truths up to each: those before the first that ends after a
-        # sample all end before it.
-        ends = [t.sample_start + t.sample_count for t in self.capture.truths]
-        self._truth_reach = np.maximum.accumulate(np.array(ends, dtype=np.int64)) if ends else np.zeros(0)
 
     @property
     def num_elements(self) -> int:
@@ -180,12 +176,10 @@ class capture_source(Guarded, gr.sync_block):
             else segment.global_index + start - segment.sample_start,
         }
         self._add_tag(offset, messages.SEGMENT_START, value)
-        lowest = int(np.searchsorted(self._truth_reach, start, side="right"))
-        for truth in self.capture.truths[lowest : int(np.searchsorted(self._truth_starts, stop))]:
+        for truth in self.capture.truths_overlapping(start, stop):
             first, end = max(truth.sample_start, start), min(truth.sample_start + truth.sample_count, stop)
-            if first < end:
-                cut = dataclasses.replace(truth, sample_start=first, sample_count=end - first)
-                self._add_tag(offset + first - start, messages.TRUTH, messages.truth_value(cut))
+            cut = dataclasses.replace(truth, sample_start=first, sample_count=end - first)
+            self._add_tag(offset + first - start, messages.TRUTH, messages.truth_value(cut))
 
     def _add_tag(self, offset: int, key: str, value: dict) -> None:
         self.add_item_tag(0, offset, messages.to_pmt(key), messages.to_pmt(value))

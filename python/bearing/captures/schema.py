@@ -33,6 +33,7 @@ them, :mod:`.writer` writes them.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -191,6 +192,37 @@ class Capture:
     hybrid: HybridArray | None = None
     orientation: Orientation | None = None
     spans: list[Span] = field(default_factory=list)
+
+    @functools.cached_property
+    def truths_with_samples(self) -> list[Truth]:
+        """The truths that hold samples (a count above zero), in order of their first sample."""
+        return [truth for truth in self.truths if truth.sample_count > 0]
+
+    @functools.cached_property
+    def _truth_index(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """First sample of each of :attr:`truths_with_samples` and the latest end of the truths
+        up to each (those before the first that ends after a sample all end before it)."""
+        truths = self.truths_with_samples
+        first = np.array([t.sample_start for t in truths], dtype=np.int64)
+        ends = first + np.array([t.sample_count for t in truths], dtype=np.int64)
+        return first, np.maximum.accumulate(ends) if ends.size else ends
+
+    def truths_overlapping(self, start: int, stop: int) -> list[Truth]:
+        """The truths holding a sample of ``[start, stop)``, in order of their first sample."""
+        first, reach = self._truth_index
+        candidates = self.truths_with_samples[
+            int(np.searchsorted(reach, start, side="right")) : int(np.searchsorted(first, stop))
+        ]
+        return [t for t in candidates if t.sample_start + t.sample_count > start]
+
+    def windows_with_truth(self, starts: NDArray[np.int64], length: int) -> NDArray[np.bool_]:
+        """``(W,)``: whether a truth holds a sample of each window of ``length`` samples at
+        ``starts`` (from the metadata alone)."""
+        first, reach = self._truth_index
+        if not first.size:
+            return np.zeros(np.shape(starts), dtype=bool)
+        before = np.searchsorted(first, np.asarray(starts) + length, side="left")  # truths starting earlier
+        return (before > 0) & (reach[np.maximum(before - 1, 0)] > starts)
 
     @property
     def num_channels(self) -> int:

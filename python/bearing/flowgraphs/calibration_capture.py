@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -85,10 +86,11 @@ def read_calibration(
     num_subcarriers = check_integer(num_subcarriers, "num_subcarriers", 0)
     max_windows = check_integer(max_windows, "max_windows", 2)
     captures = [read_capture(path) for path in paths]
-    budgets = _narrowband_budgets(captures, snapshots_per_window, max_windows)
+    windows = [None if _is_srs(c) else _NarrowbandWindows.of(c, snapshots_per_window) for c in captures]
+    budgets = _narrowband_budgets(windows, max_windows)
     sets = []
-    for capture, budget in zip(captures, budgets, strict=True):
-        calibration = _read_one(capture, num_subcarriers, snapshots_per_window, budget)
+    for capture, capture_windows, budget in zip(captures, windows, budgets, strict=True):
+        calibration = _read_one(capture, num_subcarriers, snapshots_per_window, capture_windows, budget)
         problem = mismatch(sets[0], calibration, str(paths[0])) if sets else None
         if problem:
             raise ValueError(f"{capture.meta_path}: {problem}")
@@ -96,19 +98,28 @@ def read_calibration(
     return CalibrationSet.concatenate(sets).thinned(max_windows)
 
 
-def _narrowband_budgets(captures: list[Capture], length: int, max_windows: int) -> list[int | None]:
+@dataclass(frozen=True)
+class _NarrowbandWindows:
+    """The windows of a narrowband capture: the first sample of each (:func:`_window_starts`) and
+    of those a truth covers (from the metadata: the windows without one are never read)."""
+
+    starts: NDArray[np.int64]
+    labelled: NDArray[np.int64]
+
+    @classmethod
+    def of(cls, capture: Capture, length: int) -> _NarrowbandWindows:
+        starts = _window_starts(capture, length)
+        return cls(starts, starts[capture.windows_with_truth(starts, length)])
+
+
+def _narrowband_budgets(windows: list[_NarrowbandWindows | None], max_windows: int) -> list[int | None]:
     """Windows to read of each narrowband capture (None: all of them, or an SRS capture, thinned
-    once read): ``max_windows`` shared in proportion to the labelled windows of ``length``
-    samples each holds, at least one each (the set is thinned to ``max_windows`` at the end)."""
-    counts = [
-        None
-        if _is_srs(capture)
-        else int(np.count_nonzero(_labelled(capture, _window_starts(capture, length), length)))
-        for capture in captures
-    ]
+    once read): ``max_windows`` shared in proportion to the labelled windows each holds, at
+    least one each (the set is thinned to ``max_windows`` at the end)."""
+    counts = [None if w is None else int(w.labelled.size) for w in windows]
     total = sum(count for count in counts if count is not None)
     if total <= max_windows:
-        return [None] * len(captures)
+        return [None] * len(windows)
     shares = np.diff(np.round(np.cumsum([0] + [c or 0 for c in counts]) * max_windows / total)).astype(int)
     return [
         None if count is None else max(int(share), 1) for count, share in zip(counts, shares, strict=True)
@@ -120,7 +131,11 @@ def _is_srs(capture: Capture) -> bool:
 
 
 def _read_one(
-    capture: Capture, num_subcarriers: int, snapshots_per_window: int, budget: int | None
+    capture: Capture,
+    num_subcarriers: int,
+    snapshots_per_window: int,
+    windows: _NarrowbandWindows | None,
+    budget: int | None,
 ) -> CalibrationSet:
     if not capture.truths:
         raise ValueError(
@@ -132,14 +147,14 @@ def _read_one(
         items, azimuth_deg, window, offsets_hz, failed = _srs_items(capture, num_subcarriers)
         kind = "srs"
     else:
-        starts = _window_starts(capture, snapshots_per_window)
+        assert windows is not None  # read_calibration finds them for every narrowband capture
+        starts, labelled_windows = windows.starts, windows.labelled
         if not starts.size:
             longest = max(segment.sample_count for segment in capture.segments)
             raise ValueError(
                 f"{capture.meta_path}: no window of {snapshots_per_window} samples fits in a capture "
                 f"segment (the longest holds {longest}); lower snapshots_per_window"
             )
-        labelled_windows = starts[_labelled(capture, starts, snapshots_per_window)]
         if not labelled_windows.size:
             raise ValueError(f"{capture.meta_path}: no item has a ground-truth bearing")
         chosen = labelled_windows[evenly_spaced(labelled_windows.size, budget)]
@@ -147,13 +162,12 @@ def _read_one(
         unread = (starts.size - labelled_windows.size) * snapshots_per_window  # no truth: not read
         items, azimuth_deg, window = _narrowband_items(capture, chosen, snapshots_per_window)
         offsets_hz, failed, kind = np.zeros(1), 0, "narrowband"
-    in_window = window >= 0
     finite = _usable_windows(items, window)
     labelled = ~np.isnan(azimuth_deg)
-    kept = in_window & finite & labelled
-    dropped_windows = failed + np.unique(window[in_window & ~finite]).size
-    dropped_without_truth = unread + int(np.count_nonzero(in_window & finite & ~labelled))
-    if not np.any(in_window & finite):
+    kept = finite & labelled
+    dropped_windows = failed + np.unique(window[~finite]).size
+    dropped_without_truth = unread + int(np.count_nonzero(finite & ~labelled))
+    if not np.any(finite):
         raise ValueError(
             f"{capture.meta_path}: no window holds signal: every one has NaN, infinite or only zero samples"
         )
@@ -180,23 +194,6 @@ def _read_one(
     )
 
 
-def _truths(capture: Capture) -> list:
-    """The capture's truths that hold samples, in order of their first sample."""
-    return sorted((t for t in capture.truths if t.sample_count > 0), key=lambda t: t.sample_start)
-
-
-def _labelled(capture: Capture, starts: NDArray[np.int64], length: int) -> NDArray[np.bool_]:
-    """``(W,)``: whether a truth covers some sample of each window of ``length`` samples at
-    ``starts`` (from the metadata: the windows without one are never read)."""
-    truths = _truths(capture)
-    if not truths:
-        return np.zeros(starts.size, dtype=bool)
-    first = np.array([t.sample_start for t in truths], dtype=np.int64)
-    reach = np.maximum.accumulate(first + np.array([t.sample_count for t in truths], dtype=np.int64))
-    before = np.searchsorted(first, starts + length, side="left")  # truths starting before the end
-    return (before > 0) & (reach[np.maximum(before - 1, 0)] > starts)
-
-
 def _window_starts(capture: Capture, length: int) -> NDArray[np.int64]:
     """The first sample of every window of ``length`` samples: back to back from each segment's
     start, the samples after a segment's last whole window left out (as at inference)."""
@@ -212,7 +209,7 @@ def _narrowband_items(
 ) -> tuple[NDArray[np.complex64], NDArray[np.float64], NDArray[np.int64]]:
     """``(N, 1, M)`` items of the windows of ``length`` samples at ``starts``, their azimuths
     (NaN: no truth) and windows (their index in ``starts``)."""
-    truths = _truths(capture)
+    truths = capture.truths_with_samples
     for before, after in itertools.pairwise(truths):
         if after.sample_start < before.sample_start + before.sample_count:
             raise ValueError(
