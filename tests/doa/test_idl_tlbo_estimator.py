@@ -130,3 +130,23 @@ def test_bad_settings_are_refused() -> None:
         IdlTlboEstimator(URA8, WAVELENGTH_M, perturbation_spec(0.0, 0.0, 0.0))
     with pytest.raises(ValueError, match="population"):
         IdlTlboEstimator(URA8, WAVELENGTH_M, IDL_TLBO_PERTURBATION, population=1)
+
+
+def test_one_known_bearing_fixes_the_common_shift() -> None:
+    geometry = ula(8, WAVELENGTH_M / 2)
+    truth = np.array([-30.0, 5.0, 40.0])
+    rng = np.random.default_rng(6)
+    gains = 10 ** (rng.standard_normal(8) / 20) * np.exp(1j * np.deg2rad(10 * rng.standard_normal(8)))
+    gains /= gains[0]
+    a = steering_matrix(geometry.positions_m, truth, WAVELENGTH_M)
+    x = gains[:, None] * (a @ complex_normal(rng, (3, 2000))) + 0.1 * complex_normal(rng, (8, 2000))
+    r = x @ x.conj().T / 2000
+    estimator = IdlTlboEstimator(geometry, WAVELENGTH_M, CHANNEL_ERRORS)
+    free = np.sort(estimator.estimate(r, 2000, 3).azimuth_deg)
+    anchored = estimator.estimate(r, 2000, 3, reference_deg=(-30.0, 0.0))
+    found = np.sort(anchored.azimuth_deg)
+    assert found[0] == pytest.approx(-30.0, abs=1e-6)
+    assert np.max(np.abs(found - truth)) < 0.05 < np.max(np.abs(free - truth))
+    assert np.max(np.abs(anchored.gains - gains)) < 0.1  # the gains themselves, trend and all
+    with pytest.raises(ValueError, match="2 or more sources"):
+        estimator.estimate(r, 2000, 1, reference_deg=(-30.0, 0.0))

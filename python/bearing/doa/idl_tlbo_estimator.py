@@ -68,7 +68,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..array.covariance import check_covariance
-from ..array.geometry import ArrayGeometry, steering_matrix
+from ..array.geometry import ArrayGeometry, direction_vectors, steering_matrix
 from ..array.impairments import ImpairmentSpec
 from ..validation import check_integer, check_num_sources
 from .peaks import find_peaks
@@ -189,9 +189,18 @@ class IdlTlboEstimator:
     def num_elements(self) -> int:
         return self.geometry.num_elements
 
-    def estimate(self, covariance: ArrayLike, num_snapshots: int, num_sources: int = 1) -> JointEstimate:
+    def estimate(
+        self,
+        covariance: ArrayLike,
+        num_snapshots: int,
+        num_sources: int = 1,
+        reference_deg: tuple[float, float] | None = None,
+    ) -> JointEstimate:
         """The bearings and gains of ``covariance`` (``(M, M)``, the sample covariance of
         ``num_snapshots`` snapshots; one snapshot ``y`` gives ``y y^H``) for ``num_sources`` K.
+
+        ``reference_deg``: ``(azimuth, elevation)`` of one of the sources, if known (a beacon),
+        for K >= 2: it fixes the common shift that the data leave open (``_without_trend``).
 
         Raises:
             ValueError: a covariance of another size, not finite or not Hermitian, or K >= M.
@@ -201,7 +210,11 @@ class IdlTlboEstimator:
         k = check_num_sources(num_sources)
         if k >= self.num_elements:
             raise ValueError(f"num_sources: fewer than the {self.num_elements} elements, got {k}")
-        problem = _Problem(self, r, snapshots, k)
+        if reference_deg is not None and k < 2:
+            raise ValueError(
+                "reference_deg: a known bearing fixes the gains' phase trend for 2 or more sources"
+            )
+        problem = _Problem(self, r, snapshots, k, reference_deg)
         initial_u = problem.initial_angles(self.population)
         initial_v = problem.initial_perturbations(np.random.default_rng([self.seed, 1]), self.population)
         if self.optimiser == "idl-tlbo":
@@ -249,8 +262,16 @@ class IdlTlboEstimator:
 class _Problem:
     """One estimate's objective: the covariance's factor, the noise power and the boxes."""
 
-    def __init__(self, estimator: IdlTlboEstimator, r: NDArray[np.complex128], snapshots: int, k: int):
+    def __init__(
+        self,
+        estimator: IdlTlboEstimator,
+        r: NDArray[np.complex128],
+        snapshots: int,
+        k: int,
+        reference_deg: tuple[float, float] | None,
+    ):
         self.estimator, self.k, self.snapshots = estimator, k, snapshots
+        self.reference_deg = None if reference_deg is None else tuple(float(v) for v in reference_deg)
         m = estimator.num_elements
         values, vectors = np.linalg.eigh(r)
         if snapshots > m:  # the signal subspace above the noise floor (module docstring, point 5)
@@ -339,18 +360,25 @@ class _Problem:
     ) -> tuple[NDArray[np.complex128], NDArray[np.float64], NDArray[np.float64]]:
         """The gains without their linear phase trend and the directions that go with them.
 
-        ``g_m exp(j c . p_m)`` and the directions ``u`` fit the data as ``g_m`` and ``u + c / k``
-        do (``k = 2 pi / lambda``): the data leave ``c`` open, and the optimiser stops anywhere
-        along it. As the eigenstructure self-calibration does
+        ``g_m exp(j k s . p_m)`` with the directions ``u`` fit the data as ``g_m`` with ``u + s``
+        do (``k = 2 pi / lambda``, ``s`` a shift in direction cosines): the data leave ``s`` open,
+        and the optimiser stops anywhere along it. As the eigenstructure self-calibration does
         (:func:`~.self_calibration.without_linear_phase`), the gains are taken without a trend and
-        each direction moves by ``c / k`` within the array's aperture, its component out of the
-        aperture rescaled to keep a unit vector (the same side of the array)."""
+        the directions moved with them (:func:`~.self_calibration.shifted_directions`). With a
+        reference direction (one source's bearing known: a beacon), the shift is instead the one
+        that puts the nearest estimate on it, which fixes what the data leave open."""
         e = self.estimator
         positions = e.geometry.positions_m
-        c = linear_phase_trend(g, positions)
-        g = g * np.exp(-1j * ((positions - positions[0]) @ c))
-        az, el = shifted_directions(az, el, c * e.wavelength_m / (2.0 * np.pi), positions)
-        return g, az, el
+        shift = linear_phase_trend(g, positions) * e.wavelength_m / (2.0 * np.pi)
+        moved = shifted_directions(az, el, shift, positions)
+        if self.reference_deg is not None:
+            reference = direction_vectors(*self.reference_deg)[0]
+            found = direction_vectors(*moved)
+            nearest = int(np.argmax(found @ reference))
+            shift = shift + reference - found[nearest]
+            moved = shifted_directions(az, el, shift, positions)
+        k = 2.0 * np.pi / e.wavelength_m
+        return g * np.exp(-1j * k * ((positions - positions[0]) @ shift)), *moved
 
     # -- start ------------------------------------------------------------------------------
     def _coarse_peaks(self) -> NDArray[np.float64]:
