@@ -92,3 +92,12 @@ def test_bad_input_is_named(kwargs, message):
         tlbo(**(arguments | kwargs))
     with pytest.raises(ValueError, match="variant: 'idl' or 'tlbo'"):
         idl_tlbo(coupled, ([0], [1]), ([0], [1]), variant="paper")
+
+
+def test_learners_of_one_value_keep_a_superior_learner() -> None:
+    """A mean rounded below equal values must not leave the underachievers without a mentor."""
+    from gnuradio.bearing.doa.tlbo import _superior
+
+    values = np.full(30, 40.97352393619469)  # its mean rounds below it
+    assert np.any(_superior(values))
+    assert _superior(np.array([np.inf, np.inf])).all()

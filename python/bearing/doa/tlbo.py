@@ -170,10 +170,13 @@ INERTIA_START, INERTIA_END = 0.9, 0.4
 
 
 def _superior(values: NDArray[np.float64]) -> NDArray[np.bool_]:
-    """The superior learners: a value at or below the mean of the finite values (all of them
-    when none is finite); the others are the underachievers."""
+    """The superior learners: a value at or below the mean of the finite values, the best always
+    among them (a mean rounded below equal values would leave none; all learners when none is
+    finite); the others are the underachievers."""
     finite = np.isfinite(values)
-    return values <= values[finite].mean() if np.any(finite) else np.ones(values.shape, dtype=bool)
+    if not np.any(finite):
+        return np.ones(values.shape, dtype=bool)
+    return values <= max(values[finite].mean(), values.min())
 
 
 def _idl_teacher(
