@@ -38,6 +38,7 @@ _EXPORTS = {
     "doa_estimator": ".blocks.doa_estimator",
     "doa_search": ".blocks.doa_estimator",
     "doa_spectrum_size": ".blocks.doa_estimator",
+    "idl_tlbo_estimator": ".blocks.idl_tlbo_estimator",
     "json_sink": ".blocks.json_sink",
     "krakensdr_source": ".blocks.krakensdr_source",
     "live_readout": ".blocks.live_readout",

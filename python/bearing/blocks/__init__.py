@@ -7,7 +7,7 @@ One file per block (and one GRC YAML per block under ``grc/``, by sub-category):
   in :mod:`.device_errors`), :mod:`.krakensdr_source`.
 * Live: :mod:`.window_selector`, :mod:`.coherence_calibrator`, :mod:`.live_readout`.
 * Estimators: :mod:`.covariance_accumulator`, :mod:`.doa_estimator`, :mod:`.coarray_dbf`,
-  :mod:`.scg_spectrum`, :mod:`.peak_search`.
+  :mod:`.scg_spectrum`, :mod:`.peak_search`, :mod:`.idl_tlbo_estimator`.
 * MoD-DNN: :mod:`.mod_dnn_estimator`, :mod:`.autoencoder_filter`, :mod:`.modl_ssr_estimator`.
 * 5G NR: :mod:`.srs_extractor` (with its inner :mod:`.srs_channel_estimator`).
 * Counting and tracking: :mod:`.source_counter`, :mod:`.candidate_generator`,

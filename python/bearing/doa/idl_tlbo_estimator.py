@@ -40,10 +40,11 @@ perturbations. What is built, each choice visible here:
    residual of the nominal array's fit at the coarse scan's best directions per degree of
    freedom, ``(tr R - tr(P_A R)) / (M - K)`` (perturbation and noise together: what the nominal
    model cannot explain), and ``R = F F^H`` exactly (rank ``N`` at most).
-6. **The start.** Both optimisers start from a Bartlett scan on the coarse search grid
-   (:data:`~.search.DEFAULT_PLANAR_STEP_DEG` for a 2-D search): the first learner holds its K
-   strongest peaks, half the population its other peaks, the rest uniform draws in the search
-   box; the perturbation learners start at the prior's draws, the first at zero.
+6. **The start.** Both optimisers start from a Bartlett scan on the search grid
+   (:meth:`IdlTlboEstimator.bartlett`; :data:`~.search.DEFAULT_PLANAR_STEP_DEG` for a 2-D
+   search): the first learner holds its K strongest peaks, half the population its other
+   peaks, the rest uniform draws in the search box; the perturbation learners start at the
+   prior's draws, the first at zero.
 
 What the perturbation estimate can and cannot do: with one source, a ``g_m`` per element fits
 any direction, so only the prior decides, and the MAP bearing is the nominal maximum-likelihood
@@ -85,15 +86,15 @@ DEFAULT_ITERATIONS = 100
 """The paper's iterations (Sec. 6)."""
 CLOSED_FORM_ROUNDS = 3
 """Alternations of the least-squares amplitudes and the MAP gains in the closed form."""
-COARSE_AZIMUTH_STEP_DEG = 1.0
-"""The start's Bartlett scan on an azimuth-only array, degrees."""
 PRIOR_SPREAD = 4.0
 """The perturbation learners' box: +-4 prior standard deviations per real variable."""
 GRAM_LOADING = 1e-10
 """Relative diagonal loading of the sources' Gram matrix ``B^H B``: learners with two sources in
 one direction (a singular Gram matrix) get the projection onto that direction."""
 RANK_TOLERANCE = 1e-12
-"""Eigenvalues of the covariance below this fraction of the largest are dropped from its factor."""
+"""Eigenvalues of the covariance below this fraction of the largest are dropped from its factor
+(the default ``rank_tolerance``: float64 input; complex64 items want float32's epsilon, or a
+window of fewer snapshots than elements keeps a full rank of rounding, and costs as much)."""
 
 
 def gain_variance(spec: ImpairmentSpec, wavelength_m: float) -> float:
@@ -148,6 +149,7 @@ class IdlTlboEstimator:
         closed_form: the closed-form gains as a learner of discipline 2 (IDL-TLBO only).
         search: the search box and coarse grid (None: the array's own, :func:`~.search.search_grid`).
         min_separation_deg: between the start's peaks.
+        rank_tolerance: :data:`RANK_TOLERANCE`.
     """
 
     def __init__(
@@ -162,6 +164,7 @@ class IdlTlboEstimator:
         closed_form: bool = True,
         search: SearchGrid | None = None,
         min_separation_deg: float = 2.0,
+        rank_tolerance: float = RANK_TOLERANCE,
     ) -> None:
         if optimiser not in OPTIMISERS:
             raise ValueError(f"optimiser: one of {', '.join(OPTIMISERS)}, got {optimiser!r}")
@@ -176,6 +179,7 @@ class IdlTlboEstimator:
         self.optimiser = optimiser
         self.closed_form = bool(closed_form)
         self.min_separation_deg = float(min_separation_deg)
+        self.rank_tolerance = float(rank_tolerance)
         self.search = search_grid(geometry, wavelength_m=self.wavelength_m) if search is None else search
         self.planar = self.search.elevation_deg is not None
         az_low, az_high, _ = self.search.azimuth_range_in_field()
@@ -183,7 +187,7 @@ class IdlTlboEstimator:
         self._elevation_box = (
             (self.search.elevation_range[0], self.search.elevation_range[1]) if self.planar else None
         )
-        self._coarse = self._coarse_grid()
+        self._scan = self._scan_steering()
 
     @property
     def num_elements(self) -> int:
@@ -242,21 +246,29 @@ class IdlTlboEstimator:
             )
         return problem.result(result)
 
-    def _coarse_grid(self) -> tuple[NDArray[np.float64], NDArray[np.float64] | None, NDArray[np.complex128]]:
-        """The start's scan: azimuths, elevations (None: azimuth only) and the conjugated steering
-        vectors of its points as rows (``(N_el N_az, M)``, computed once per estimator)."""
+    def bartlett(self, covariance: ArrayLike) -> NDArray[np.float64]:
+        """The Bartlett (delay-and-sum) power ``a^H R a`` of ``covariance`` on the search grid, the
+        scan the optimiser starts from: ``(N_el, N_az)``, or ``(N_az,)`` for an azimuth-only array."""
+        factor = covariance_factor(check_covariance(covariance, self.num_elements), self.rank_tolerance)
+        power = np.sum(np.abs(self._scan @ factor) ** 2, axis=1)
+        return power if not self.planar else power.reshape(self.search.elevation_deg.size, -1)
+
+    def _scan_steering(self) -> NDArray[np.complex128]:
+        """The conjugated steering vectors of the search grid as rows, ``(N_el N_az, M)`` (once)."""
         if self.planar:
-            az_grid, el_grid = self.search.azimuth_deg, self.search.elevation_deg
-            az_mesh, el_mesh = np.meshgrid(az_grid, el_grid)
+            az_mesh, el_mesh = np.meshgrid(self.search.azimuth_deg, self.search.elevation_deg)
         else:
-            low, high = self._azimuth_box
-            az_grid, el_grid = (
-                np.arange(low, high + COARSE_AZIMUTH_STEP_DEG / 2, COARSE_AZIMUTH_STEP_DEG),
-                None,
-            )
-            az_mesh, el_mesh = az_grid, np.zeros_like(az_grid)
+            az_mesh, el_mesh = self.search.azimuth_deg, np.zeros_like(self.search.azimuth_deg)
         a = steering_matrix(self.geometry.positions_m, az_mesh.ravel(), self.wavelength_m, el_mesh.ravel())
-        return az_grid, el_grid, np.ascontiguousarray(a.conj().T)
+        return np.ascontiguousarray(a.conj().T)
+
+
+def covariance_factor(r: NDArray[np.complex128], tolerance: float) -> NDArray[np.complex128]:
+    """``F`` ``(M, rank)`` with ``R = F F^H`` from the eigenvalues above ``tolerance`` times the
+    largest: a scan or a fit then costs the rank, not M."""
+    values, vectors = np.linalg.eigh(r)
+    keep = values > tolerance * max(values[-1], np.finfo(float).tiny)
+    return vectors[:, keep] * np.sqrt(values[keep])
 
 
 class _Problem:
@@ -273,13 +285,14 @@ class _Problem:
         self.estimator, self.k, self.snapshots = estimator, k, snapshots
         self.reference_deg = None if reference_deg is None else tuple(float(v) for v in reference_deg)
         m = estimator.num_elements
-        values, vectors = np.linalg.eigh(r)
         if snapshots > m:  # the signal subspace above the noise floor (module docstring, point 5)
+            values, vectors = np.linalg.eigh(r)
             self.noise_power = float(np.mean(np.clip(values[: m - k], 0.0, None)))
-            values, vectors = np.clip(values[m - k :] - self.noise_power, 0.0, None), vectors[:, m - k :]
-        keep = values > RANK_TOLERANCE * max(values[-1], np.finfo(float).tiny)
-        self.factor = vectors[:, keep] * np.sqrt(values[keep])  # (M, r)
-        self.trace = float(np.sum(values[keep]))
+            signal = np.clip(values[m - k :] - self.noise_power, 0.0, None)
+            self.factor = vectors[:, m - k :] * np.sqrt(signal)
+        else:
+            self.factor = covariance_factor(r, estimator.rank_tolerance)  # (M, rank)
+        self.trace = float(np.sum(np.abs(self.factor) ** 2))
         self.peaks = self._coarse_peaks()
         if snapshots <= m:
             az, el = self.split(self.peaks[0][None, :])
@@ -385,8 +398,8 @@ class _Problem:
         """Angle learners of the Bartlett scan's peaks ``(L, D_u)``: the first row the K strongest
         separated peaks, then the others, one per row in the first source's place."""
         e = self.estimator
-        az_grid, el_grid, steering_h = e._coarse
-        power = np.sum(np.abs(steering_h @ self.factor) ** 2, axis=1)
+        az_grid, el_grid = e.search.azimuth_deg, e.search.elevation_deg
+        power = np.sum(np.abs(e._scan @ self.factor) ** 2, axis=1)
         if el_grid is not None:
             power = power.reshape(el_grid.size, az_grid.size)
             rows, cols = find_peaks_2d(power, az_grid, el_grid, power.size, e.min_separation_deg)

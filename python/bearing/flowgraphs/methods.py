@@ -20,6 +20,7 @@ from ..array.field_of_view import FieldOfView, GeometryError
 from ..array.geometry import ArrayGeometry
 from ..blocks.coarray_dbf import coarray_dbf
 from ..blocks.doa_estimator import doa_estimator
+from ..blocks.idl_tlbo_estimator import idl_tlbo_estimator
 from ..blocks.mod_dnn_estimator import mod_dnn_estimator
 from ..blocks.peak_search import peak_search
 from ..blocks.scg_spectrum import scg_spectrum
@@ -149,6 +150,40 @@ def scg(flowgraph: gr.top_block, upstream: object, chain: ChainInput) -> Estimat
     )
 
 
+def idl_tlbo(flowgraph: gr.top_block, upstream: object, chain: ChainInput) -> Estimation:
+    """The IDL-TLBO estimator block: bearings (azimuth and elevation for arrays that resolve it)
+    and the array's gains with the paper's prior (docs/idl-tlbo.md); its spectrum output is the
+    Bartlett scan the optimiser starts from, in dB. It models every element's gain, so it refuses
+    forward-backward averaging and spatial smoothing, which mix the elements."""
+    settings = chain.settings
+    mixing = {
+        "forward_backward": ("forward-backward averaging", "--forward-backward"),
+        "subarray_length": ("spatial smoothing", "--subarray"),
+    }
+    for name, (what, option) in mixing.items():
+        if getattr(settings, name):
+            raise ValueError(
+                f"{name}: method {settings.method} estimates a gain per element from the plain "
+                f"covariance, whose elements {what} mixes: estimate without {option}"
+            )
+    items = 1 if chain.subcarrier_offsets_hz is None else chain.subcarrier_offsets_hz.size
+    estimator = idl_tlbo_estimator(
+        positions_m=chain.capture.geometry.positions_m.tolist(),
+        frequency_hz=chain.capture.frequency_hz,
+        num_sources=settings.num_sources,
+        min_separation_deg=settings.min_separation_deg,
+        grid_start_deg=settings.grid_start_deg,
+        grid_stop_deg=settings.grid_stop_deg,
+        grid_step_deg=settings.grid_step_deg,
+        elevation_start_deg=settings.elevation_start_deg,
+        elevation_stop_deg=settings.elevation_stop_deg,
+        elevation_step_deg=settings.elevation_step_deg,
+        snapshots=max(1, settings.average or 1) * items,  # SRS windows: occasions x pilots
+    )
+    flowgraph.connect(upstream, estimator)
+    return Estimation(estimator, estimator, (estimator,), linear=False, size=estimator.search.size)
+
+
 def mod_dnn(flowgraph: gr.top_block, upstream: object, chain: ChainInput) -> Estimation:
     """The MoD-DNN estimator of the chain's model, on the items (its own accumulators per subregion)."""
     settings = chain.settings
@@ -172,6 +207,7 @@ METHODS: dict[str, Method] = {
     "coarray-dbf": Method(coarray_dbf_peaks),
     "scg": Method(scg),
     "mod-dnn": Method(mod_dnn, takes_covariance=False, needs_model=True),
+    "idl-tlbo": Method(idl_tlbo, planar=True),
 }
 """Every method the replay flowgraph (and so `bearing estimate`) runs, by name."""
 
