@@ -52,9 +52,7 @@ def main() -> None:
         f"16 x 16 URA, one snapshot, {args.estimates} estimates, {args.population} learners, "
         f"{args.iterations} iterations, one thread; load average {os.getloadavg()[0]:.2f}\n"
     )
-    print(
-        "| optimiser | wall s median | wall s max | CPU s median | learners | same seed, same result |"
-    )
+    print("| optimiser | wall s median | wall s max | CPU s median | learners | same seed, same result |")
     print("| --- | ---: | ---: | ---: | ---: | --- |")
     for optimiser in ("idl-tlbo", "tlbo"):
         estimator = IdlTlboEstimator(
