@@ -1,15 +1,26 @@
-"""A live array's channel calibration as a small JSON file: the per-channel complex gains of
+"""An array's channel calibration as a small JSON file: the per-channel complex gains of
 :mod:`.coherence`, with the array, the carrier and the time they were measured at.
 
 A calibration holds only for the receiver it was measured on, at that carrier, until its
 channels drift: :meth:`ChannelCalibration.check_array` refuses it for another geometry or
-carrier, and the file says when it was made. Format (``"format": "gr-bearing channel
-calibration"``, ``"version": 1``)::
+carrier, and the file says when it was made. The gains are the channels' own (``x = diag(g) y``,
+``x`` what the receiver records, ``y`` what an ideal array would), so the correction that makes
+the array nominal is ``1 / g``: the Coherence Calibrator divides by them, the replay flowgraph
+(``bearing estimate --calibration CAL.json``) multiplies by ``1 / g``.
 
-    {"format": ..., "version": 1, "method": "noise" | "beacon" | ...,
+They come from a live array's noise source or beacon (the Coherence Calibrator, ``bearing live
+--save-calibration``), from the IDL-TLBO self-calibration of a capture (``bearing calibrate
+--method idl-tlbo``: the sources at unknown bearings; the gains are known up to a linear phase
+trend across the array, which the file leaves out, docs/idl-tlbo.md), or from a ``calibration``
+message that the Coherence Calibrator received (``message``). Format (``"format": "gr-bearing
+channel calibration"``, ``"version": 1``)::
+
+    {"format": ..., "version": 1, "method": "noise" | "beacon" | "idl-tlbo" | "message",
      "time": "2026-12-07T01:02:03Z", "frequency_hz": 4.85e9,
      "positions_m": [[x, y, z], ...], "gains_real": [...], "gains_imag": [...],
      "coherence": 0.99, "beacon_azimuth_deg": 20.0 (beacon only)}
+
+``coherence`` is null when unknown (a calibration received as a message without one).
 """
 
 from __future__ import annotations
@@ -28,8 +39,13 @@ from .geometry import steering_matrix, wavelength_m
 
 FORMAT = "gr-bearing channel calibration"
 VERSION = 1
-METHODS = ("noise", "beacon")
-"""How the gains were measured: a shared noise source, or a beacon at a known bearing."""
+METHODS = ("noise", "beacon", "idl-tlbo", "message")
+"""How the gains were measured: a shared noise source, a beacon at a known bearing, the IDL-TLBO
+self-calibration of a capture (``bearing calibrate --method idl-tlbo``), or unknown: received as
+a ``calibration`` message by the Coherence Calibrator without one of the others as its method."""
+
+MEASURED = ("noise", "beacon")
+"""The methods of :func:`measure_calibration`."""
 
 
 class CalibrationFileError(ValueError):
@@ -38,14 +54,18 @@ class CalibrationFileError(ValueError):
 
 @dataclass(frozen=True)
 class ChannelCalibration:
-    """Per-channel complex gains ``g`` (``(M,)``, ``g_0 = 1``) of a live array: ``x = diag(g) y``.
+    """Per-channel complex gains ``g`` (``(M,)``, ``g_0 = 1``) of an array's receiver: ``x = diag(g) y``
+    (the recorded ``x``, the ideal array's ``y``; the correction is ``1 / g``).
 
     Attributes:
         gains: the gains, complex128 ``(M,)``.
         method: how they were measured (:data:`METHODS`).
         frequency_hz: the carrier they hold at.
         positions_m: the array's element positions ``(M, 3)``, metres.
-        coherence: :func:`~.coherence.coherence` of the calibration signal, ``[1/M, 1]``.
+        coherence: :func:`~.coherence.coherence` of the calibration signal, ``[1/M, 1]``: of the
+            noise source or the beacon (near 1 for a good calibration); for ``idl-tlbo``, of the
+            capture's covariance the gains were estimated from, which with K sources of similar
+            power is near 1/K and says nothing about the calibration's quality.
         time: when they were measured, ISO 8601 UTC.
         beacon_azimuth_deg: the beacon's bearing, for the beacon method.
     """
@@ -92,7 +112,7 @@ class ChannelCalibration:
             positions, self.positions_m, atol=1e-3
         ):
             raise ValueError(
-                f"the calibration is of a {self.gains.size}-element array with other element positions "
+                f"the calibration is of an array of {self.gains.size} elements at other positions "
                 f"than {what} ({positions.shape[0]} elements)"
             )
         if abs(frequency_hz - self.frequency_hz) > 1.0:
@@ -112,7 +132,7 @@ class ChannelCalibration:
             "positions_m": self.positions_m.tolist(),
             "gains_real": self.gains.real.tolist(),
             "gains_imag": self.gains.imag.tolist(),
-            "coherence": float(self.coherence),
+            "coherence": float(self.coherence) if math.isfinite(self.coherence) else None,
         }
         if self.beacon_azimuth_deg is not None:
             record["beacon_azimuth_deg"] = float(self.beacon_azimuth_deg)
@@ -133,7 +153,7 @@ class ChannelCalibration:
             method=str(record["method"]),
             frequency_hz=float(record["frequency_hz"]),
             positions_m=np.asarray(record["positions_m"], dtype=float),
-            coherence=float(record["coherence"]),
+            coherence=math.nan if record["coherence"] is None else float(record["coherence"]),
             time=str(record["time"]),
             beacon_azimuth_deg=None if beacon is None else float(beacon),
         )
@@ -165,7 +185,7 @@ def measure_calibration(
         )
         gains, beacon = beacon_gains(covariance, steering[:, 0]), float(beacon_azimuth_deg)
     else:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+        raise ValueError(f"method must be one of {', '.join(MEASURED)}, got {method!r}")
     return ChannelCalibration(
         gains=gains,
         method=method,

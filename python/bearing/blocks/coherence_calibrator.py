@@ -1,19 +1,23 @@
 """GNU Radio block: measure and remove the channel gains of a live array (a noise source or a
-beacon), watch them drift, save and load them."""
+beacon), watch them drift, save and load them, take them from a message."""
 
 from __future__ import annotations
 
 import bisect
+import math
+import threading
 
 import numpy as np
 import pmt
 from gnuradio import gr
 
 from ..array.channel_calibration import (
+    METHODS,
     ChannelCalibration,
     load_calibration,
     measure_calibration,
     phase_drift_deg,
+    utc_now,
 )
 from ..validation import check_integer, check_number
 from . import messages
@@ -58,6 +62,17 @@ class coherence_calibrator(Guarded, gr.basic_block):
     in beacon mode a ``recalibrate`` message measures the next ``calibration_s`` seconds as the
     beacon again. Every new calibration is saved to ``save_path`` (empty: not saved) and
     published as a ``calibration`` message (:mod:`~gnuradio.bearing.blocks.messages`).
+
+    A ``calibration`` message in (the dict this block publishes, e.g. from another calibrator or
+    the IDL-TLBO Estimator block: ``gains_real``, ``gains_imag``, and, to be checked against this
+    block's array and carrier, ``positions_m`` and ``frequency_hz``; ``method``, ``coherence`` and
+    ``time`` when known) replaces the gains from the next window on, in any mode: it is logged,
+    saved and published as a calibration of its own. A message that is not such a dict, holds
+    another number of gains or is of another array or carrier is logged and dropped
+    (:attr:`refused_calibrations`); the windows go on with the gains they had. One without
+    ``positions_m`` or ``frequency_hz`` is applied with a warning that only its channel count
+    was checked. Gains equal to those applied are not applied again (a calibrator fed its own
+    messages does not loop).
 
     Args:
         num_elements: M.
@@ -125,6 +140,14 @@ class coherence_calibrator(Guarded, gr.basic_block):
             self.message_port_register_out(pmt.intern(port))
         self.message_port_register_in(pmt.intern(RECALIBRATE_PORT))
         self.set_msg_handler(pmt.intern(RECALIBRATE_PORT), self.handle_recalibrate)
+        self.message_port_register_in(pmt.intern(messages.CALIBRATION_PORT))
+        self.set_msg_handler(pmt.intern(messages.CALIBRATION_PORT), self.handle_calibration)
+        self._received: ChannelCalibration | None = None  # from a message, for the next window
+        self._received_lock = threading.Lock()
+        self.received_calibrations = 0
+        """Calibration messages applied."""
+        self.refused_calibrations = 0
+        """Calibration messages dropped (malformed, or of another array or carrier)."""
         self.calibration: ChannelCalibration | None = None
         """The calibration applied now (None: none yet, or mode ``none``)."""
         self._loaded: ChannelCalibration | None = None  # the file's, until a new measurement
@@ -149,10 +172,59 @@ class coherence_calibrator(Guarded, gr.basic_block):
         """``recalibrate`` message (any content): measure again from the next window."""
         self._recalibrate_requested = True
 
+    def handle_calibration(self, message: pmt.pmt_t) -> None:
+        """``calibration`` message: its gains replace the current ones from the next window on
+        (class docstring); a bad message is logged and dropped."""
+        try:
+            calibration = self._message_calibration(messages.from_pmt(message))
+        except (ValueError, TypeError, KeyError) as error:
+            self.refused_calibrations += 1
+            self.logger.error(f"calibration message dropped, the gains applied stay: {error}")
+            return
+        with self._received_lock:
+            self._received = calibration
+        self.logger.info(f"calibration message ({calibration.method}) received: applied from the next window")
+
+    def _message_calibration(self, value: object) -> ChannelCalibration:
+        """The calibration of a ``calibration`` message, checked against this block's array."""
+        if not isinstance(value, dict) or "gains_real" not in value or "gains_imag" not in value:
+            raise ValueError(f"a dict with gains_real and gains_imag expected, got {str(value)[:80]}")
+        gains = np.asarray(value["gains_real"], dtype=float).reshape(-1) + 1j * np.asarray(
+            value["gains_imag"], dtype=float
+        ).reshape(-1)
+        if gains.size != self.num_elements:
+            raise ValueError(f"{gains.size} gains for the {self.num_elements} channels of this calibrator")
+        if self.positions_m.shape[0] != self.num_elements or self.frequency_hz <= 0:
+            raise ValueError(
+                "this calibrator has no array to check a calibration against: give it the array's "
+                "element positions (positions_m) and carrier (frequency_hz)"
+            )
+        positions, frequency = value.get("positions_m"), value.get("frequency_hz")
+        if not np.isfinite(gains[0]) or gains[0] == 0:
+            raise ValueError("the gain of channel 0, the reference, must be finite and non-zero")
+        method = str(value.get("method", "message"))
+        coherence = value.get("coherence")
+        calibration = ChannelCalibration(
+            gains=gains / gains[0],
+            method=method if method in METHODS else "message",
+            frequency_hz=float(self.frequency_hz if frequency is None else frequency),
+            positions_m=self.positions_m if positions is None else np.asarray(positions, dtype=float),
+            coherence=float(coherence) if isinstance(coherence, int | float) else math.nan,
+            time=str(value.get("time") or utc_now()),
+        )
+        calibration.check_array(self.positions_m, self.frequency_hz, "this calibrator's array")
+        if positions is None or frequency is None:
+            self.logger.warn(
+                "the calibration message gives no array (positions_m) or carrier (frequency_hz): only its "
+                "channel count is checked"
+            )
+        return calibration
+
     def calibration_at(self, sample_start: int) -> dict:
         """What applied to the window starting at stream sample ``sample_start``:
-        ``{"calibration": "none" | "noise" | "beacon" | "file", "calibration_time": ISO time}``
-        (no time when uncalibrated)."""
+        ``{"calibration": "none" | "noise" | "beacon" | "file" | "idl-tlbo" | "message",
+        "calibration_time": ISO time}`` (no time when uncalibrated; ``idl-tlbo`` or ``message``:
+        the gains of a ``calibration`` message, by its method)."""
         starts = [start for start, _ in self._history]
         index = max(0, bisect.bisect_right(starts, int(sample_start)) - 1)
         return dict(self._history[index][1])
@@ -195,6 +267,7 @@ class coherence_calibrator(Guarded, gr.basic_block):
         segment = tags.get(messages.SEGMENT_START, [{}])[0]
         sample = int(segment.get("sample_index", offset))
         noise_on = any(value.get("on") for value in tags.get(messages.NOISE_SOURCE, []))
+        self._apply_received(sample)
         self._ask_for_noise_source(sample)
         measuring = noise_on or (self.mode == "beacon" and sample < self._collect_until)
         measuring |= self.mode == "noise" and sample < self._collect_until
@@ -247,6 +320,26 @@ class coherence_calibrator(Guarded, gr.basic_block):
         except ValueError as error:
             self.logger.error(f"calibration failed, the previous one stays: {error}")
             return
+        self._apply(calibration, sample)
+
+    def _apply_received(self, sample: int) -> None:
+        """Applies the calibration of the last ``calibration`` message, if any, from ``sample`` on."""
+        with self._received_lock:
+            calibration, self._received = self._received, None
+        if calibration is None:
+            return
+        if self.calibration is not None and np.array_equal(calibration.gains, self.calibration.gains):
+            self.logger.debug("calibration message with the gains applied already: nothing to do")
+            return
+        self._apply(calibration, sample)
+        self.received_calibrations += 1
+        self.logger.info(
+            f"calibration message ({calibration.method}, {calibration.time}) applied from stream sample "
+            f"{sample}"
+        )
+
+    def _apply(self, calibration: ChannelCalibration, sample: int) -> None:
+        """A new calibration: drift against the last, applied from ``sample`` on, saved, published."""
         state = "calibrated"
         if self.calibration is not None:
             self.last_drift_deg = phase_drift_deg(self.calibration, calibration)
@@ -301,6 +394,8 @@ class coherence_calibrator(Guarded, gr.basic_block):
             "gains_real": calibration.gains.real,
             "gains_imag": calibration.gains.imag,
             "time": calibration.time,
+            "frequency_hz": calibration.frequency_hz,
+            "positions_m": calibration.positions_m.tolist(),
         }
         self.message_port_pub(pmt.intern(messages.CALIBRATION_PORT), messages.to_pmt(message))
 

@@ -4,7 +4,9 @@ and the replay they run."""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
 from ..captures.schema import Capture, CaptureError
 from ..counting import counters
@@ -99,8 +101,10 @@ def estimation_options() -> argparse.ArgumentParser:
     estimation.add_argument(
         "--calibration",
         default="",
-        metavar="TABLE",
-        help="the calibration table of --method calibrated-music, from bearing calibrate",
+        metavar="FILE",
+        help="a calibration from bearing calibrate: the table (.npz) of --method calibrated-music, "
+        "or a channel calibration (.json: --method idl-tlbo, or a live array's saved one) whose channel "
+        "gains are removed from the samples before any other method",
     )
     estimation.add_argument(
         "--model",
@@ -114,7 +118,7 @@ def estimation_options() -> argparse.ArgumentParser:
 def replay_settings(args: argparse.Namespace, method: str) -> ReplaySettings:
     """The replay settings of the estimation options for ``method``."""
     _check_counter_options(args)
-    _check_calibration_option(args)
+    kind = _check_calibration_option(args)
     start, stop, step = args.grid
     el_start, el_stop, el_step = args.elevation_grid
     return ReplaySettings(
@@ -133,7 +137,8 @@ def replay_settings(args: argparse.Namespace, method: str) -> ReplaySettings:
         elevation_step_deg=el_step,
         min_separation_deg=args.min_separation,
         model_path=args.model,
-        calibration_path=args.calibration,
+        calibration_path=args.calibration if kind == TABLE else "",
+        channel_calibration_path=args.calibration if kind == CHANNEL else "",
         counter=args.counter or "mdl",
         counter_model=args.counter_model,
         track_drop_after=args.track,
@@ -141,18 +146,64 @@ def replay_settings(args: argparse.Namespace, method: str) -> ReplaySettings:
     )
 
 
-def _check_calibration_option(args: argparse.Namespace) -> None:
-    """``--calibration`` is the table of ``--method calibrated-music`` and of nothing else."""
+TABLE, CHANNEL = "table", "channel"
+"""The kinds of ``--calibration`` file: the manifold table of calibrated MUSIC (``.npz``), or a
+channel calibration (``.json``)."""
+
+
+def calibration_kind(path: str) -> str:
+    """:data:`TABLE` or :data:`CHANNEL`: by the suffix (``.npz``, ``.json``), else by the content
+    (an ``.npz`` is a zip archive, a channel calibration a JSON object); ValueError when neither."""
+    suffix = Path(path).suffix.lower()
+    if suffix in (".npz", ".json"):
+        return TABLE if suffix == ".npz" else CHANNEL
+    try:
+        with open(path, "rb") as file:
+            head = file.read(1 << 20)
+    except OSError as error:
+        raise ValueError(f"--calibration {path}: cannot read it ({error.strerror})") from None
+    if head.startswith(b"PK"):
+        return TABLE
+    try:
+        if isinstance(json.loads(head), dict):
+            return CHANNEL
+    except ValueError:
+        pass
+    raise ValueError(
+        f"--calibration {path}: neither a calibration table (.npz) nor a channel calibration (.json)"
+    )
+
+
+def _check_calibration_option(args: argparse.Namespace) -> str:
+    """The kind of ``--calibration`` (empty: none): a table goes with ``--method calibrated-music``
+    and nothing else; a channel calibration with any other method, in a replay (`bearing live`
+    takes it as ``--calibrate file:PATH``)."""
     methods = [m.strip() for m in str(args.method).split(",")]
-    if args.calibration and CALIBRATED_MUSIC not in methods:
-        raise ValueError(
-            f"--calibration: the table of --method {CALIBRATED_MUSIC}, got --method {args.method}"
-        )
     if CALIBRATED_MUSIC in methods and not args.calibration:
         raise ValueError(
             f"--method {CALIBRATED_MUSIC}: give the array's calibration table with --calibration "
             "(bearing calibrate CAPTURE --out TABLE.npz)"
         )
+    if not args.calibration:
+        return ""
+    kind = calibration_kind(args.calibration)
+    if kind == TABLE and CALIBRATED_MUSIC not in methods:
+        raise ValueError(
+            f"--calibration: the table of --method {CALIBRATED_MUSIC}, got --method {args.method} "
+            f"({args.calibration} is a calibration table; a channel calibration, .json from bearing "
+            "calibrate --method idl-tlbo, applies to the other methods)"
+        )
+    if kind == CHANNEL and CALIBRATED_MUSIC in methods:
+        raise ValueError(
+            f"--calibration {args.calibration}: a channel calibration, which --method {CALIBRATED_MUSIC} "
+            "does not take: it needs the calibration table (.npz) of bearing calibrate --method manifold"
+        )
+    if kind == CHANNEL and hasattr(args, "calibrate"):  # bearing live: the calibrator's file mode
+        raise ValueError(
+            f"--calibration {args.calibration}: a channel calibration; bearing live applies one with "
+            f"--calibrate file:{args.calibration}"
+        )
+    return kind
 
 
 def _check_counter_options(args: argparse.Namespace) -> None:

@@ -1,4 +1,4 @@
-"""The replay flowgraph: SigMF capture -> covariance -> estimator -> bearings.
+"""The replay flowgraph: SigMF capture -> (channel correction) -> covariance -> estimator -> bearings.
 
 `bearing estimate` and `bearing evaluate` run this flowgraph; ``examples/replay_capture*.grc``
 draw the same blocks in GNU Radio Companion (a test checks that both give the same bearings).
@@ -14,12 +14,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from gnuradio import gr
+from gnuradio import blocks, gr
 
+from ..array.channel_calibration import ChannelCalibration, load_calibration
 from ..blocks.capture_source import capture_source
 from ..blocks.srs_extractor import srs_extractor
 from ..captures.reader import as_capture
 from ..captures.schema import Capture
+from ..doa.classical import CALIBRATED_MUSIC
 from ..nr import metadata as nr_metadata
 from ..nr.channel_estimation import output_offsets_hz
 from .chain import EstimationChain, mount_sink, plan_estimation
@@ -29,6 +31,13 @@ from .settings import PER_ANNOTATION, ReplaySettings
 
 class ReplayFlowgraph(gr.top_block):
     """capture_source -> covariance_accumulator -> estimator -> json_sink (+ spectra sink).
+
+    With a channel calibration (``settings.channel_calibration_path``, a JSON file of
+    :mod:`~gnuradio.bearing.array.channel_calibration`) GNU Radio's ``multiply_const_vcc`` sits
+    right after the capture source and multiplies each M-channel snapshot by ``1 / g``, removing
+    the channel gains ``g`` before anything else sees the samples (its tags pass through). The
+    file must be of the capture's array and carrier (``ValueError`` otherwise, before the
+    flowgraph is built); ``calibrated-music`` refuses one (its table is the uncorrected array's).
 
     With auto sources a ``source_counter`` sits between the covariance accumulator and the
     estimator (MoD-DNN: one per branch, in its block); with tracking an ``omc_doa_tracker``
@@ -74,6 +83,10 @@ class ReplayFlowgraph(gr.top_block):
                 "array (bearing:hybrid), not antennas; these estimators need one channel per antenna"
             )
         is_srs = nr_metadata.CARRIER_KEY in capture.global_info
+        self.channel_calibration = _channel_calibration(capture, settings)
+        """The channel calibration removed from the samples (None: none)."""
+        self.correction: blocks.multiply_const_vcc | None = None
+        """The ``multiply_const_vcc`` of the channel correction (None: no channel calibration)."""
         plan = plan_estimation(capture, settings, is_srs)
         method, settings, model, counter = plan.method, plan.settings, plan.model, plan.counter
         self.search = plan.search
@@ -86,7 +99,7 @@ class ReplayFlowgraph(gr.top_block):
             self.source = capture_source(
                 capture, segment_length=self.extractor.source_segment_length(capture)
             )
-            self.connect(self.source, self.extractor)
+            self.connect(self._corrected(self.source), self.extractor)
             # A message sink stops when its first publisher does: one sink per UE chain, and the
             # records are merged and written after the run (:meth:`run`).
             self._deferred_json = json_path
@@ -113,7 +126,17 @@ class ReplayFlowgraph(gr.top_block):
             self.source = capture_source(capture, annotations=settings.average == PER_ANNOTATION)
             chain = ChainInput(capture, settings, None, model, counter, self.search)
             sink = mount_sink(capture, json_path)
-            self.chains = [EstimationChain(self, self.source, method, chain, keep_spectra, sink)]
+            upstream = self._corrected(self.source)
+            self.chains = [EstimationChain(self, upstream, method, chain, keep_spectra, sink)]
+
+    def _corrected(self, source: capture_source):
+        """``source``, or the channel correction behind it when there is a channel calibration."""
+        if self.channel_calibration is None:
+            return source
+        correction = (1.0 / self.channel_calibration.gains).astype(np.complex64)
+        self.correction = blocks.multiply_const_vcc([complex(value) for value in correction])
+        self.connect(source, self.correction)
+        return self.correction
 
     def run(self, max_noutput_items: int = 100000000) -> None:
         """Runs the flowgraph to the end; then writes the merged records of several UEs, if any."""
@@ -170,6 +193,26 @@ class ReplayFlowgraph(gr.top_block):
     def spectra(self) -> np.ndarray:
         """Spectra of the first chain (UE), ``(num_estimates, grid)``, dB relative to each maximum."""
         return self.chains[0].spectra()
+
+
+def _channel_calibration(capture: Capture, settings: ReplaySettings) -> ChannelCalibration | None:
+    """The channel calibration of ``settings``, checked against the capture's array and carrier."""
+    path = settings.channel_calibration_path
+    if not path:
+        return None
+    if settings.method == CALIBRATED_MUSIC:
+        raise ValueError(
+            f"{path}: a channel calibration; --method {CALIBRATED_MUSIC} takes the uncorrected array's "
+            "calibration table (bearing calibrate --method manifold) and no channel calibration"
+        )
+    calibration = load_calibration(path)
+    try:
+        calibration.check_array(
+            capture.geometry.positions_m, capture.frequency_hz, f"the capture {capture.meta_path}"
+        )
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
+    return calibration
 
 
 def _pilot_offsets_hz(extractor: srs_extractor, output: int, num_subcarriers: int) -> np.ndarray:

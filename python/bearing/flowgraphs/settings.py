@@ -41,6 +41,13 @@ class ReplaySettings:
     Method ``calibrated-music`` reads the calibration table ``calibration_path`` (``bearing
     calibrate``), which must be of the capture's array and carrier.
 
+    ``channel_calibration_path`` (empty: none) is a channel calibration (JSON,
+    :mod:`~gnuradio.bearing.array.channel_calibration`: ``bearing calibrate --method idl-tlbo``,
+    or a live array's saved calibration) of the capture's array and carrier: the replay removes
+    its channel gains from the samples before anything else (every method but
+    ``calibrated-music``, whose table holds the uncorrected array's manifold). The live flowgraph
+    does not read it: its Coherence Calibrator loads such a file (mode ``file``).
+
     ``num_sources`` 0 (:data:`~gnuradio.bearing.validation.AUTO_SOURCES`) counts the sources of
     every window with the source counter ``counter`` (a method of
     :data:`~gnuradio.bearing.counting.counters.METHODS`; a learned one reads ``counter_model``,
@@ -70,3 +77,4 @@ class ReplaySettings:
     counter_model: str = ""
     track_drop_after: int = 0
     diagonal_loading: float = DEFAULT_DIAGONAL_LOADING
+    channel_calibration_path: str = ""
