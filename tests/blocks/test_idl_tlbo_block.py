@@ -11,6 +11,7 @@ from gnuradio.bearing.array.coherence import corrected_covariance
 from gnuradio.bearing.array.field_of_view import GeometryError
 from gnuradio.bearing.array.geometry import ArrayGeometry, steering_matrix, ura, wavelength_m
 from gnuradio.bearing.array.impairments import array_response, draw_impairments, perturbation_spec
+from gnuradio.bearing.array.signals import complex_normal
 from gnuradio.bearing.blocks import messages
 from gnuradio.bearing.flowgraphs.methods import METHODS
 from helpers.flowgraphs import run_within
@@ -145,6 +146,28 @@ def test_a_calibration_message_holds_the_arrays_own_gains(run):
 
     assert fit(corrected_covariance(r, gains)) > 0.99 > fit(r)
     assert fit(corrected_covariance(r, 1.0 / gains)) < fit(r)
+
+
+def test_the_coherence_calibrator_applies_the_message(run):
+    """The estimator's last message, handed to a real Coherence Calibrator (mode none: gains from
+    messages only), divides the next window's samples by the estimated gains."""
+    estimator, _, _, published, _ = run
+    m, window = GEOMETRY.num_elements, 64
+    calibrator = bearing.coherence_calibrator(
+        m, window, 1e6, "none", GEOMETRY.positions_m.tolist(), CARRIER_HZ
+    )
+    calibrator.handle_calibration(messages.to_pmt(published[-1]))
+    assert calibrator.refused_calibrations == 0
+    samples = complex_normal(np.random.default_rng(2), (2 * window, m)).astype(np.complex64)
+    top = gr.top_block()
+    source = blocks.vector_source_c(samples.ravel().tolist(), False, m)
+    sink = blocks.vector_sink_c(m)
+    top.connect(source, calibrator, sink)
+    run_within(top, 30.0)
+    out = np.asarray(sink.data()).reshape(-1, m)
+    assert calibrator.received_calibrations == 1 and calibrator.calibration.method == "idl-tlbo"
+    np.testing.assert_allclose(out, samples[: out.shape[0]] / estimator.gains, rtol=1e-4, atol=1e-5)
+    assert out.shape[0] >= window
 
 
 def test_a_nan_or_zero_covariance_is_dropped_counted_and_the_next_estimated(run):
