@@ -1,7 +1,7 @@
 """Gain/phase self-calibration from the data on an 8-element ULA and a 16 x 16 URA: what the data
 tell and what they cannot (issue 21, the self-calibration acceptance).
 
-    .venv/bin/python tests/bench/self_calibration.py --array ula8 [--trials 200] [--snr-db 20]
+    .venv/bin/python tests/bench/self_calibration.py --array ula8 [--trials 200] [--population 30]
     .venv/bin/python tests/bench/self_calibration.py --array ura16 [--trials 50]
 
 ula8: 8 half-wavelength elements at 2.4 GHz, three uncorrelated sources at -30, 5 and 40 deg,
@@ -28,7 +28,7 @@ from gnuradio.bearing.array.geometry import direction_vectors, steering_matrix, 
 from gnuradio.bearing.array.impairments import perturbation_spec
 from gnuradio.bearing.array.signals import complex_normal
 from gnuradio.bearing.doa.classical import Estimator
-from gnuradio.bearing.doa.idl_tlbo_estimator import IdlTlboEstimator
+from gnuradio.bearing.doa.idl_tlbo_estimator import DEFAULT_POPULATION, IdlTlboEstimator
 from gnuradio.bearing.doa.planar import PlanarEstimator
 from gnuradio.bearing.doa.self_calibration import eigenstructure_self_calibration, shifted_directions
 
@@ -85,6 +85,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--snr-db", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--population", type=int, default=DEFAULT_POPULATION, help="IDL-TLBO's learners")
     args = parser.parse_args()
     spec = ARRAYS[args.array]
     geometry, wavelength, music = setup(args.array)
@@ -92,7 +93,7 @@ def main() -> None:
     truth = truth[:, np.argsort(truth[0])]  # by ascending azimuth, as the estimates
     m, k = geometry.num_elements, truth.shape[1]
     a = steering_matrix(geometry.positions_m, truth[0], wavelength, truth[1])
-    idl = IdlTlboEstimator(geometry, wavelength, errors_spec)
+    idl = IdlTlboEstimator(geometry, wavelength, errors_spec, population=args.population)
     rng = np.random.default_rng(args.seed)
     rows = (
         "ideal array",
@@ -133,7 +134,8 @@ def main() -> None:
             )
     print(
         f"{args.array}: {args.trials} trials, {args.snr_db:g} dB, {snapshots} snapshots, sources at "
-        f"{truth.T.tolist()} deg; IDL-TLBO {np.median(seconds):.2f} s CPU per estimate (median)\n"
+        f"{truth.T.tolist()} deg; IDL-TLBO ({args.population} learners) {np.median(seconds):.2f} s CPU per "
+        "estimate (median)\n"
     )
     print("| MUSIC on | RMSE (deg) | ratio to ideal | RMSE, common shift removed (deg) | ratio to ideal |")
     print("| --- | ---: | ---: | ---: | ---: |")
