@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-STUDIES = ("accuracy", "counting", "h2ad")
+STUDIES = ("accuracy", "counting", "h2ad", "idl-tlbo")
 """The studies of `bearing bench`: each a module of :mod:`~gnuradio.bearing.studies` with ``main(argv)``."""
 
 
@@ -14,12 +14,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     bench = commands.add_parser(
         "bench",
         help="benchmarks: accuracy (MoD-DNN, docs/mod-dnn.md), counting (source counters, "
-        "docs/source-counting.md), h2ad (OMC-DOA, WGMD, WLMD, docs/omc-doa.md)",
+        "docs/source-counting.md), h2ad (OMC-DOA, WGMD, WLMD, docs/omc-doa.md), idl-tlbo (IDL-TLBO, "
+        "TLBO, l1-sparse, MUSIC on a perturbed URA, docs/idl-tlbo.md)",
     )
     bench.add_argument(
         "study",
         choices=STUDIES,
-        help="accuracy: the MoD-DNN study; counting: counting accuracy vs SNR; h2ad: H2AD DoA fusion",
+        help="accuracy: the MoD-DNN study; counting: counting accuracy vs SNR; h2ad: H2AD DoA fusion; "
+        "idl-tlbo: the IDL-TLBO paper's figures",
     )
     bench.add_argument(
         "options",
@@ -33,4 +35,5 @@ def run(args: argparse.Namespace) -> int:
     """Runs a study; its module (and torch) is imported only here (see the module for its options)."""
     import importlib
 
-    return importlib.import_module(f"..studies.{args.study}", __package__).main(args.options)
+    module = args.study.replace("-", "_")
+    return importlib.import_module(f"..studies.{module}", __package__).main(args.options)

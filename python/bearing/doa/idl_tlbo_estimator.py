@@ -80,8 +80,8 @@ from .tlbo import Result, idl_tlbo, tlbo
 
 OPTIMISERS = ("idl-tlbo", "tlbo")
 DEFAULT_POPULATION = 30
-"""Learners per discipline (the paper gives none); 100 iterations on a 16 x 16 URA take well under
-a second (`tests/bench/idl_tlbo.py`)."""
+"""Learners per discipline (the paper gives none); 100 iterations on a 16 x 16 URA take 0.8 s
+(median) on one core (`tests/bench/idl_tlbo_speed.py`, docs/idl-tlbo.md)."""
 DEFAULT_ITERATIONS = 100
 """The paper's iterations (Sec. 6)."""
 CLOSED_FORM_ROUNDS = 3

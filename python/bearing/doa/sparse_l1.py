@@ -71,6 +71,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg
+import threadpoolctl
 from numpy.typing import ArrayLike, NDArray
 
 from ..array.covariance import check_covariance
@@ -247,6 +248,11 @@ def solve_group_lasso(
 
     Returns:
         the :class:`GroupLassoSolution`, ``S`` of shape ``(N, K)``.
+
+    BLAS_THREADS: the loop runs BLAS on one thread (threadpoolctl). Its products are small
+    (``M x N`` by ``N x K``) and thousands: on a shared machine OpenBLAS's threads wait for each
+    other at every one. Measured on a 6 x 6 URA, 1681 directions, 5750 iterations, with two
+    other processes on the 2 cores: 31 s wall with OpenBLAS's threads, 2.0 s with one.
     """
     a = np.asarray(dictionary, dtype=np.complex128)
     y = np.asarray(data, dtype=np.complex128)
@@ -274,20 +280,21 @@ def solve_group_lasso(
     t = 1.0
     objective, gap = _objective_and_gap(a_h, y, s, a_s, penalty)
     iteration = 0
-    while iteration < max_iterations and gap > tolerance * objective:
-        iteration += 1
-        v = z - step * (a_h @ a_z - a_h_y)
-        norms = np.linalg.norm(v, axis=1, keepdims=True)
-        shrink = np.maximum(1.0 - threshold / np.maximum(norms, np.finfo(float).tiny), 0.0)
-        s_next = v * shrink
-        a_s_next = _product(a, s_next, shrink[:, 0] > 0)
-        t_next = (1.0 + np.sqrt(1.0 + 4.0 * t * t)) / 2.0
-        momentum = (t - 1.0) / t_next
-        z = s_next + momentum * (s_next - s)
-        a_z = a_s_next + momentum * (a_s_next - a_s)
-        s, a_s, t = s_next, a_s_next, t_next
-        if iteration % GAP_CHECK_INTERVAL == 0 or iteration == max_iterations:
-            objective, gap = _objective_and_gap(a_h, y, s, a_s, penalty)
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):  # see BLAS_THREADS in the docstring
+        while iteration < max_iterations and gap > tolerance * objective:
+            iteration += 1
+            v = z - step * (a_h @ a_z - a_h_y)
+            norms = np.linalg.norm(v, axis=1, keepdims=True)
+            shrink = np.maximum(1.0 - threshold / np.maximum(norms, np.finfo(float).tiny), 0.0)
+            s_next = v * shrink
+            a_s_next = _product(a, s_next, shrink[:, 0] > 0)
+            t_next = (1.0 + np.sqrt(1.0 + 4.0 * t * t)) / 2.0
+            momentum = (t - 1.0) / t_next
+            z = s_next + momentum * (s_next - s)
+            a_z = a_s_next + momentum * (a_s_next - a_s)
+            s, a_s, t = s_next, a_s_next, t_next
+            if iteration % GAP_CHECK_INTERVAL == 0 or iteration == max_iterations:
+                objective, gap = _objective_and_gap(a_h, y, s, a_s, penalty)
     return GroupLassoSolution(s, iteration, objective, gap)
 
 

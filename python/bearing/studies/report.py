@@ -57,10 +57,12 @@ def study_arguments(
     out_default: str,
     quick_help: str,
     trials_default: int | None = None,
+    counts: Sequence[tuple[str, str]] = (),
 ) -> tuple[argparse.Namespace, str]:
     """The options of a study: ``--quick``, ``--trials N`` (when ``trials_default`` is given),
-    ``--out DIR``, ``--seed N``; returns them and the command line they make (for the header
-    of the study's tables: what to run to get the same numbers)."""
+    ``--out DIR``, ``--seed N`` and one ``--NAME N`` (a positive count) per ``(NAME, help)`` of
+    ``counts``; returns them and the command line they make (for the header of the study's
+    tables: what to run to get the same numbers)."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--quick", action="store_true", help=quick_help)
     if trials_default is not None:
@@ -71,13 +73,16 @@ def study_arguments(
         "--out", default=out_default, help=f"folder of the PNGs and tables (default {out_default})"
     )
     parser.add_argument("--seed", type=int, default=0, help="master seed (default 0; see the tables' header)")
+    for name, help_text in counts:
+        parser.add_argument(f"--{name}", type=_positive_int, metavar="N", help=help_text)
     args = parser.parse_args(argv)
-    trials = getattr(args, "trials", None)
+    given = [("trials", getattr(args, "trials", None))]
+    given += [(name, getattr(args, name.replace("-", "_"))) for name, _ in counts]
     command = " ".join(
         [
             prog,
             *(["--quick"] if args.quick else []),
-            *([] if trials is None else ["--trials", str(trials)]),
+            *(f"--{name} {value}" for name, value in given if value is not None),
             "--out",
             args.out,
             "--seed",
@@ -96,16 +101,19 @@ def trials_study_main(
     config_class: Any,
     run_study: Callable[[Any], Any],
     write_report: Callable[[Any, str, str], str],
+    counts: Sequence[tuple[str, str]] = (),
 ) -> int:
     """``main`` of a study with ``--trials`` (:func:`study_arguments`): ``config_class.quick(seed)``
     or ``config_class(seed=seed)``, a frozen dataclass whose ``trials`` (its default the option's)
-    ``--trials`` replaces; runs it, writes the report into ``--out`` and prints its text."""
+    ``--trials`` replaces, as each ``--NAME`` of ``counts`` replaces its field ``NAME`` (dashes
+    as underscores); runs it, writes the report into ``--out`` and prints its text."""
     args, command = study_arguments(
-        argv, prog, module_doc.splitlines()[0], out_default, quick_help, config_class.trials
+        argv, prog, module_doc.splitlines()[0], out_default, quick_help, config_class.trials, counts
     )
     config = config_class.quick(args.seed) if args.quick else config_class(seed=args.seed)
-    if args.trials is not None:
-        config = dataclasses.replace(config, trials=args.trials)
+    for name in ["trials", *(name.replace("-", "_") for name, _ in counts)]:
+        if getattr(args, name) is not None:
+            config = dataclasses.replace(config, **{name: getattr(args, name)})
     print(write_report(run_study(config), args.out, command))
     return 0
 
