@@ -265,6 +265,21 @@ def test_a_calibration_of_another_array_or_carrier_is_refused(capture, calibrate
             ("calibrate", "{srs}", "--method", "idl-tlbo", "--sources", "2", "--out", "{tmp}/c.json"),
             ("an SRS capture",),
         ),
+        (
+            (
+                "calibrate",
+                "{capture}",
+                "--method",
+                "idl-tlbo",
+                "--sources",
+                "1",
+                "--reference",
+                "10",
+                "--out",
+                "{tmp}/c.json",
+            ),
+            ("--reference: a known bearing fixes the common shift of 2 or more",),
+        ),
     ],
     ids=[
         "json-with-calibrated-music",
@@ -278,6 +293,7 @@ def test_a_calibration_of_another_array_or_carrier_is_refused(capture, calibrate
         "idl-tlbo-npz-out",
         "too-many-sources",
         "srs-capture",
+        "reference-with-one-source",
     ],
 )
 def test_wrong_file_and_method_combinations_give_one_clear_line(

@@ -72,7 +72,10 @@ class coherence_calibrator(Guarded, gr.basic_block):
     (:attr:`refused_calibrations`); the windows go on with the gains they had. One without
     ``positions_m`` or ``frequency_hz`` is applied with a warning that only its channel count
     was checked. Gains equal to those applied are not applied again (a calibrator fed its own
-    messages does not loop).
+    messages does not loop). The message's gains replace those applied: its sender must see the
+    uncorrected samples (upstream of this block, or on a branch of its own from the source). An
+    IDL-TLBO Estimator behind this block sees corrected windows and estimates what is left, near
+    1: fed back here, it would undo the correction.
 
     Args:
         num_elements: M.
@@ -189,9 +192,11 @@ class coherence_calibrator(Guarded, gr.basic_block):
         """The calibration of a ``calibration`` message, checked against this block's array."""
         if not isinstance(value, dict) or "gains_real" not in value or "gains_imag" not in value:
             raise ValueError(f"a dict with gains_real and gains_imag expected, got {str(value)[:80]}")
-        gains = np.asarray(value["gains_real"], dtype=float).reshape(-1) + 1j * np.asarray(
-            value["gains_imag"], dtype=float
-        ).reshape(-1)
+        real = np.asarray(value["gains_real"], dtype=float).reshape(-1)
+        imag = np.asarray(value["gains_imag"], dtype=float).reshape(-1)
+        if real.size != imag.size:
+            raise ValueError(f"{real.size} gains_real but {imag.size} gains_imag")
+        gains = real + 1j * imag
         if gains.size != self.num_elements:
             raise ValueError(f"{gains.size} gains for the {self.num_elements} channels of this calibrator")
         if self.positions_m.shape[0] != self.num_elements or self.frequency_hz <= 0:

@@ -47,8 +47,8 @@ MANIFOLD_DEFAULTS = {"snapshots_per_window": 64, "subcarriers": 16, "max_windows
 CALIBRATION_POPULATION = 2 * DEFAULT_POPULATION
 """Learners per discipline of a calibration: twice the estimator's, since a calibration runs once.
 Measured on the self-calibration bench's 8-element ULA (three sources, 20 dB, 500 snapshots,
-100 trials): with 30 learners MUSIC after the IDL-TLBO gains is 1.24x the ideal array's RMSE
-(common shift removed), with 60 1.10x, for 0.69 s CPU per calibration (docs/idl-tlbo.md)."""
+200 trials): with 30 learners MUSIC after the IDL-TLBO gains is 1.24x the ideal array's RMSE
+(common shift removed), with 60 1.07x, for 0.70 s CPU per calibration (docs/idl-tlbo.md)."""
 
 IDL_TLBO_DEFAULTS = {
     "sources": None,
@@ -141,9 +141,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--reference",
         type=_direction,
         metavar="AZ[,EL]",
-        help="the bearing of one of the emitters, if known (a beacon), degrees: fixes the common "
-        "shift of every bearing that the data leave open (default: unknown, the gains carry no "
-        "linear phase trend)",
+        help="the bearing of one of the emitters, if known (a beacon), degrees; EL required for an "
+        "array that resolves elevation, 0 otherwise; write --reference=AZ,EL when AZ is negative: "
+        "fixes the common shift of every bearing that the data leave open (default: unknown, the "
+        "gains carry no linear phase trend)",
     )
     idl_tlbo.add_argument(
         "--gain-std-db",
@@ -203,9 +204,23 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _direction(text: str) -> tuple[float, float]:
-    """An argparse ``type``: ``AZ`` or ``AZ,EL`` in degrees, finite, EL within -90 .. 90 (0 when
-    not given)."""
+def _reference(given: tuple[float, ...] | None, sources: int, planar: bool) -> tuple[float, float] | None:
+    """``--reference`` as ``(azimuth, elevation)``, checked before the captures are read: for two
+    sources or more, and with an elevation for an array that resolves elevation."""
+    if given is None:
+        return None
+    if sources < 2:
+        raise ValueError("--reference: a known bearing fixes the common shift of 2 or more sources' bearings")
+    if planar and len(given) == 1:
+        raise ValueError(
+            "--reference: the array resolves elevation: give the emitter's elevation too, "
+            "--reference=AZ,EL (degrees)"
+        )
+    return given[0], given[1] if len(given) == 2 else 0.0
+
+
+def _direction(text: str) -> tuple[float, ...]:
+    """An argparse ``type``: ``AZ`` or ``AZ,EL`` in degrees, finite, EL within -90 .. 90."""
     try:
         values = [float(part) for part in text.split(",")]
     except ValueError:
@@ -213,7 +228,7 @@ def _direction(text: str) -> tuple[float, float]:
     bad_elevation = len(values) == 2 and abs(values[1]) > 90.0
     if len(values) not in (1, 2) or not all(math.isfinite(v) for v in values) or bad_elevation:
         raise argparse.ArgumentTypeError(f"expected AZ or AZ,EL in degrees, got {text!r}")
-    return values[0], values[1] if len(values) == 2 else 0.0
+    return tuple(values)
 
 
 def _text(value: object) -> str:
@@ -298,6 +313,7 @@ def _idl_tlbo(args: argparse.Namespace, out: Path) -> dict:
         iterations=args.iterations,
         seed=args.seed,
     )
+    reference = _reference(args.reference, args.sources, estimator.planar)
     covariance, snapshots, dropped = _pooled_covariance(args.captures, captures, args.snapshots)
     if args.sources == 1:
         print(
@@ -305,9 +321,7 @@ def _idl_tlbo(args: argparse.Namespace, out: Path) -> dict:
             "gains are set by the prior only; calibrate on two or more sources at distinct bearings",
             file=sys.stderr,
         )
-    if args.reference is not None and args.sources < 2:
-        raise ValueError("--reference: a known bearing fixes the common shift of 2 or more sources' bearings")
-    estimate = estimator.estimate(covariance, snapshots, args.sources, reference_deg=args.reference)
+    estimate = estimator.estimate(covariance, snapshots, args.sources, reference_deg=reference)
     calibration = ChannelCalibration(
         gains=estimate.gains / estimate.gains[0],
         method=IDL_TLBO,
@@ -335,7 +349,7 @@ def _idl_tlbo(args: argparse.Namespace, out: Path) -> dict:
         "gain_rms_db": round(float(np.sqrt(np.mean(gain_db[1:] ** 2))), 4),
         "phase_rms_deg": round(float(np.sqrt(np.mean(phase_deg[1:] ** 2))), 4),
         "coherence": round(calibration.coherence, 6),
-        "reference_deg": None if args.reference is None else list(args.reference),
+        "reference_deg": None if reference is None else list(reference),
         "seed": args.seed,
         "iterations": args.iterations,
         "population": args.population,

@@ -265,10 +265,13 @@ def _run_points(tasks: list[tuple], workers: int):
             yield done, task, run_point(*task[2])
         return
     context = multiprocessing.get_context("fork")
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+    pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=context)
+    try:
         futures = {pool.submit(run_point, *task[2]): task for task in tasks}
         for done, future in enumerate(concurrent.futures.as_completed(futures), start=1):
             yield done, futures[future], future.result()
+    finally:  # a failed point stops the study at once, not after the points still queued
+        pool.shutdown(cancel_futures=True)
 
 
 # --- statistics ------------------------------------------------------------------------------------
