@@ -182,8 +182,8 @@ class PlanarEstimator:
         self._azimuth_grid_deg = check_azimuth_grid(azimuth_grid_deg)
         self._elevation_grid_deg = check_elevation_grid(elevation_grid_deg)
         self._circular = is_full_circle(self._azimuth_grid_deg)
-        self._steering = _grid_steering(
-            geometry, self._wavelength_m, self._azimuth_grid_deg, self._elevation_grid_deg
+        self._steering = grid_steering(
+            geometry.positions_m, self._wavelength_m, self._azimuth_grid_deg, self._elevation_grid_deg
         )
         self._front = _front_region(geometry, self._wavelength_m)
         self._allowed = _in_front(self._front, *np.meshgrid(self._azimuth_grid_deg, self._elevation_grid_deg))
@@ -827,23 +827,26 @@ def _check_esprit_geometry(geometry: ArrayGeometry, lattice: UraLattice | None, 
         )
 
 
-def _grid_steering(
-    geometry: ArrayGeometry,
+def grid_steering(
+    positions_m: NDArray[np.float64],
     wavelength_m: float,
     azimuth_grid_deg: NDArray[np.float64],
-    elevation_grid_deg: NDArray[np.float64],
+    elevation_grid_deg: NDArray[np.float64] | None = None,
 ) -> NDArray[np.complex128]:
-    """Steering matrix ``(M, N_el N_az)`` of the grid, column ``i N_az + j`` at
-    ``(azimuth_grid_deg[j], elevation_grid_deg[i])``."""
-    size = geometry.num_elements * azimuth_grid_deg.size * elevation_grid_deg.size
-    if size * 16 > MAX_STEERING_BYTES:
+    """Steering matrix of a grid of directions: ``(M, N_el N_az)``, column ``i N_az + j`` at
+    ``(azimuth_grid_deg[j], elevation_grid_deg[i])``, or ``(M, N_az)`` at elevation 0 for an
+    azimuth-only grid (None); ValueError when it would exceed :data:`MAX_STEERING_BYTES`."""
+    count = azimuth_grid_deg.size * (1 if elevation_grid_deg is None else elevation_grid_deg.size)
+    size = positions_m.shape[0] * count * 16
+    if size > MAX_STEERING_BYTES:
         raise ValueError(
-            f"the {elevation_grid_deg.size} x {azimuth_grid_deg.size} grid's steering matrix for "
-            f"{geometry.num_elements} elements would take {size * 16 / 2**20:.0f} MiB (at most "
-            f"{MAX_STEERING_BYTES / 2**20:.0f}): use a coarser grid, the peaks are refined off it"
+            f"the grid's steering matrix ({positions_m.shape[0]} elements x {count} directions) would take "
+            f"{size / 2**20:.0f} MiB, at most {MAX_STEERING_BYTES / 2**20:.0f}: use a coarser or smaller grid"
         )
+    if elevation_grid_deg is None:
+        return steering_matrix(positions_m, azimuth_grid_deg, wavelength_m)
     azimuth, elevation = np.meshgrid(azimuth_grid_deg, elevation_grid_deg)
-    return steering_matrix(geometry.positions_m, azimuth.ravel(), wavelength_m, elevation.ravel())
+    return steering_matrix(positions_m, azimuth.ravel(), wavelength_m, elevation.ravel())
 
 
 def _neighbours(grid: NDArray[np.float64], index: int, circular: bool) -> tuple[float, float]:

@@ -75,16 +75,16 @@ import threadpoolctl
 from numpy.typing import ArrayLike, NDArray
 
 from ..array.covariance import check_covariance
-from ..array.geometry import as_positions, steering_matrix
+from ..array.geometry import as_positions
 from ..validation import check_count, check_num_sources, check_number, check_positive
 from .grid import is_full_circle
 from .peaks import check_min_separation, find_peaks
 from .planar import (
-    MAX_STEERING_BYTES,
     POLE_TOLERANCE_DEG,
     check_azimuth_grid,
     check_elevation_grid,
     find_peaks_2d,
+    grid_steering,
 )
 
 DEFAULT_REGULARISATION = 0.1
@@ -203,7 +203,7 @@ def l1_sparse_doa(
     max_iterations = check_count(max_iterations, "max_iterations")
     tolerance = check_positive(tolerance, "tolerance")
 
-    steering = _grid_steering(positions, wavelength_m, azimuth, elevation)
+    steering = grid_steering(positions, wavelength_m, azimuth, elevation)
     data = l1_svd_data(r, num_sources)
     lambda_max = float(np.max(np.linalg.norm(steering.conj().T @ data, axis=1)))
     shape = azimuth.shape if elevation is None else (elevation.size, azimuth.size)
@@ -338,27 +338,6 @@ def _squared_spectral_norm(a: NDArray[np.complex128]) -> float:
     start = np.ones(min(a.shape), dtype=np.complex128)
     largest = scipy.sparse.linalg.svds(a, k=1, v0=start, tol=0.0, return_singular_vectors=False)[0]
     return float(largest) ** 2
-
-
-def _grid_steering(
-    positions: NDArray[np.float64],
-    wavelength_m: float,
-    azimuth: NDArray[np.float64],
-    elevation: NDArray[np.float64] | None,
-) -> NDArray[np.complex128]:
-    """``A``, ``(M, N)``: column ``i N_az + j`` at ``(azimuth[j], elevation[i])``, or column
-    ``j`` at ``(azimuth[j], 0)`` for an azimuth-only grid."""
-    count = azimuth.size * (1 if elevation is None else elevation.size)
-    size = positions.shape[0] * count * 16
-    if size > MAX_STEERING_BYTES:
-        raise ValueError(
-            f"the grid's steering matrix ({positions.shape[0]} elements x {count} directions) would take "
-            f"{size / 2**20:.0f} MiB, at most {MAX_STEERING_BYTES / 2**20:.0f}: use a coarser or smaller grid"
-        )
-    if elevation is None:
-        return steering_matrix(positions, azimuth, wavelength_m)
-    az, el = np.meshgrid(azimuth, elevation)
-    return steering_matrix(positions, az.ravel(), wavelength_m, el.ravel())
 
 
 def _peaks_2d(
