@@ -48,7 +48,8 @@ import pytest
 from helpers import qt_probe
 from helpers.command import BEARING
 from helpers.fake_heimdall import FakeHeimdall, plane_wave_samples
-from test_live_grc import free_port, offscreen
+from helpers.network import free_port
+from test_live_grc import offscreen
 
 ROOT = Path(__file__).resolve().parents[2]
 QT_EXAMPLES = [

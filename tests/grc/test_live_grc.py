@@ -11,7 +11,6 @@ import math
 import os
 import queue
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +24,7 @@ from gnuradio import gr
 from gnuradio.grc.core.platform import Platform
 from helpers.command import BEARING
 from helpers.fake_heimdall import FakeHeimdall, plane_wave_samples
+from helpers.network import free_port
 from PIL import ImageFont
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,12 +138,6 @@ def test_live_sim_example_estimates_the_simulated_emitter(compiled, tmp_path):
     records = json_records([sys.executable, "-u", str(compiled("live_sim"))], tmp_path, count=30)
     truths = [record["truth_azimuth_deg"][0] for record in records]
     assert_follows_the_sweep(records, truths)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_live_zmq_example_estimates_a_simulate_live_publisher(compiled, tmp_path):

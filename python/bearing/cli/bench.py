@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-STUDIES = ("accuracy", "counting", "h2ad", "idl-tlbo")
+STUDIES = ("accuracy", "counting", "h2ad", "idl-tlbo", "positioning")
 """The studies of `bearing bench`: each a module of :mod:`~gnuradio.bearing.studies` with ``main(argv)``."""
 
 
@@ -15,13 +15,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "bench",
         help="benchmarks: accuracy (MoD-DNN, docs/mod-dnn.md), counting (source counters, "
         "docs/source-counting.md), h2ad (OMC-DOA, WGMD, WLMD, docs/omc-doa.md), idl-tlbo (IDL-TLBO, "
-        "TLBO, l1-sparse, MUSIC on a perturbed URA, docs/idl-tlbo.md)",
+        "TLBO, l1-sparse, MUSIC on a perturbed URA, docs/idl-tlbo.md), positioning (fixes from "
+        "three stations against the position CRB, docs/positioning.md)",
     )
     bench.add_argument(
         "study",
         choices=STUDIES,
         help="accuracy: the MoD-DNN study; counting: counting accuracy vs SNR; h2ad: H2AD DoA fusion; "
-        "idl-tlbo: the IDL-TLBO paper's figures",
+        "idl-tlbo: the IDL-TLBO paper's figures; positioning: multi-station fixes",
     )
     bench.add_argument(
         "options",

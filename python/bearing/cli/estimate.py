@@ -7,9 +7,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..captures.reader import as_capture
 from ..doa import metrics
 from ..flowgraphs.methods import METHODS
 from .progress import add_progress_option
+from .publish_options import add_publish_options, publish_settings
 from .replay_options import estimation_options, replay, replay_settings
 
 
@@ -23,6 +25,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     estimate.add_argument("--json", action="store_true", help="one JSON object per estimate and line")
     estimate.add_argument("--plot", metavar="PNG", help="write the spatial spectrum over time as a PNG")
     add_progress_option(estimate)
+    add_publish_options(estimate)
     estimate.set_defaults(run=run)
 
 
@@ -30,12 +33,15 @@ def run(args: argparse.Namespace) -> int:
     settings = replay_settings(args, args.method)
     if args.plot and not Path(args.plot).resolve().parent.is_dir():  # before anything is printed
         raise ValueError(f"--plot {args.plot}: the folder {Path(args.plot).resolve().parent} does not exist")
+    capture = as_capture(args.capture)
     flowgraph = replay(
         args.capture,
         settings,
         json_path="-" if args.json else "",
         keep_spectra=bool(args.plot),
+        recording=capture,
         progress=args.progress,
+        publish=publish_settings(args, capture),
     )
     if not args.json:
         _print_estimates(flowgraph.records)

@@ -17,7 +17,9 @@ from . import (
     estimate,
     evaluate,
     info,
+    keys,
     live,
+    locate,
     record,
     simulate,
     simulate_live,
@@ -78,6 +80,8 @@ COMMANDS = (
     train,
     train_counter,
     bench,
+    locate,
+    keys,
 )
 """The subcommands, in the order of `bearing --help`: each a module with ``add_parser`` and ``run``."""
 

@@ -13,6 +13,7 @@ from ..counting import counters
 from ..doa.classical import CALIBRATED_MUSIC, DEFAULT_DIAGONAL_LOADING, check_diagonal_loading
 from ..flowgraphs.replay import ReplayFlowgraph
 from ..flowgraphs.settings import PER_ANNOTATION, ReplaySettings
+from ..flowgraphs.station_publisher import PublishSettings
 from ..validation import AUTO_SOURCES
 from .parser import CommandParser, count_type
 from .progress import replay_progress
@@ -220,12 +221,13 @@ def replay(
     keep_spectra: bool = False,
     recording: Capture | None = None,
     progress: str = "never",
+    publish: PublishSettings | None = None,
 ) -> ReplayFlowgraph:
     """Runs the replay flowgraph on the capture at path ``capture`` (``recording``: that capture,
     already read), with its progress on stderr (``progress``: a ``--progress`` mode); windows it
-    had to skip are summed up on stderr."""
+    had to skip are summed up on stderr. ``publish``: send the estimates to ZeroMQ too."""
     flowgraph = ReplayFlowgraph(
-        recording or capture, settings, json_path=json_path, keep_spectra=keep_spectra
+        recording or capture, settings, json_path=json_path, keep_spectra=keep_spectra, publish=publish
     )
     for warning in flowgraph.warnings:
         print(f"bearing: warning: {capture}: {warning}", file=sys.stderr)

@@ -144,6 +144,8 @@ class EstimationChain:
             flowgraph.msg_connect(bearings, (self.tracker, messages.CANDIDATES_PORT))
             bearings = (self.tracker, "bearings")
         flowgraph.msg_connect(bearings, (self.sink, "bearings"))
+        self.output = bearings
+        """The block and port of the chain's final ``bearings`` (the tracker's, with tracking)."""
         self._size = estimation.size
         grid_size = estimation.size
         if keep_spectra:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from ..nr.channel_estimation import output_offsets_hz
 from .chain import EstimationChain, mount_sink, plan_estimation
 from .methods import ChainInput
 from .settings import PER_ANNOTATION, ReplaySettings
+from .station_publisher import PublishSettings, add_publisher
 
 
 class ReplayFlowgraph(gr.top_block):
@@ -66,6 +68,9 @@ class ReplayFlowgraph(gr.top_block):
         settings: estimation settings.
         json_path: where the sink writes JSON lines (``-`` stdout, empty: memory only).
         keep_spectra: keep every output spectrum in :attr:`spectra` (for plots).
+        publish: publish each estimate as a bearing report over ZeroMQ (a Bearing Publisher per
+            chain into one ZMQ PUB Message Sink, docs/positioning.md); :meth:`run` first waits
+            ``publish.wait_s`` for subscribers.
     """
 
     def __init__(
@@ -74,6 +79,7 @@ class ReplayFlowgraph(gr.top_block):
         settings: ReplaySettings,
         json_path: str = "",
         keep_spectra: bool = False,
+        publish: PublishSettings | None = None,
     ) -> None:
         gr.top_block.__init__(self, "Bearing replay", catch_exceptions=False)
         capture = as_capture(capture_path)
@@ -128,6 +134,10 @@ class ReplayFlowgraph(gr.top_block):
             sink = mount_sink(capture, json_path)
             upstream = self._corrected(self.source)
             self.chains = [EstimationChain(self, upstream, method, chain, keep_spectra, sink)]
+        self.publish = publish
+        self.publishers, self.zmq_sink = (
+            add_publisher(self, [c.output for c in self.chains], publish) if publish else ([], None)
+        )
 
     def _corrected(self, source: capture_source):
         """``source``, or the channel correction behind it when there is a channel calibration."""
@@ -139,7 +149,10 @@ class ReplayFlowgraph(gr.top_block):
         return self.correction
 
     def run(self, max_noutput_items: int = 100000000) -> None:
-        """Runs the flowgraph to the end; then writes the merged records of several UEs, if any."""
+        """Runs the flowgraph to the end (after ``publish.wait_s`` when publishing); then writes the
+        merged records of several UEs, if any."""
+        if self.publish is not None:
+            time.sleep(self.publish.wait_s)
         gr.top_block.run(self, max_noutput_items)
         if self._deferred_json:
             lines = "".join(json.dumps(record, allow_nan=False) + "\n" for record in self.records)

@@ -1,0 +1,105 @@
+"""The options of a station that publishes its bearings (``bearing estimate --publish``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..array.orientation import Orientation
+from ..captures.schema import Capture
+from ..flowgraphs.station_publisher import PublishSettings
+from ..positioning.station import capture_pose, capture_start_time_s
+
+
+def add_publish_options(parser: argparse.ArgumentParser) -> None:
+    """Adds the station options to ``parser`` (docs/cli.md, docs/positioning.md)."""
+    group = parser.add_argument_group("publishing to `bearing locate` (docs/positioning.md)")
+    where = group.add_mutually_exclusive_group()
+    where.add_argument(
+        "--publish",
+        metavar="ADDRESS",
+        help="bind a ZeroMQ PUB socket here (loopback, e.g. tcp://127.0.0.1:5601) and send each estimate "
+        "as a bearing report; `bearing locate --connect ADDRESS` reads them",
+    )
+    where.add_argument(
+        "--publish-to",
+        metavar="ADDRESS",
+        help="the same, connecting to a `bearing locate --listen ADDRESS` instead of binding",
+    )
+    group.add_argument("--station-id", help="the station's name in its reports (default: the capture's name)")
+    position = group.add_mutually_exclusive_group()
+    position.add_argument(
+        "--station-position",
+        metavar="LAT,LON[,ALT]",
+        help="the array's WGS-84 position (default: the capture's core:geolocation)",
+    )
+    position.add_argument(
+        "--station-enu", metavar="E,N[,U]", help="the array's position in the fusion's local frame, metres"
+    )
+    group.add_argument(
+        "--heading",
+        type=float,
+        metavar="DEG",
+        help="the array's boresight, degrees east of true north "
+        "(default: the capture's spatial:aperture_azimuth)",
+    )
+    group.add_argument(
+        "--bearing-std",
+        type=float,
+        default=1.0,
+        metavar="DEG",
+        help="each azimuth's standard deviation in the reports, degrees (default 1)",
+    )
+    group.add_argument(
+        "--elevation-std",
+        type=float,
+        default=1.0,
+        metavar="DEG",
+        help="each elevation's standard deviation, degrees (arrays that resolve elevation; default 1)",
+    )
+    group.add_argument(
+        "--publish-wait",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="seconds to wait for subscribers before the first estimate (default 1)",
+    )
+
+
+def publish_settings(args: argparse.Namespace, capture: Capture) -> PublishSettings | None:
+    """The publishing settings of the options, None without ``--publish``/``--publish-to``."""
+    address = args.publish or args.publish_to
+    if not address:
+        return None
+    if args.station_position:
+        position, geodetic = _numbers(args.station_position, "--station-position"), True
+    elif args.station_enu:
+        position, geodetic = _numbers(args.station_enu, "--station-enu"), False
+    else:
+        position, geodetic = None, True
+    mount = capture.orientation
+    orientation = None
+    if args.heading is not None:
+        orientation = Orientation(args.heading, *((mount.tilt_deg, mount.roll_deg) if mount else ()))
+    pose = capture_pose(capture, position, geodetic, orientation)
+    return PublishSettings(
+        address=address,
+        station_id=args.station_id or Path(capture.meta_path).name.removesuffix(".sigmf-meta"),
+        pose=pose,
+        sample_rate_hz=capture.sample_rate_hz,
+        start_time_s=capture_start_time_s(capture),
+        azimuth_std_deg=args.bearing_std,
+        elevation_std_deg=args.elevation_std,
+        bind=bool(args.publish),
+        wait_s=args.publish_wait,
+    )
+
+
+def _numbers(text: str, option: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"{option} {text}: expected two or three numbers separated by commas") from None
+    if len(values) not in (2, 3):
+        raise ValueError(f"{option} {text}: expected two or three numbers separated by commas")
+    return values

@@ -1,0 +1,325 @@
+"""The fusion engine of ``bearing locate``: bearing reports in, fixes and tracks out.
+
+Time is cut into epochs of ``fix_interval_s`` by the reports' own ``time_s`` (the windows'
+times, not the arrival times), so that a replay and the same stations over the network give
+the same fixes. Per epoch each station's latest report counts. An epoch is closed, and its
+fixes solved, when
+
+* every station heard so far (and at least ``expected_stations`` of them) has sent a report of
+  a later epoch, or
+* ``max_lag_s`` of wall-clock time have passed since its first report arrived (live only: a
+  station that went silent holds the others back no longer than that), or
+* the input ends (:meth:`FusionEngine.flush`).
+
+A report that arrives for an epoch already closed is counted (``late``) and dropped.
+
+In a closed epoch the bearings are grouped by emitter: by their ``emitter`` id, and the others
+by :func:`~.association.associate`. Every group with lines from two stations or more is fixed
+(:func:`~.triangulation.solve_fix`; 3-D when a line has an elevation, unless ``dims`` is 2),
+then given to its emitter's track (:class:`~.tracking.Track`): by id, or, for emitters
+without an id, the nearest track whose prediction the fix falls within the gate of
+(chi-square, 99.9 %), else a new track ``track-<n>``. Each fix is a record (``FIX_KEYS``,
+docs/positioning.md), the whole run a GeoJSON FeatureCollection (:meth:`FusionEngine.geojson`).
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.stats import chi2
+
+from .association import AssociationError, associate
+from .frames import LocalFrame
+from .report import BearingReport, StationPose
+from .tracking import DEFAULT_ACCELERATION_PSD, Track
+from .triangulation import FixError, Lines, solve_fix
+
+FIX_SCHEMA = "gr-bearing/position-fix"
+FIX_VERSION = 1
+TRACK_GATE_PROBABILITY = 0.999
+
+
+@dataclass(frozen=True)
+class FusionSettings:
+    """The engine's parameters (module docstring); times in seconds."""
+
+    fix_interval_s: float = 0.1
+    expected_stations: int = 0
+    max_lag_s: float = 1.0
+    dims: int | None = None
+    gate_sigma: float = 3.0
+    acceleration_psd: float = DEFAULT_ACCELERATION_PSD
+    origin: LocalFrame | None = None
+
+    def __post_init__(self) -> None:
+        if not self.fix_interval_s > 0:
+            raise ValueError(f"fix_interval_s must be positive, not {self.fix_interval_s}")
+        if self.dims not in (None, 2, 3):
+            raise ValueError(f"dims must be 2, 3 or None (3 when elevations exist), not {self.dims}")
+
+
+@dataclass
+class Station:
+    """What the engine knows of a station: its pose, its latest epoch, when it was last heard."""
+
+    pose: StationPose
+    epoch: int
+    heard_wall_s: float | None
+    reports: int = 0
+    latest: dict = field(default_factory=dict)
+
+
+class FusionEngine:
+    """Reports in (:meth:`add`), fix records out (module docstring)."""
+
+    def __init__(self, settings: FusionSettings | None = None) -> None:
+        self.settings = settings or FusionSettings()
+        self.frame: LocalFrame | None = self.settings.origin
+        self.stations: dict[str, Station] = {}
+        self.tracks: dict[str, Track] = {}
+        self.fixes: list[dict] = []
+        self.counts: collections.Counter[str] = collections.Counter()
+        self._pending: dict[int, dict[str, BearingReport]] = {}
+        self._first_arrival: dict[int, float | None] = {}
+        self._closed_through = -math.inf
+        self._track_paths: dict[str, list[list[float]]] = collections.defaultdict(list)
+        self._unnamed_tracks = 0
+
+    def add(self, report: BearingReport, wall_s: float | None = None) -> list[dict]:
+        """Takes one report; returns the records of the epochs it closed."""
+        epoch = math.floor(report.time_s / self.settings.fix_interval_s)
+        if self.frame is None and report.pose.geodetic:
+            self.frame = LocalFrame.at(report.pose)
+        station = self.stations.get(report.station_id)
+        if station is None:
+            station = self.stations[report.station_id] = Station(report.pose, epoch, wall_s)
+        station.pose, station.heard_wall_s = report.pose, wall_s
+        station.epoch = max(station.epoch, epoch)
+        station.reports += 1
+        station.latest = report.fields
+        self.counts["reports"] += 1
+        if epoch <= self._closed_through:
+            self.counts["late"] += 1
+            return []
+        reports = self._pending.setdefault(epoch, {})
+        self._first_arrival.setdefault(epoch, wall_s)
+        previous = reports.get(report.station_id)
+        if previous is None or report.time_s >= previous.time_s:
+            reports[report.station_id] = report
+        return self._close(self._ready(wall_s))
+
+    def poll(self, wall_s: float) -> list[dict]:
+        """Closes the epochs that waited ``max_lag_s`` (a live service calls it regularly)."""
+        return self._close(self._ready(wall_s))
+
+    def flush(self) -> list[dict]:
+        """Closes every epoch left (the end of a replay or of a run)."""
+        return self._close(sorted(self._pending))
+
+    def _ready(self, wall_s: float | None) -> list[int]:
+        if not self._pending:
+            return []
+        enough = len(self.stations) >= self.settings.expected_stations
+        slowest = min(station.epoch for station in self._live_stations(wall_s)) if enough else -math.inf
+        ready = []
+        for epoch in sorted(self._pending):
+            first = self._first_arrival[epoch]
+            waited = wall_s is not None and first is not None and wall_s - first > self.settings.max_lag_s
+            if epoch < slowest or waited:
+                ready.append(epoch)
+            else:
+                break
+        return ready
+
+    def _live_stations(self, wall_s: float | None) -> list[Station]:
+        """Stations not silent for over ``max_lag_s`` (all of them in a replay)."""
+        if wall_s is None:
+            return list(self.stations.values())
+        live = [
+            s
+            for s in self.stations.values()
+            if s.heard_wall_s is None or wall_s - s.heard_wall_s <= self.settings.max_lag_s
+        ]
+        return live or list(self.stations.values())
+
+    def _close(self, epochs: list[int]) -> list[dict]:
+        records = []
+        for epoch in epochs:
+            reports = self._pending.pop(epoch)
+            self._first_arrival.pop(epoch)
+            self._closed_through = max(self._closed_through, epoch)
+            time_s = (epoch + 0.5) * self.settings.fix_interval_s
+            for emitter, lines, station_ids in self._groups(reports):
+                record = self._fix(time_s, emitter, lines, station_ids)
+                if record is not None:
+                    records.append(record)
+        self.fixes.extend(records)
+        return records
+
+    def _groups(self, reports: dict[str, BearingReport]) -> list[tuple[str | None, Lines, list[str]]]:
+        """(emitter id or None, its lines, their stations) per emitter of an epoch."""
+        labelled: dict[str, list] = collections.defaultdict(list)
+        unlabelled: list = []
+        for station_id in sorted(reports):
+            report = reports[station_id]
+            if self.frame is None and report.pose.geodetic:
+                continue
+            seen = set()
+            for bearing in report.bearings:
+                row = (station_id, *self._line(report.pose, bearing))
+                if bearing.emitter is None:
+                    unlabelled.append(row)
+                elif bearing.emitter not in seen:
+                    seen.add(bearing.emitter)
+                    labelled[bearing.emitter].append(row)
+        groups = [(emitter, _lines(rows), [r[0] for r in rows]) for emitter, rows in sorted(labelled.items())]
+        if unlabelled:
+            lines = _lines(unlabelled)
+            station_ids = [r[0] for r in unlabelled]
+            try:
+                found = associate(lines, station_ids, self.settings.gate_sigma)
+            except AssociationError:
+                self.counts["association_refused"] += 1
+                found = []
+            for group in found:
+                keep = np.zeros(len(lines), dtype=bool)
+                keep[group] = True
+                groups.append((None, lines.subset(keep), [station_ids[i] for i in group]))
+        return groups
+
+    def _line(self, pose: StationPose, bearing) -> tuple:
+        """(station ENU, true azimuth, its std, true elevation or NaN, its std), degrees."""
+        has_elevation = not math.isnan(bearing.elevation_deg)
+        azimuth, elevation = pose.orientation.to_local(
+            bearing.azimuth_deg, bearing.elevation_deg if has_elevation else 0.0
+        )
+        position = (
+            self.frame.station_enu(pose) if self.frame is not None else np.asarray(pose.position, float)
+        )
+        return (
+            position,
+            float(azimuth[0]),
+            bearing.azimuth_std_deg,
+            float(elevation[0]) if has_elevation else math.nan,
+            bearing.elevation_std_deg,
+        )
+
+    def _fix(self, time_s: float, emitter: str | None, lines: Lines, station_ids: list[str]) -> dict | None:
+        if len(set(station_ids)) < 2:
+            return None
+        dims = 3 if self.settings.dims != 2 and np.any(lines.has_elevation) else 2
+        try:
+            fix = solve_fix(lines, dims=dims, gate_sigma=self.settings.gate_sigma)
+        except FixError:
+            self.counts["no_fix"] += 1
+            return None
+        position = fix.position_enu[:dims]
+        track = self._track(time_s, emitter, position, fix.covariance)
+        record = {
+            "schema": FIX_SCHEMA,
+            "version": FIX_VERSION,
+            "time_s": time_s,
+            "emitter": emitter,
+            "track_id": track.track_id,
+            "dims": dims,
+            **self._coordinates(fix.position_enu),
+            "covariance_m2": fix.covariance.tolist(),
+            "ellipse": fix.ellipse(),
+            "gdop": fix.gdop,
+            "stations": [s for s, used in zip(station_ids, fix.used, strict=True) if used],
+            "gated_stations": [s for s, used in zip(station_ids, fix.used, strict=True) if not used],
+            "track": self._track_record(track),
+        }
+        self.counts["fixes"] += 1
+        filtered = record["track"]["position_enu_m"]
+        self._track_paths[track.track_id].append(
+            [*filtered[:2], filtered[2] if dims == 3 else record["up_m"]]
+        )
+        return record
+
+    def _track(
+        self, time_s: float, emitter: str | None, position: np.ndarray, covariance: np.ndarray
+    ) -> Track:
+        key = emitter
+        if key is None:
+            gate = chi2.ppf(TRACK_GATE_PROBABILITY, len(position))
+            candidates = [
+                (track.distance2(time_s, position, covariance), track_id)
+                for track_id, track in self.tracks.items()
+                if track_id.startswith("track-") and track.dims == len(position) and track.time_s < time_s
+            ]
+            inside = [c for c in candidates if c[0] <= gate]
+            if inside:
+                key = min(inside)[1]
+            else:
+                self._unnamed_tracks += 1
+                key = f"track-{self._unnamed_tracks}"
+        track = self.tracks.get(key)
+        if track is None or track.dims != len(position):
+            track = self.tracks[key] = Track.start(
+                key, time_s, position, covariance, acceleration_psd=self.settings.acceleration_psd
+            )
+        else:
+            track.update(time_s, position, covariance)
+        return track
+
+    def _coordinates(self, enu: np.ndarray) -> dict:
+        fields = {"east_m": float(enu[0]), "north_m": float(enu[1]), "up_m": float(enu[2])}
+        if self.frame is not None:
+            lat, lon, alt = self.frame.to_geodetic(enu)
+            fields |= {"latitude_deg": float(lat), "longitude_deg": float(lon), "altitude_m": float(alt)}
+        return fields
+
+    def _track_record(self, track: Track) -> dict:
+        d = track.dims
+        return {
+            "position_enu_m": track.state[:d].tolist(),
+            "velocity_enu_mps": track.state[d:].tolist(),
+            "speed_mps": float(np.linalg.norm(track.state[d:])),
+            "updates": track.updates,
+        }
+
+    def geojson(self) -> dict:
+        """The stations, every fix and every track as a GeoJSON FeatureCollection (RFC 7946:
+        longitude, latitude); ValueError when the scene has no geodetic origin."""
+        if self.frame is None:
+            raise ValueError("GeoJSON needs geodetic positions: the stations gave local ones; give an origin")
+        features = []
+        for station_id, station in sorted(self.stations.items()):
+            lat, lon, alt = self.frame.to_geodetic(self.frame.station_enu(station.pose))
+            properties = {"kind": "station", "id": station_id, **station.pose.orientation.to_dict()}
+            features.append(_point(lon, lat, alt, properties))
+        for record in self.fixes:
+            properties = {"kind": "fix"} | {
+                k: record[k] for k in ("time_s", "emitter", "track_id", "dims", "ellipse", "gdop", "stations")
+            }
+            features.append(
+                _point(record["longitude_deg"], record["latitude_deg"], record["altitude_m"], properties)
+            )
+        for track_id, path in sorted(self._track_paths.items()):
+            geodetic = self.frame.to_geodetic(np.array(path))
+            coordinates = [[float(lon), float(lat)] for lat, lon, _ in geodetic]
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "LineString", "coordinates": coordinates},
+                    "properties": {"kind": "track", "track_id": track_id},
+                }
+            )
+        return {"type": "FeatureCollection", "features": features}
+
+
+def _lines(rows: list[tuple]) -> Lines:
+    _, positions, azimuth, azimuth_std, elevation, elevation_std = zip(*rows, strict=True)
+    return Lines.from_degrees(np.array(positions), azimuth, azimuth_std, elevation, elevation_std)
+
+
+def _point(lon: float, lat: float, alt: float, properties: dict) -> dict:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [float(lon), float(lat), float(alt)]},
+        "properties": properties,
+    }

@@ -1,0 +1,258 @@
+"""The bearing report: one station's estimate as a versioned JSON message (docs/positioning.md).
+
+A report is one JSON object (UTF-8)::
+
+    {"schema": "gr-bearing/bearing-report", "version": 1,
+     "station": {"id": "gnb-1", "heading_deg": 30.0, "tilt_deg": 0.0, "roll_deg": 0.0,
+                 "latitude_deg": 48.85, "longitude_deg": 2.35, "altitude_m": 35.0},
+     "time_s": 1765100000.25, "method": "music", "num_sources": 1,
+     "bearings": [{"azimuth_deg": 12.5, "azimuth_std_deg": 0.8, "true_azimuth_deg": 42.5,
+                   "emitter": "ue-3"}]}
+
+* ``station``: its ``id`` and its pose: the array's mount (``heading_deg`` east of true north,
+  ``tilt_deg``, ``roll_deg``: :class:`~gnuradio.bearing.array.orientation.Orientation`) and its
+  position, either geodetic (``latitude_deg``, ``longitude_deg``, ``altitude_m``, WGS-84) or in
+  the fusion's local frame (``east_m``, ``north_m``, ``up_m``).
+* ``time_s``: the time of the estimate's window (its centre), seconds since the UNIX epoch
+  (or since the capture's start when the capture has no ``core:datetime``).
+* ``bearings``: one object per emitter: ``azimuth_deg`` (and ``elevation_deg`` for an array
+  that resolves elevation) in the array's frame (SigMF spatial), their standard deviations
+  ``azimuth_std_deg`` (``elevation_std_deg``), the true bearings ``true_azimuth_deg``
+  (``true_elevation_deg``) for readers, and ``emitter`` when the emitter is known (an SRS UE:
+  ``ue-<n>``).
+* ``method``, ``num_sources``, ``sample_start``, ``sample_count``: as in ``bearing estimate
+  --json``.
+
+A reader adds fields freely; a new ``version`` is made only when a field changes meaning.
+:func:`decode_report` refuses what the fusion cannot use, with a :class:`ReportError` whose
+``kind`` says why (counted by the service, never fatal).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+from ..array.orientation import Orientation
+
+SCHEMA = "gr-bearing/bearing-report"
+VERSION = 1
+MAX_REPORT_BYTES = 65536
+"""The largest report the fusion reads (a report of ten bearings is under 2 kB)."""
+
+REPORT_ERRORS = ("oversized", "malformed", "schema", "version", "no_pose")
+"""The kinds of :class:`ReportError`, in the order they are checked."""
+
+
+class ReportError(ValueError):
+    """A report the fusion cannot use; ``kind`` is one of :data:`REPORT_ERRORS`."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(f"{kind} report: {detail}")
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class StationPose:
+    """Where a station's array is and how it is mounted.
+
+    ``position`` is geodetic ``(latitude_deg, longitude_deg, altitude_m)`` when ``geodetic``,
+    otherwise local ``(east_m, north_m, up_m)`` in the fusion's frame."""
+
+    orientation: Orientation
+    position: tuple[float, float, float]
+    geodetic: bool
+
+    def to_dict(self) -> dict:
+        keys = (
+            ("latitude_deg", "longitude_deg", "altitude_m")
+            if self.geodetic
+            else ("east_m", "north_m", "up_m")
+        )
+        return self.orientation.to_dict() | dict(zip(keys, self.position, strict=True))
+
+    @classmethod
+    def from_dict(cls, fields: dict) -> StationPose:
+        """The pose of a report's ``station`` object; ValueError naming what is missing."""
+        if "heading_deg" not in fields:
+            raise ValueError("no heading_deg: the array's mount is not known")
+        orientation = Orientation(
+            _number(fields, "heading_deg"), _number(fields, "tilt_deg", 0.0), _number(fields, "roll_deg", 0.0)
+        )
+        if "latitude_deg" in fields or "longitude_deg" in fields:
+            position = (
+                _number(fields, "latitude_deg"),
+                _number(fields, "longitude_deg"),
+                _number(fields, "altitude_m", 0.0),
+            )
+            if not (-90.0 <= position[0] <= 90.0 and -180.0 <= position[1] <= 360.0):
+                raise ValueError(f"latitude/longitude out of range: {position[:2]}")
+            return cls(orientation, position, True)
+        if "east_m" in fields or "north_m" in fields:
+            position = (_number(fields, "east_m"), _number(fields, "north_m"), _number(fields, "up_m", 0.0))
+            return cls(orientation, position, False)
+        raise ValueError("no position: give latitude_deg/longitude_deg or east_m/north_m")
+
+
+@dataclass(frozen=True)
+class Bearing:
+    """One emitter's bearing in a report: array frame, degrees; NaN elevation when not resolved."""
+
+    azimuth_deg: float
+    azimuth_std_deg: float
+    elevation_deg: float = math.nan
+    elevation_std_deg: float = math.nan
+    emitter: str | None = None
+
+
+@dataclass(frozen=True)
+class BearingReport:
+    """A decoded report (module docstring); ``fields`` keeps the whole JSON object."""
+
+    station_id: str
+    pose: StationPose
+    time_s: float
+    bearings: tuple[Bearing, ...]
+    method: str
+    fields: dict
+
+
+def encode_report(fields: dict) -> str:
+    """The JSON text of a report from its fields (``schema`` and ``version`` added); NaN and
+    infinite values are refused (JSON has none)."""
+    return json.dumps({"schema": SCHEMA, "version": VERSION} | fields, allow_nan=False, separators=(",", ":"))
+
+
+def decode_report(data: bytes | str, max_bytes: int = MAX_REPORT_BYTES) -> BearingReport:
+    """A report read from its JSON text, checked; :class:`ReportError` for anything the fusion
+    cannot use: too long, not JSON, another schema, an unknown version, no usable pose."""
+    if len(data) > max_bytes:
+        raise ReportError("oversized", f"{len(data)} bytes, over the {max_bytes}-byte limit")
+    try:
+        fields = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ReportError("malformed", f"not JSON ({error})") from None
+    if not isinstance(fields, dict):
+        raise ReportError("malformed", "not a JSON object")
+    if fields.get("schema") != SCHEMA:
+        raise ReportError("schema", f"schema {str(fields.get('schema'))[:60]!r}, expected {SCHEMA!r}")
+    if fields.get("version") != VERSION:
+        raise ReportError(
+            "version", f"version {str(fields.get('version'))[:20]!r}, this reader reads {VERSION}"
+        )
+    try:
+        station = fields["station"]
+        station_id = str(station["id"])
+        time_s = _number(fields, "time_s")
+        bearings = tuple(_bearing(item) for item in fields["bearings"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise ReportError("malformed", _reason(error)) from None
+    try:
+        pose = StationPose.from_dict(station)
+    except (TypeError, ValueError) as error:
+        raise ReportError("no_pose", f"station {station_id[:40]!r}: {error}") from None
+    return BearingReport(station_id, pose, time_s, bearings, str(fields.get("method", "")), fields)
+
+
+def _bearing(item: dict) -> Bearing:
+    if not isinstance(item, dict):
+        raise TypeError("a bearing is not a JSON object")
+    elevation = _number(item, "elevation_deg", math.nan)
+    emitter = item.get("emitter")
+    return Bearing(
+        azimuth_deg=_number(item, "azimuth_deg"),
+        azimuth_std_deg=_positive(item, "azimuth_std_deg"),
+        elevation_deg=elevation,
+        elevation_std_deg=_positive(item, "elevation_std_deg") if not math.isnan(elevation) else math.nan,
+        emitter=None if emitter is None else str(emitter),
+    )
+
+
+def _number(fields: dict, key: str, default: float | None = None) -> float:
+    value = fields.get(key, default)
+    if value is None:
+        raise KeyError(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{key} is not a number: {str(value)[:40]!r}")
+    if not math.isfinite(value) and not (default is not None and math.isnan(default) and key not in fields):
+        raise ValueError(f"{key} is not finite")
+    return float(value)
+
+
+def _positive(fields: dict, key: str) -> float:
+    value = _number(fields, key)
+    if value <= 0.0:
+        raise ValueError(f"{key} must be positive, not {value}")
+    return value
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, KeyError):
+        return f"missing field {error.args[0]}"
+    return str(error)
+
+
+def window_time_s(record: dict, sample_rate_hz: float, start_time_s: float) -> float | None:
+    """The time of an estimate's window centre, seconds (``start_time_s`` is the time of sample 0);
+    None when the record does not say which samples it rests on."""
+    start = record.get("sample_start", -1)
+    if start is None or start < 0:
+        return None
+    return start_time_s + (start + record.get("sample_count", 0) / 2.0) / sample_rate_hz
+
+
+def report_fields(
+    record: dict,
+    station_id: str,
+    pose: StationPose,
+    time_s: float,
+    azimuth_std_deg: float,
+    elevation_std_deg: float,
+) -> dict | None:
+    """The fields of the report of one estimate (a ``bearing estimate --json`` record), its
+    bearings strongest first; None when no bearing is finite (a failed estimate).
+
+    Standard deviations: the record's own ``azimuth_std_deg`` / ``elevation_std_deg`` (one per
+    bearing) when the estimator gave them, else the ones given here. ``emitter``: ``ue-<n>`` for
+    the strongest bearing of an SRS window of UE ``n`` (the others are its multipath or other
+    emitters, without an id)."""
+    azimuth = list(record.get("azimuth_deg", ()))
+    elevation = record.get("elevation_deg")
+    peak = list(record.get("peak_db", ())) or [0.0] * len(azimuth)
+    order = sorted(range(len(azimuth)), key=lambda i: -peak[i] if i < len(peak) else 0.0)
+    true_azimuth, true_elevation = pose.orientation.to_local(
+        azimuth or [0.0], elevation if elevation is not None else 0.0
+    )
+    bearings = []
+    for i in order:
+        if not math.isfinite(azimuth[i]) or (elevation is not None and not math.isfinite(elevation[i])):
+            continue
+        bearing = {
+            "azimuth_deg": azimuth[i],
+            "azimuth_std_deg": _own(record, "azimuth_std_deg", i, azimuth_std_deg),
+            "true_azimuth_deg": float(true_azimuth[i]),
+        }
+        if elevation is not None:
+            bearing |= {
+                "elevation_deg": elevation[i],
+                "elevation_std_deg": _own(record, "elevation_std_deg", i, elevation_std_deg),
+                "true_elevation_deg": float(true_elevation[i]),
+            }
+        bearings.append(bearing)
+    if not bearings:
+        return None
+    if "ue" in record:
+        bearings[0]["emitter"] = f"ue-{record['ue']}"
+    station = {"id": station_id} | pose.to_dict()
+    keys = ("method", "num_sources", "sample_start", "sample_count")
+    return (
+        {"station": station, "time_s": time_s}
+        | {k: record[k] for k in keys if k in record}
+        | {"bearings": bearings}
+    )
+
+
+def _own(record: dict, key: str, index: int, default: float) -> float:
+    values = record.get(key)
+    return float(values[index]) if values is not None and index < len(values) else default
