@@ -34,6 +34,7 @@ ROOMS = (
     "learned",
     "counting",
     "h2ad",
+    "positioning",
     "blocks",
     "flowgraphs",
     "studies",
@@ -100,7 +101,7 @@ def test_importing_the_core_loads_no_gnu_radio_and_no_block():
     """The layers hold at run time too: the core's modules import neither GNU Radio's runtime nor
     PMT nor a block (the public names of the package are loaded on first use), and the rooms
     without networks do not import torch."""
-    core = ("array", "doa", "nr", "captures", "h2ad")
+    core = ("array", "doa", "nr", "captures", "h2ad", "positioning")
     modules = [
         ".".join(("gnuradio", "bearing", *path.relative_to(SOURCE).with_suffix("").parts))
         for room in core

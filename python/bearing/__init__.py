@@ -28,6 +28,7 @@ _EXPORTS = {
     "autoencoder_filter": ".blocks.autoencoder_filter",
     "azimuth_grid": ".doa.grid",
     "candidate_generator": ".blocks.candidate_generator",
+    "bearing_publisher": ".blocks.bearing_publisher",
     "capture_source": ".blocks.capture_source",
     "coarray_dbf": ".blocks.coarray_dbf",
     "coarray_spectrum_size": ".blocks.coarray_dbf",

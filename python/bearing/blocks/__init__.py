@@ -12,7 +12,7 @@ One file per block (and one GRC YAML per block under ``grc/``, by sub-category):
 * 5G NR: :mod:`.srs_extractor` (with its inner :mod:`.srs_channel_estimator`).
 * Counting and tracking: :mod:`.source_counter`, :mod:`.candidate_generator`,
   :mod:`.omc_doa_tracker`.
-* Sinks: :mod:`.json_sink`, :mod:`.sigmf_array_sink`.
+* Sinks: :mod:`.json_sink`, :mod:`.sigmf_array_sink`, :mod:`.bearing_publisher` (to `bearing locate`).
 
 :mod:`.base` holds the estimator blocks' base classes (one output item per input item, the
 ``bearings`` messages), :mod:`.messages` the tags and messages they exchange (a public

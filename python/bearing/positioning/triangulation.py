@@ -15,8 +15,9 @@ started at the linear least-squares crossing of the lines; then the line with th
 |residual| over the gate (3 standard deviations by default) is dropped and the fix solved
 again, while more than two lines remain. There is no fix (:class:`FixError`) when the lines
 left still miss it by more than the gate, or when its 1-sigma error along its worst axis
-exceeds its distance to the nearest station (near-parallel lines). A residual of angle (not of distance) makes each line a
-ray: a fix behind a station misses its bearing by about 180 degrees and is gated out.
+exceeds its distance to the nearest station (near-parallel lines). A residual of angle (not
+of distance) makes each line a ray: a fix behind a station misses its bearing by about 180
+degrees and is gated out.
 
 The covariance of the fix is the inverse Fisher information ``(J^T J)^-1`` of the whitened
 residuals at the fix; at the true position it is the position CRB for the stations' bearing
