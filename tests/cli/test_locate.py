@@ -15,7 +15,7 @@ from gnuradio.bearing.blocks.bearing_publisher import bearing_publisher
 from gnuradio.bearing.captures.reader import read_capture
 from gnuradio.bearing.positioning.fusion import FusionEngine, FusionSettings
 from gnuradio.bearing.positioning.report import decode_report
-from gnuradio.bearing.positioning.station import capture_pose, capture_start_time_s
+from gnuradio.bearing.positioning.station import capture_pose, capture_segment_times
 from helpers.command import BEARING, bearing
 from helpers.network import free_port
 from helpers.stations import EMITTER_ENU, ORIGIN, write_station_captures
@@ -46,7 +46,7 @@ def expected_fixes(captures) -> list[dict]:
             True,
             pose.orientation.heading_deg,
             sample_rate_hz=capture.sample_rate_hz,
-            start_time_s=capture_start_time_s(capture),
+            segment_times=capture_segment_times(capture),
         )
         out = bearing("estimate", path, "--json", "--average", 1024).stdout
         for line in out.splitlines():

@@ -38,6 +38,10 @@ class bearing_publisher(Guarded, gr.basic_block):
         azimuth_std_deg: each bearing's standard deviation when the estimator gives none
             (the CRB at the expected SNR, or the array's measured accuracy), degrees.
         elevation_std_deg: the same for elevations (arrays that resolve elevation).
+        segment_times: ``[(sample_start, time_s), ...]``, the time of each segment of a
+            recording whose clock has gaps
+            (:func:`~gnuradio.bearing.positioning.station.capture_segment_times`); empty:
+            ``start_time_s`` and the sample rate date every sample.
 
     A message without a finite bearing (a failed estimate) gives no report; :attr:`published`
     and :attr:`skipped` count them.
@@ -55,6 +59,7 @@ class bearing_publisher(Guarded, gr.basic_block):
         start_time_s: float = 0.0,
         azimuth_std_deg: float = 1.0,
         elevation_std_deg: float = 1.0,
+        segment_times: list | tuple = (),
     ) -> None:
         gr.basic_block.__init__(self, name="Bearing Publisher", in_sig=None, out_sig=None)
         if not str(station_id):
@@ -81,6 +86,7 @@ class bearing_publisher(Guarded, gr.basic_block):
         self.start_time_s = check_number(start_time_s, "start_time_s")
         self.azimuth_std_deg = check_positive(azimuth_std_deg, "azimuth_std_deg")
         self.elevation_std_deg = check_positive(elevation_std_deg, "elevation_std_deg")
+        self.segment_times = sorted((int(index), float(time_s)) for index, time_s in segment_times)
         self.published = 0
         self.skipped = 0
         self.message_port_register_in(pmt.intern(messages.BEARINGS_PORT))
@@ -89,7 +95,7 @@ class bearing_publisher(Guarded, gr.basic_block):
 
     def report(self, record: dict) -> str | None:
         """The JSON text of the report of one ``bearing estimate --json`` record, or None."""
-        time_s = window_time_s(record, self.sample_rate_hz, self.start_time_s)
+        time_s = window_time_s(record, self.sample_rate_hz, self.start_time_s, self.segment_times)
         fields = report_fields(
             record,
             self.station_id,

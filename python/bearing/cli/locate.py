@@ -6,9 +6,13 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from ..flowgraphs.fusion_service import FusionService
+from ..flowgraphs.methods import METHODS
+from ..flowgraphs.settings import ReplaySettings
+from ..flowgraphs.station_replay import replay_stations
 from ..positioning.frames import LocalFrame
 from ..positioning.fusion import FusionEngine, FusionSettings
 from ..positioning.report import MAX_REPORT_BYTES
@@ -22,6 +26,33 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="fuse stations' bearings (ZeroMQ) into positions and tracks",
         description="Subscribe to stations publishing bearing reports (`bearing estimate --publish`, the "
         "Bearing Publisher block) and print one JSON object per fix (docs/positioning.md).",
+    )
+    locate.add_argument(
+        "--replay",
+        metavar="DIR",
+        help="run each station's flowgraph on its capture in DIR (*.sigmf-meta: a `bearing simulate` scene, "
+        "or captures with core:geolocation and spatial:aperture_azimuth) and fuse them",
+    )
+    locate.add_argument(
+        "--method", choices=tuple(METHODS), default="music", help="--replay: the stations' method"
+    )
+    locate.add_argument(
+        "--average",
+        type=count_type(1, "a positive number of snapshots"),
+        help="--replay: snapshots per estimate",
+    )
+    locate.add_argument(
+        "--sources",
+        type=count_type(1, "a positive number of emitters"),
+        default=1,
+        help="--replay: emitters per estimate",
+    )
+    locate.add_argument(
+        "--bearing-std",
+        type=float,
+        default=1.0,
+        metavar="DEG",
+        help="--replay: each azimuth's std (default 1)",
     )
     locate.add_argument(
         "--connect",
@@ -89,41 +120,66 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.replay and (args.connect or args.listen):
+        raise ValueError("--replay: the stations are the captures; leave out --connect and --listen")
+    if args.geojson and not Path(args.geojson).resolve().parent.is_dir():
+        raise ValueError(
+            f"--geojson {args.geojson}: the folder {Path(args.geojson).resolve().parent} does not exist"
+        )
+    reports, stations = [], args.stations
+    if args.replay:
+        settings = ReplaySettings(method=args.method, average=args.average, num_sources=args.sources)
+        reports, count = replay_stations(args.replay, settings, args.bearing_std, progress=_progress)
+        stations = max(stations, count)
     engine = FusionEngine(
         FusionSettings(
             fix_interval_s=args.fix_interval,
-            expected_stations=args.stations,
+            expected_stations=stations,
             max_lag_s=args.max_lag,
             dims=args.dims,
             origin=_origin(args.origin),
         )
     )
-    if args.geojson and not Path(args.geojson).resolve().parent.is_dir():
-        raise ValueError(
-            f"--geojson {args.geojson}: the folder {Path(args.geojson).resolve().parent} does not exist"
-        )
     logging.basicConfig(
         format="bearing locate: %(levelname)s: %(message)s", stream=sys.stderr, level=logging.INFO
     )
+    counts: dict = {}
     with _output(args.out) as out:
 
         def write(record: dict) -> None:
             out.write(json.dumps(record, allow_nan=False) + "\n")
             out.flush()
 
-        service = FusionService(
-            engine,
-            connect=args.connect,
-            listen=args.listen,
-            curve_keys=args.curve_keys,
-            max_report_bytes=args.max_report_bytes,
-            on_record=write,
-        )
-        service.run(duration_s=args.duration, idle_timeout_s=args.idle_timeout, max_fixes=args.max_fixes)
+        if args.replay:
+            for report in reports:
+                for record in engine.add(report):
+                    write(record)
+            for record in engine.flush():
+                write(record)
+        else:
+            counts = _serve(args, engine, write)
     if args.geojson:
         Path(args.geojson).write_text(json.dumps(engine.geojson(), allow_nan=False))
-    print(f"bearing locate: {summary(engine, service.counts)}", file=sys.stderr)
+    print(f"bearing locate: {summary(engine, counts)}", file=sys.stderr)
     return 0
+
+
+def _serve(args: argparse.Namespace, engine: FusionEngine, write: Callable[[dict], None]) -> dict:
+    """Runs the ZeroMQ service until it stops; returns its counts."""
+    service = FusionService(
+        engine,
+        connect=args.connect,
+        listen=args.listen,
+        curve_keys=args.curve_keys,
+        max_report_bytes=args.max_report_bytes,
+        on_record=write,
+    )
+    service.run(duration_s=args.duration, idle_timeout_s=args.idle_timeout, max_fixes=args.max_fixes)
+    return service.counts
+
+
+def _progress(line: str) -> None:
+    print(f"bearing locate: {line}", file=sys.stderr, flush=True)
 
 
 def summary(engine: FusionEngine, counts: dict) -> str:

@@ -16,6 +16,7 @@ from . import (
     calibrate,
     estimate,
     evaluate,
+    evaluate_positions,
     info,
     keys,
     live,
@@ -81,6 +82,7 @@ COMMANDS = (
     train_counter,
     bench,
     locate,
+    evaluate_positions,
     keys,
 )
 """The subcommands, in the order of `bearing --help`: each a module with ``add_parser`` and ``run``."""

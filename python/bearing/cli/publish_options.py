@@ -8,7 +8,7 @@ from pathlib import Path
 from ..array.orientation import Orientation
 from ..captures.schema import Capture
 from ..flowgraphs.station_publisher import PublishSettings
-from ..positioning.station import capture_pose, capture_start_time_s
+from ..positioning.station import capture_pose, capture_segment_times
 
 
 def add_publish_options(parser: argparse.ArgumentParser) -> None:
@@ -87,7 +87,7 @@ def publish_settings(args: argparse.Namespace, capture: Capture) -> PublishSetti
         station_id=args.station_id or Path(capture.meta_path).name.removesuffix(".sigmf-meta"),
         pose=pose,
         sample_rate_hz=capture.sample_rate_hz,
-        start_time_s=capture_start_time_s(capture),
+        segment_times=tuple(capture_segment_times(capture)),
         azimuth_std_deg=args.bearing_std,
         elevation_std_deg=args.elevation_std,
         bind=bool(args.publish),

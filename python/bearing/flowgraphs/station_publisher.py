@@ -28,7 +28,7 @@ class PublishSettings:
     station_id: str
     pose: StationPose
     sample_rate_hz: float
-    start_time_s: float = 0.0
+    segment_times: tuple[tuple[int, float], ...] = ()
     azimuth_std_deg: float = 1.0
     elevation_std_deg: float = 1.0
     bind: bool = True
@@ -49,19 +49,19 @@ def add_publisher(
     chain) and all of them to one ZMQ PUB Message Sink; returns the publishers and the sink
     (keep references to them)."""
     pose = settings.pose
-    position_kind = pose.geodetic
     publishers = [
         bearing_publisher(
             settings.station_id,
             pose.position,
-            position_kind,
+            pose.geodetic,
             pose.orientation.heading_deg,
             pose.orientation.tilt_deg,
             pose.orientation.roll_deg,
             settings.sample_rate_hz,
-            settings.start_time_s,
+            0.0,
             settings.azimuth_std_deg,
             settings.elevation_std_deg,
+            settings.segment_times,
         )
         for _ in outputs
     ]

@@ -40,6 +40,7 @@ from .triangulation import FixError, Lines, solve_fix
 FIX_SCHEMA = "gr-bearing/position-fix"
 FIX_VERSION = 1
 TRACK_GATE_PROBABILITY = 0.999
+MAX_CACHED_POSES = 100_000
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class FusionEngine:
         self._closed_through = -math.inf
         self._track_paths: dict[str, list[list[float]]] = collections.defaultdict(list)
         self._unnamed_tracks = 0
+        self._positions: dict[StationPose, np.ndarray] = {}
 
     def add(self, report: BearingReport, wall_s: float | None = None) -> list[dict]:
         """Takes one report; returns the records of the epochs it closed."""
@@ -168,13 +170,12 @@ class FusionEngine:
             if self.frame is None and report.pose.geodetic:
                 continue
             seen = set()
-            for bearing in report.bearings:
-                row = (station_id, *self._line(report.pose, bearing))
+            for bearing, row in zip(report.bearings, self._lines_of(report), strict=True):
                 if bearing.emitter is None:
-                    unlabelled.append(row)
+                    unlabelled.append((station_id, *row))
                 elif bearing.emitter not in seen:
                     seen.add(bearing.emitter)
-                    labelled[bearing.emitter].append(row)
+                    labelled[bearing.emitter].append((station_id, *row))
         groups = [(emitter, _lines(rows), [r[0] for r in rows]) for emitter, rows in sorted(labelled.items())]
         if unlabelled:
             lines = _lines(unlabelled)
@@ -190,22 +191,36 @@ class FusionEngine:
                 groups.append((None, lines.subset(keep), [station_ids[i] for i in group]))
         return groups
 
-    def _line(self, pose: StationPose, bearing) -> tuple:
-        """(station ENU, true azimuth, its std, true elevation or NaN, its std), degrees."""
-        has_elevation = not math.isnan(bearing.elevation_deg)
-        azimuth, elevation = pose.orientation.to_local(
-            bearing.azimuth_deg, bearing.elevation_deg if has_elevation else 0.0
-        )
-        position = (
-            self.frame.station_enu(pose) if self.frame is not None else np.asarray(pose.position, float)
-        )
-        return (
-            position,
-            float(azimuth[0]),
-            bearing.azimuth_std_deg,
-            float(elevation[0]) if has_elevation else math.nan,
-            bearing.elevation_std_deg,
-        )
+    def _lines_of(self, report: BearingReport) -> list[tuple]:
+        """(station ENU, true azimuth, its std, true elevation or NaN, its std) of each bearing of
+        a report, degrees: the pose's rotation applied to all of them at once."""
+        bearings = report.bearings
+        has_elevation = np.array([not math.isnan(b.elevation_deg) for b in bearings])
+        elevation_in = np.where(has_elevation, [b.elevation_deg for b in bearings], 0.0)
+        azimuth, elevation = report.pose.orientation.to_local([b.azimuth_deg for b in bearings], elevation_in)
+        position = self._station_enu(report.pose)
+        return [
+            (
+                position,
+                float(azimuth[i]),
+                b.azimuth_std_deg,
+                float(elevation[i]) if has_elevation[i] else math.nan,
+                b.elevation_std_deg,
+            )
+            for i, b in enumerate(bearings)
+        ]
+
+    def _station_enu(self, pose: StationPose) -> np.ndarray:
+        """A station's ENU position, converted once per pose (geodetic conversions are slow)."""
+        position = self._positions.get(pose)
+        if position is None:
+            if len(self._positions) > MAX_CACHED_POSES:
+                self._positions.clear()
+            position = (
+                self.frame.station_enu(pose) if self.frame is not None else np.asarray(pose.position, float)
+            )
+            self._positions[pose] = position
+        return position
 
     def _fix(self, time_s: float, emitter: str | None, lines: Lines, station_ids: list[str]) -> dict | None:
         if len(set(station_ids)) < 2:
@@ -275,12 +290,17 @@ class FusionEngine:
 
     def _track_record(self, track: Track) -> dict:
         d = track.dims
-        return {
+        fields = {
             "position_enu_m": track.state[:d].tolist(),
             "velocity_enu_mps": track.state[d:].tolist(),
             "speed_mps": float(np.linalg.norm(track.state[d:])),
             "updates": track.updates,
         }
+        if self.frame is not None:
+            position = np.append(track.state[:d], 0.0)[:3]
+            latitude, longitude, _ = self.frame.to_geodetic(position)
+            fields |= {"latitude_deg": float(latitude), "longitude_deg": float(longitude)}
+        return fields
 
     def geojson(self) -> dict:
         """The stations, every fix and every track as a GeoJSON FeatureCollection (RFC 7946:

@@ -30,8 +30,10 @@ A reader adds fields freely; a new ``version`` is made only when a field changes
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..array.orientation import Orientation
@@ -193,13 +195,21 @@ def _reason(error: Exception) -> str:
     return str(error)
 
 
-def window_time_s(record: dict, sample_rate_hz: float, start_time_s: float) -> float | None:
-    """The time of an estimate's window centre, seconds (``start_time_s`` is the time of sample 0);
-    None when the record does not say which samples it rests on."""
+def window_time_s(
+    record: dict, sample_rate_hz: float, start_time_s: float, segment_times: Sequence[tuple[int, float]] = ()
+) -> float | None:
+    """The time of an estimate's window centre, seconds: ``start_time_s`` is the time of sample
+    0, or ``segment_times`` (``(sample_start, time_s)`` of each segment, sorted) date the
+    segments of a recording whose clock has gaps; None when the record does not say which
+    samples it rests on."""
     start = record.get("sample_start", -1)
     if start is None or start < 0:
         return None
-    return start_time_s + (start + record.get("sample_count", 0) / 2.0) / sample_rate_hz
+    base_index, base_time = 0, start_time_s
+    at = bisect.bisect_right([index for index, _ in segment_times], start) - 1
+    if at >= 0:
+        base_index, base_time = segment_times[at]
+    return base_time + (start - base_index + record.get("sample_count", 0) / 2.0) / sample_rate_hz
 
 
 def report_fields(

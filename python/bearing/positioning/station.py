@@ -1,6 +1,6 @@
 """A station's pose and clock from its capture: SigMF ``core:geolocation`` (a GeoJSON point,
 longitude, latitude, altitude), the spatial extension's mount (heading, tilt, roll), and the
-first segment's ``core:datetime`` (the time of the capture's first sample)."""
+segments' times (``core:datetime``, ``core:global_index``)."""
 
 from __future__ import annotations
 
@@ -42,13 +42,27 @@ def capture_pose(
     return StationPose.from_dict(orientation.to_dict() | dict(zip(keys, position, strict=True)))
 
 
-def capture_start_time_s(capture: Capture) -> float:
-    """Seconds since the UNIX epoch of the capture's first sample (its first segment's
-    ``core:datetime``, ISO 8601), or 0 when the capture does not say."""
-    stamp = capture.segments[0].datetime if capture.segments else None
-    if not stamp:
-        return 0.0
+def capture_segment_times(capture: Capture) -> list[tuple[int, float]]:
+    """``(sample_start, time_s)`` of each segment: its own ``core:datetime`` (ISO 8601, seconds
+    since the UNIX epoch), else the first segment's plus the receiver-clock samples between
+    them (``core:global_index``, or the file's samples without one) over the sample rate; the
+    first segment's time is 0 when it has no datetime either."""
+    first = capture.segments[0]
+    origin = _timestamp(first.datetime) if first.datetime else 0.0
+    times = []
+    for segment in capture.segments:
+        if segment.datetime:
+            time_s = _timestamp(segment.datetime)
+        elif segment.global_index is not None and first.global_index is not None:
+            time_s = origin + (segment.global_index - first.global_index) / capture.sample_rate_hz
+        else:
+            time_s = origin + (segment.sample_start - first.sample_start) / capture.sample_rate_hz
+        times.append((segment.sample_start, time_s))
+    return times
+
+
+def _timestamp(stamp: str) -> float:
     moment = datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.UTC)
-    return moment.timestamp() - capture.segments[0].sample_start / capture.sample_rate_hz
+    return moment.timestamp()

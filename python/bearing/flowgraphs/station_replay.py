@@ -1,0 +1,72 @@
+"""Every station's replay flowgraph on its capture, and their estimates as bearing reports:
+``bearing locate --replay DIR`` (the same reports a station sends with ``--publish``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ..blocks.bearing_publisher import bearing_publisher
+from ..captures.reader import as_capture
+from ..positioning.report import BearingReport, decode_report
+from ..positioning.station import capture_pose, capture_segment_times
+from .replay import ReplayFlowgraph
+from .settings import ReplaySettings
+
+
+def station_captures(folder: str | Path) -> list[Path]:
+    """The captures of a scene folder (``*.sigmf-meta``, by name); ValueError when there are none."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"--replay {folder}: not a folder")
+    paths = sorted(folder.glob("*.sigmf-meta"))
+    if len(paths) < 2:
+        raise ValueError(f"--replay {folder}: {len(paths)} capture(s); a fix needs two stations at least")
+    return paths
+
+
+def station_reports(
+    path: Path,
+    settings: ReplaySettings,
+    azimuth_std_deg: float = 1.0,
+    elevation_std_deg: float = 1.0,
+) -> list[BearingReport]:
+    """The bearing reports of one station's capture (its name is the station's id): its replay
+    flowgraph's estimates through a Bearing Publisher's :meth:`~bearing_publisher.report`."""
+    capture = as_capture(str(path))
+    pose = capture_pose(capture)
+    publisher = bearing_publisher(
+        path.name.removesuffix(".sigmf-meta"),
+        pose.position,
+        pose.geodetic,
+        pose.orientation.heading_deg,
+        pose.orientation.tilt_deg,
+        pose.orientation.roll_deg,
+        capture.sample_rate_hz,
+        0.0,
+        azimuth_std_deg,
+        elevation_std_deg,
+        capture_segment_times(capture),
+    )
+    flowgraph = ReplayFlowgraph(capture, settings)
+    flowgraph.run()
+    texts = (publisher.report(record) for record in flowgraph.records)
+    return [decode_report(text) for text in texts if text is not None]
+
+
+def replay_stations(
+    folder: str | Path,
+    settings: ReplaySettings,
+    azimuth_std_deg: float = 1.0,
+    elevation_std_deg: float = 1.0,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[list[BearingReport], int]:
+    """Every station's reports of a scene folder, in time order (stations interleaved, as they
+    would arrive), and the number of stations."""
+    paths = station_captures(folder)
+    reports = []
+    for path in paths:
+        if progress is not None:
+            progress(f"{path.name}: {settings.method}")
+        reports += station_reports(path, settings, azimuth_std_deg, elevation_std_deg)
+    return sorted(reports, key=lambda report: report.time_s), len(paths)

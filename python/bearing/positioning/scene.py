@@ -1,0 +1,219 @@
+"""A multi-station scene: stations with their poses and their own impaired arrays, emitters
+moving along paths, written as one SigMF capture per station and a truth file
+(``bearing simulate --preset scene_three_stations --out DIR``; docs/positioning.md).
+
+Time runs in windows: window ``k`` is one capture segment of ``snapshots`` samples whose
+centre is at ``(k + 0.5) * window_interval_s`` after the scene's start. In window ``k`` each
+station sees each emitter at the emitter's position at that time, from its own position and
+mount: the direct path's azimuth in the array's frame (the array is level; stations and
+emitters stand at one height, so the elevation is 0) at the SNR ``snr_db - 20 log10(r / 100 m)``
+(free-space loss from 100 m). The captures are the simulator's
+(:mod:`~gnuradio.bearing.captures.simulation`): one emitter per window and emitter, active in
+that window only, labelled with the emitter's id, so every annotation is the truth of its
+window exactly. Each station's array has its own impairment realisation (``rho``, ``seed``).
+Segments lie back to back in the file; on the receiver's clock (``core:global_index``) they
+are ``window_interval_s`` apart, and ``core:datetime`` dates the first.
+
+Files in ``DIR``: ``scene.json`` (this scene, :meth:`Scene.to_dict`, with each station's
+capture name), ``<station>.sigmf-meta``/``-data`` (``core:geolocation``,
+``spatial:aperture_azimuth``), ``truth.json`` (each emitter's position at every window's
+centre, ENU and WGS-84).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..array.geometry import wavelength_m
+from ..captures.scenario import ArraySpec, Emitter, ImpairmentConfig, Scenario
+from ..captures.simulation import simulate, write
+from .frames import LocalFrame, true_bearing_deg
+
+REFERENCE_RANGE_M = 100.0
+
+
+@dataclass(frozen=True)
+class SceneStation:
+    """A station: its id, ENU position (m), heading (deg east of north) and array impairments."""
+
+    station_id: str
+    enu_m: tuple[float, float, float]
+    heading_deg: float
+    rho: float = 1.0
+    impairment_seed: int = 0
+
+
+@dataclass(frozen=True)
+class SceneEmitter:
+    """An emitter moving along ``waypoints`` ``((time_s, east_m, north_m), ...)``, straight and
+    at constant speed between them, still before the first and after the last; ``snr_db`` at
+    100 m."""
+
+    emitter_id: str
+    waypoints: tuple[tuple[float, float, float], ...]
+    snr_db: float = 20.0
+
+    def positions(self, time_s: np.ndarray) -> np.ndarray:
+        """ENU positions ``(T, 3)`` at ``time_s`` ``(T,)`` (height 0)."""
+        points = np.asarray(self.waypoints, dtype=np.float64)
+        east = np.interp(time_s, points[:, 0], points[:, 1])
+        north = np.interp(time_s, points[:, 0], points[:, 2])
+        return np.stack((east, north, np.zeros_like(east)), axis=1)
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Stations and emitters over ``num_windows`` windows (module docstring)."""
+
+    origin: LocalFrame
+    stations: tuple[SceneStation, ...]
+    emitters: tuple[SceneEmitter, ...]
+    frequency_hz: float = 4.85e9
+    sample_rate_hz: float = 1.0e6
+    num_elements: int = 4
+    snapshots: int = 1024
+    window_interval_s: float = 0.1
+    num_windows: int = 100
+    start: str = "2026-12-07T12:00:00Z"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.window_interval_s * self.sample_rate_hz < self.snapshots:
+            raise ValueError("window_interval_s is shorter than a window of snapshots")
+        ids = [s.station_id for s in self.stations]
+        if len(set(ids)) != len(ids) or not ids:
+            raise ValueError(f"station ids must be distinct and there must be some: {ids}")
+
+    @property
+    def start_time_s(self) -> float:
+        return datetime.datetime.fromisoformat(self.start.replace("Z", "+00:00")).timestamp()
+
+    def window_times_s(self) -> np.ndarray:
+        """The centre of each window, seconds after the start, ``(num_windows,)``."""
+        return (np.arange(self.num_windows) + 0.5) * self.window_interval_s
+
+    def station_scenario(self, index: int) -> Scenario:
+        """The simulator's scenario of station ``index`` (module docstring)."""
+        station = self.stations[index]
+        times = self.window_times_s()
+        emitters = []
+        for emitter in self.emitters:
+            offsets = emitter.positions(times) - np.asarray(station.enu_m)
+            azimuth, _ = true_bearing_deg(offsets)
+            local = (azimuth - station.heading_deg + 180.0) % 360.0 - 180.0
+            snr = emitter.snr_db - 20.0 * np.log10(np.linalg.norm(offsets, axis=1) / REFERENCE_RANGE_M)
+            emitters += [
+                Emitter(
+                    azimuth_deg=float(local[k]),
+                    snr_db=float(snr[k]),
+                    first_segment=k,
+                    last_segment=k,
+                    label=emitter.emitter_id,
+                )
+                for k in range(self.num_windows)
+            ]
+        return Scenario(
+            array=ArraySpec(
+                kind="ula", num_elements=self.num_elements, spacing_m=wavelength_m(self.frequency_hz) / 2
+            ),
+            frequency_hz=self.frequency_hz,
+            sample_rate_hz=self.sample_rate_hz,
+            emitters=tuple(emitters),
+            snapshots_per_segment=self.snapshots,
+            num_segments=self.num_windows,
+            gap_samples=round(self.window_interval_s * self.sample_rate_hz) - self.snapshots,
+            impairments=ImpairmentConfig(rho=station.rho, seed=station.impairment_seed),
+            seed=self.seed + index,
+            description=f"gr-bearing scene: station {station.station_id}",
+        )
+
+    def write(self, folder: str | Path) -> list[Path]:
+        """Writes the scene into ``folder`` (module docstring); returns the captures' paths."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for index, station in enumerate(self.stations):
+            meta_path = write(simulate(self.station_scenario(index)), folder / station.station_id)
+            meta = json.loads(meta_path.read_text())
+            lat, lon, alt = self.origin.to_geodetic(station.enu_m)
+            meta["global"]["core:geolocation"] = {
+                "type": "Point",
+                "coordinates": [float(lon), float(lat), float(alt)],
+            }
+            meta["captures"][0]["core:datetime"] = self.start
+            for capture in meta["captures"]:
+                capture["spatial:aperture_azimuth"] = station.heading_deg
+            meta_path.write_text(json.dumps(meta, indent=2))
+            paths.append(meta_path)
+        (folder / "scene.json").write_text(json.dumps(self.to_dict(), indent=2))
+        (folder / "truth.json").write_text(json.dumps(self.truth(), indent=2))
+        return paths
+
+    def truth(self) -> dict:
+        """Each emitter's position at every window's centre (``time_s`` since the UNIX epoch)."""
+        times = self.window_times_s()
+        emitters = {}
+        for emitter in self.emitters:
+            enu = emitter.positions(times)
+            geodetic = self.origin.to_geodetic(enu)
+            emitters[emitter.emitter_id] = {
+                "east_m": enu[:, 0].tolist(),
+                "north_m": enu[:, 1].tolist(),
+                "up_m": enu[:, 2].tolist(),
+                "latitude_deg": geodetic[:, 0].tolist(),
+                "longitude_deg": geodetic[:, 1].tolist(),
+            }
+        return {
+            "origin": dataclasses.asdict(self.origin),
+            "time_s": (self.start_time_s + times).tolist(),
+            "emitters": emitters,
+        }
+
+    def to_dict(self) -> dict:
+        fields = dataclasses.asdict(self)
+        fields["stations"] = [s | {"capture": f"{s['station_id']}.sigmf-meta"} for s in fields["stations"]]
+        return fields
+
+    @classmethod
+    def from_dict(cls, fields: dict) -> Scene:
+        fields = dict(fields)
+        fields["origin"] = LocalFrame(**fields["origin"])
+        fields["stations"] = tuple(
+            SceneStation(**{k: v for k, v in s.items() if k != "capture"} | {"enu_m": tuple(s["enu_m"])})
+            for s in fields["stations"]
+        )
+        fields["emitters"] = tuple(
+            SceneEmitter(e["emitter_id"], tuple(tuple(w) for w in e["waypoints"]), e["snr_db"])
+            for e in fields["emitters"]
+        )
+        return cls(**fields)
+
+
+def three_stations_scene() -> Scene:
+    """The preset ``scene_three_stations``: three stations 120 degrees apart on a circle of
+    120 m, each the demo's impaired 4-element ULA at 4.85 GHz (rho 1, its own realisation)
+    looking 15 degrees beside the centre; two emitters walking at 1.4 m/s for 10 s across the
+    middle (20 dB at 100 m); 100 windows of 1024 snapshots, one every 0.1 s."""
+    placement = np.deg2rad([0.0, 120.0, 240.0])
+    stations = []
+    for i, angle in enumerate(placement):
+        enu = (120.0 * np.sin(angle), 120.0 * np.cos(angle), 0.0)
+        to_centre = float(true_bearing_deg(-np.asarray(enu))[0])
+        stations.append(
+            SceneStation(f"station-{i + 1}", tuple(map(float, enu)), (to_centre + 15.0) % 360.0, 1.0, 11 + i)
+        )
+    emitters = (
+        SceneEmitter("walker-1", ((0.0, -10.0, -20.0), (10.0, 4.0, -20.0)), 20.0),
+        SceneEmitter("walker-2", ((0.0, 15.0, 20.0), (10.0, 15.0, 6.0)), 20.0),
+    )
+    return Scene(LocalFrame(48.8566, 2.3522, 35.0), tuple(stations), emitters)
+
+
+SCENE_PRESETS = {"scene_three_stations": three_stations_scene}
+"""The scenes of ``bearing simulate --preset NAME --out DIR``."""
