@@ -3,6 +3,7 @@ fusion of the stations' own records; bad messages, a port in use, binding beyond
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import subprocess
@@ -11,21 +12,24 @@ import time
 import pytest
 import zmq
 import zmq.auth
-from gnuradio.bearing.blocks.bearing_publisher import bearing_publisher
-from gnuradio.bearing.captures.reader import read_capture
-from gnuradio.bearing.positioning.fusion import FusionEngine, FusionSettings
-from gnuradio.bearing.positioning.report import decode_report
-from gnuradio.bearing.positioning.station import capture_pose, capture_segment_times
+from gnuradio.bearing.positioning.scene import three_stations_scene
 from helpers.command import BEARING, bearing
 from helpers.network import free_port
-from helpers.stations import EMITTER_ENU, ORIGIN, write_station_captures
-
-FIX_INTERVAL = "0.002"
 
 
 @pytest.fixture(scope="module")
-def captures(tmp_path_factory):
-    return write_station_captures(tmp_path_factory.mktemp("stations"))
+def scene_folder(tmp_path_factory):
+    """Three stations (ideal 4-element ULAs) and one emitter walking, 8 windows 0.1 s apart."""
+    folder = tmp_path_factory.mktemp("scene")
+    preset = three_stations_scene()
+    scene = dataclasses.replace(
+        preset,
+        stations=tuple(dataclasses.replace(s, rho=0.0) for s in preset.stations),
+        emitters=preset.emitters[:1],
+        num_windows=8,
+    )
+    scene.write(folder)
+    return folder
 
 
 def locate(*options: str) -> subprocess.Popen:
@@ -34,39 +38,20 @@ def locate(*options: str) -> subprocess.Popen:
     )
 
 
-def expected_fixes(captures) -> list[dict]:
-    """The fusion of the stations' `bearing estimate --json` records, in this process."""
-    engine = FusionEngine(FusionSettings(fix_interval_s=float(FIX_INTERVAL), expected_stations=3))
-    for path in captures:
-        capture = read_capture(path)
-        pose = capture_pose(capture)
-        publisher = bearing_publisher(
-            path.name.removesuffix(".sigmf-meta"),
-            pose.position,
-            True,
-            pose.orientation.heading_deg,
-            sample_rate_hz=capture.sample_rate_hz,
-            segment_times=capture_segment_times(capture),
-        )
-        out = bearing("estimate", path, "--json", "--average", 1024).stdout
-        for line in out.splitlines():
-            engine.add(decode_report(publisher.report(json.loads(line))))
-    engine.flush()
-    return engine.fixes
-
-
-def test_stations_in_their_own_processes_give_the_fixes_of_their_records(captures):
+def test_stations_in_their_own_processes_give_the_fixes_of_the_replay(scene_folder):
+    origin = json.loads((scene_folder / "scene.json").read_text())["origin"]
+    origin = f"--origin={origin['latitude_deg']},{origin['longitude_deg']},{origin['altitude_m']}"
+    replayed = bearing("locate", "--replay", scene_folder, origin)
+    expected = [json.loads(line) for line in replayed.stdout.splitlines()]
+    assert "24 reports from 3 stations, 8 fixes" in replayed.stderr
+    captures = sorted(scene_folder.glob("*.sigmf-meta"))
     ports = [free_port() for _ in captures]
     fusion = locate(
-        *(f"--connect=tcp://127.0.0.1:{p}" for p in ports),
-        "--stations=3",
-        f"--fix-interval={FIX_INTERVAL}",
-        "--idle-timeout=3",
-        "--duration=60",
+        *(f"--connect=tcp://127.0.0.1:{p}" for p in ports), "--stations=3", "--idle-timeout=3", origin
     )
     stations = [
         subprocess.Popen(
-            [BEARING, "estimate", str(path), "--average", "1024", "--publish", f"tcp://127.0.0.1:{port}"],
+            [BEARING, "estimate", str(path), "--publish", f"tcp://127.0.0.1:{port}"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
@@ -78,17 +63,16 @@ def test_stations_in_their_own_processes_give_the_fixes_of_their_records(capture
     out, err = fusion.communicate(timeout=60)
     assert fusion.returncode == 0, err
     fixes = [json.loads(line) for line in out.splitlines()]
-    expected = expected_fixes(captures)
-    assert len(fixes) == len(expected) == 4  # 8 windows of 1.024 ms, in 2 ms epochs
+    assert len(fixes) == len(expected) == 8
     for got, want in zip(fixes, expected, strict=True):
-        assert got["time_s"] == pytest.approx(want["time_s"])
-        assert (got["latitude_deg"], got["longitude_deg"]) == pytest.approx(
-            (want["latitude_deg"], want["longitude_deg"]), abs=1e-9
-        )
-        assert got["stations"] == ["station-1", "station-2", "station-3"]
-    enu = ORIGIN.to_enu(fixes[-1]["latitude_deg"], fixes[-1]["longitude_deg"], fixes[-1]["altitude_m"])
-    assert abs(enu[0] - EMITTER_ENU[0]) < 2.0 and abs(enu[1] - EMITTER_ENU[1]) < 2.0
-    assert "24 reports from 3 stations, 4 fixes" in err
+        assert got["time_s"] == want["time_s"] and got["stations"] == want["stations"]
+        assert (got["latitude_deg"], got["longitude_deg"]) == (want["latitude_deg"], want["longitude_deg"])
+        assert got["track"] == want["track"]
+    assert "24 reports from 3 stations, 8 fixes" in err
+    score = json.loads(
+        bearing("evaluate-positions", "-", "--truth", scene_folder, "--json", input=out).stdout
+    )
+    assert score["all"]["fixes"] == 8 and score["all"]["rmse_m"] < 1.0
 
 
 def test_bad_messages_are_counted_and_the_service_goes_on():
@@ -171,7 +155,7 @@ def test_a_second_service_on_the_same_port_and_binding_beyond_loopback_are_refus
     assert station.returncode == 2
 
 
-def test_with_curve_keys_only_an_authorised_station_gets_in(tmp_path, captures):
+def test_with_curve_keys_only_an_authorised_station_gets_in(tmp_path):
     keys = tmp_path / "keys"
     bearing("keys", keys)
     bearing("keys", keys, "--station", "gnb-1")
@@ -216,3 +200,48 @@ def test_with_curve_keys_only_an_authorised_station_gets_in(tmp_path, captures):
     assert fusion.returncode == 0, err
     assert out == ""  # only one station's reports came in: no fix
     assert "3 reports from 1 stations" in err and "refused_peers" in err, err
+
+
+def test_killing_and_restarting_a_station_loses_no_fix_of_the_others(tmp_path):
+    """Three stations play their captures in real time (8 s); station-3 is killed after 2 s
+    and restarted on the same schedule: every epoch still has its fix from the two others,
+    and station-3 is back in the last fixes."""
+    preset = three_stations_scene()
+    scene = dataclasses.replace(
+        preset,
+        stations=tuple(dataclasses.replace(s, rho=0.0) for s in preset.stations),
+        emitters=preset.emitters[:1],
+        num_windows=80,
+    )
+    scene.write(tmp_path)
+    captures = sorted(tmp_path.glob("*.sigmf-meta"))
+    ports = [free_port() for _ in captures]
+    fusion = locate(
+        *(f"--connect=tcp://127.0.0.1:{p}" for p in ports),
+        "--stations=3",
+        "--max-lag=3",
+        "--idle-timeout=6",
+    )
+    start_at = time.time() + 8.0  # the stations' start-up (GNU Radio, the capture) takes a few seconds
+
+    def station(index: int) -> subprocess.Popen:
+        command = [BEARING, "estimate", str(captures[index]), "--publish", f"tcp://127.0.0.1:{ports[index]}"]
+        command += ["--realtime", f"--start-at={start_at}"]
+        return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    stations = [station(i) for i in range(3)]
+    time.sleep(max(start_at + 2.0 - time.time(), 0.0))
+    stations[2].kill()
+    stations[2].wait()
+    restarted = station(2)
+    for process in (*stations[:2], restarted):
+        assert process.wait(timeout=120) == 0, process.stderr.read()
+    out, err = fusion.communicate(timeout=60)
+    assert fusion.returncode == 0, err
+    fixes = [json.loads(line) for line in out.splitlines()]
+    assert len(fixes) == 80, err  # one per window: none lost while station-3 was away
+    assert all({"station-1", "station-2"} <= set(fix["stations"]) for fix in fixes)
+    with_three = [i for i, fix in enumerate(fixes) if "station-3" in fix["stations"]]
+    assert with_three[0] == 0 and with_three[-1] == 79  # before the kill and after the restart
+    assert len(with_three) < 80  # and not while it was away
+    assert "disconnections 4" in err and "reconnections 1" in err, err  # the kill, then the three ends

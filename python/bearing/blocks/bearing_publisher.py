@@ -16,6 +16,8 @@ from . import messages
 from .base import Guarded
 
 REPORTS_PORT = "reports"
+REALTIME_SKIP_S = 1.0
+"""A paced report later than this (seconds) is not sent."""
 
 
 class bearing_publisher(Guarded, gr.basic_block):
@@ -42,9 +44,13 @@ class bearing_publisher(Guarded, gr.basic_block):
             recording whose clock has gaps
             (:func:`~gnuradio.bearing.positioning.station.capture_segment_times`); empty:
             ``start_time_s`` and the sample rate date every sample.
+        realtime_start_s: a replay played as a live station: each report waits until the wall
+            clock (UNIX seconds) reaches ``realtime_start_s`` plus its time after the first
+            report's (a report up to a second late goes at once, a later one is skipped). None:
+            reports go as estimates come.
 
     A message without a finite bearing (a failed estimate) gives no report; :attr:`published`
-    and :attr:`skipped` count them.
+    and :attr:`skipped` count the reports sent and not sent.
     """
 
     def __init__(
@@ -60,6 +66,7 @@ class bearing_publisher(Guarded, gr.basic_block):
         azimuth_std_deg: float = 1.0,
         elevation_std_deg: float = 1.0,
         segment_times: list | tuple = (),
+        realtime_start_s: float | None = None,
     ) -> None:
         gr.basic_block.__init__(self, name="Bearing Publisher", in_sig=None, out_sig=None)
         if not str(station_id):
@@ -87,6 +94,8 @@ class bearing_publisher(Guarded, gr.basic_block):
         self.azimuth_std_deg = check_positive(azimuth_std_deg, "azimuth_std_deg")
         self.elevation_std_deg = check_positive(elevation_std_deg, "elevation_std_deg")
         self.segment_times = sorted((int(index), float(time_s)) for index, time_s in segment_times)
+        self.realtime_start_s = realtime_start_s
+        self._first_time_s: float | None = None
         self.published = 0
         self.skipped = 0
         self.message_port_register_in(pmt.intern(messages.BEARINGS_PORT))
@@ -107,11 +116,30 @@ class bearing_publisher(Guarded, gr.basic_block):
         return None if fields is None else encode_report(fields)
 
     def handle_bearings(self, message: pmt.pmt_t) -> None:
-        text = self.report(messages.bearings_record(message))
+        record = messages.bearings_record(message)
+        text = self.report(record)
         if text is None:
+            self.skipped += 1
+            return
+        if self.realtime_start_s is not None and not self._wait_for(
+            window_time_s(record, self.sample_rate_hz, self.start_time_s, self.segment_times)
+        ):
             self.skipped += 1
             return
         data = text.encode()
         blob = pmt.init_u8vector(len(data), list(data))
         self.message_port_pub(pmt.intern(REPORTS_PORT), pmt.cons(pmt.make_dict(), blob))
         self.published += 1
+
+    def _wait_for(self, time_s: float | None) -> bool:
+        """Sleeps until the wall clock reaches this report's time on the realtime schedule; False
+        for a report over :data:`REALTIME_SKIP_S` late (its time has passed: a live station
+        would not send it)."""
+        if time_s is None:
+            return True
+        if self._first_time_s is None:
+            self._first_time_s = time_s
+        delay = self.realtime_start_s + (time_s - self._first_time_s) - time.time()
+        if delay > 0:
+            time.sleep(delay)
+        return delay > -REALTIME_SKIP_S

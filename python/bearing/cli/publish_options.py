@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 
 from ..array.orientation import Orientation
@@ -58,6 +59,19 @@ def add_publish_options(parser: argparse.ArgumentParser) -> None:
         help="each elevation's standard deviation, degrees (arrays that resolve elevation; default 1)",
     )
     group.add_argument(
+        "--realtime",
+        action="store_true",
+        help="send each report when its window's time comes, as a live station would (a replay otherwise "
+        "sends them as fast as it estimates)",
+    )
+    group.add_argument(
+        "--start-at",
+        type=float,
+        metavar="UNIX_S",
+        help="--realtime: the wall-clock time of the first report (default: after --publish-wait); a station "
+        "restarted with the same value skips the reports whose time has passed (over 1 s late)",
+    )
+    group.add_argument(
         "--publish-wait",
         type=float,
         default=1.0,
@@ -92,7 +106,16 @@ def publish_settings(args: argparse.Namespace, capture: Capture) -> PublishSetti
         elevation_std_deg=args.elevation_std,
         bind=bool(args.publish),
         wait_s=args.publish_wait,
+        realtime_start_s=_realtime_start(args),
     )
+
+
+def _realtime_start(args: argparse.Namespace) -> float | None:
+    if args.start_at is not None and not args.realtime:
+        raise ValueError("--start-at: only with --realtime")
+    if not args.realtime:
+        return None
+    return args.start_at if args.start_at is not None else time.time() + args.publish_wait
 
 
 def _numbers(text: str, option: str) -> tuple[float, ...]:

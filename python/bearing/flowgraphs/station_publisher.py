@@ -22,7 +22,8 @@ class PublishSettings:
     it), which must be a loopback address: gr-zeromq's sockets have no CURVE; otherwise it
     connects to a ``bearing locate --listen`` at ``address``. ``wait_s``: how long the
     flowgraph waits after making the socket before it starts, so that subscribers are connected
-    when the first report goes (a ZeroMQ PUB socket drops what it sends before then)."""
+    when the first report goes (a ZeroMQ PUB socket drops what it sends before then).
+    ``realtime_start_s``: pace the reports as a live station's (Bearing Publisher)."""
 
     address: str
     station_id: str
@@ -33,6 +34,7 @@ class PublishSettings:
     elevation_std_deg: float = 1.0
     bind: bool = True
     wait_s: float = 1.0
+    realtime_start_s: float | None = None
 
     def __post_init__(self) -> None:
         if self.bind and not is_loopback(self.address):
@@ -62,6 +64,7 @@ def add_publisher(
             settings.azimuth_std_deg,
             settings.elevation_std_deg,
             settings.segment_times,
+            settings.realtime_start_s,
         )
         for _ in outputs
     ]
