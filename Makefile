@@ -15,7 +15,7 @@ export GRC_BLOCKS_PATH := $(VENV)/share/gnuradio/grc/blocks
 # tests/doa/test_scg.py imports the package from this build tree as well as from the venv.
 export BEARING_BUILD_DIR := $(BUILD)
 
-.PHONY: demo test live-demo install system venv grc lint clean
+.PHONY: demo test test-system live-demo install system venv grc lint clean
 
 demo: install
 	$(VENV)/bin/bearing estimate $(DEMO) --method mod-dnn --average 1024 --plot $(BUILD)/demo-spectrum.png
@@ -23,8 +23,14 @@ demo: install
 	$(VENV)/bin/bearing estimate $(SRS_DEMO) --method music
 	$(VENV)/bin/bearing evaluate $(SRS_DEMO) --method music,scg
 
-test: install lint
+test: install lint test-system
 	$(PYTHON) -m pytest -q tests
+
+# The map's test drives a real headless browser: Debian's chromium, its driver and selenium.
+TEST_DEB_PACKAGES := chromium chromium-driver python3-selenium
+
+test-system:
+	@scripts/ensure-debian-packages.sh $(TEST_DEB_PACKAGES)
 
 system:
 	@scripts/ensure-debian-packages.sh $(DEB_PACKAGES)

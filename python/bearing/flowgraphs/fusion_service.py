@@ -145,10 +145,12 @@ class FusionService:
         duration_s: float | None = None,
         idle_timeout_s: float | None = None,
         max_fixes: int | None = None,
+        on_tick: Callable[[], None] | None = None,
     ) -> None:
         """Receives and fuses until ``duration_s`` passed, or nothing came for ``idle_timeout_s``
         (after the first report), or ``max_fixes`` fixes were made, or Ctrl-C; then closes the
-        epochs left (their fixes are made too) and the sockets."""
+        epochs left (their fixes are made too) and the sockets. ``on_tick`` is called between
+        polls (every 50 ms at most; the map's refresh)."""
         poller = zmq.Poller()
         poller.register(self._socket, zmq.POLLIN)
         poller.register(self._monitor, zmq.POLLIN)
@@ -173,6 +175,8 @@ class FusionService:
                     last = time.monotonic()
                     self.receive(message, time.time())
                 self._emit(self.engine.poll(time.time()))
+                if on_tick is not None:
+                    on_tick()
         except KeyboardInterrupt:
             LOG.info("interrupted: closing the epochs left")
         finally:

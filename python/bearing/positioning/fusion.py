@@ -25,8 +25,9 @@ docs/positioning.md), the whole run a GeoJSON FeatureCollection (:meth:`FusionEn
 from __future__ import annotations
 
 import collections
+import dataclasses
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import chi2
@@ -41,6 +42,10 @@ FIX_SCHEMA = "gr-bearing/position-fix"
 FIX_VERSION = 1
 TRACK_GATE_PROBABILITY = 0.999
 MAX_CACHED_POSES = 100_000
+KEPT_FIXES = 100_000
+"""Fixes (and points of each track's path) an engine keeps for the map and the GeoJSON."""
+MAP_PATH_POINTS = 300
+"""Points of each track's path on the map."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,7 @@ class Station:
     epoch: int
     heard_wall_s: float | None
     reports: int = 0
-    latest: dict = field(default_factory=dict)
+    latest: BearingReport | None = None
 
 
 class FusionEngine:
@@ -81,12 +86,16 @@ class FusionEngine:
         self.frame: LocalFrame | None = self.settings.origin
         self.stations: dict[str, Station] = {}
         self.tracks: dict[str, Track] = {}
-        self.fixes: list[dict] = []
+        self.fixes: collections.deque[dict] = collections.deque(maxlen=KEPT_FIXES)
+        """The latest fixes (all of a replay; the last :data:`KEPT_FIXES` of a long live run)."""
         self.counts: collections.Counter[str] = collections.Counter()
         self._pending: dict[int, dict[str, BearingReport]] = {}
         self._first_arrival: dict[int, float | None] = {}
         self._closed_through = -math.inf
-        self._track_paths: dict[str, list[list[float]]] = collections.defaultdict(list)
+        self._track_paths: dict[str, collections.deque] = collections.defaultdict(
+            lambda: collections.deque(maxlen=KEPT_FIXES)
+        )
+        self._latest_fix: dict[str, dict] = {}
         self._unnamed_tracks = 0
         self._positions: dict[StationPose, np.ndarray] = {}
 
@@ -101,7 +110,7 @@ class FusionEngine:
         station.pose, station.heard_wall_s = report.pose, wall_s
         station.epoch = max(station.epoch, epoch)
         station.reports += 1
-        station.latest = report.fields
+        station.latest = report
         self.counts["reports"] += 1
         if epoch <= self._closed_through:
             self.counts["late"] += 1
@@ -250,6 +259,7 @@ class FusionEngine:
         }
         self.counts["fixes"] += 1
         filtered = record["track"]["position_enu_m"]
+        self._latest_fix[track.track_id] = record
         self._track_paths[track.track_id].append(
             [*filtered[:2], filtered[2] if dims == 3 else record["up_m"]]
         )
@@ -302,6 +312,45 @@ class FusionEngine:
             fields |= {"latitude_deg": float(latitude), "longitude_deg": float(longitude)}
         return fields
 
+    def map_state(self) -> dict:
+        """What the map draws (:mod:`.map_page`): the stations with their current bearings
+        (true azimuths), each track's recent path and latest fix, and the counts."""
+        stations = []
+        for station_id, station in sorted(self.stations.items()):
+            east, north, _ = self._station_enu(station.pose)
+            lines = self._lines_of(station.latest) if station.latest is not None else []
+            stations.append(
+                {
+                    "id": station_id,
+                    "east_m": float(east),
+                    "north_m": float(north),
+                    "heading_deg": station.pose.orientation.heading_deg,
+                    "bearings_deg": [line[1] for line in lines],
+                }
+            )
+        tracks = []
+        for track_id, fix in sorted(self._latest_fix.items()):
+            path = list(self._track_paths[track_id])[-MAP_PATH_POINTS:]
+            tracks.append(
+                {
+                    "track_id": track_id,
+                    "emitter": fix["emitter"],
+                    "speed_mps": fix["track"]["speed_mps"],
+                    "path": [p[:2] for p in path],
+                    "fix": {k: fix[k] for k in ("time_s", "east_m", "north_m", "ellipse", "gdop", "stations")}
+                    | {k: fix[k] for k in ("latitude_deg", "longitude_deg") if k in fix},
+                }
+            )
+        dropped = {k: v for k, v in self.counts.items() if k not in ("reports", "fixes")}
+        return {
+            "origin": None if self.frame is None else dataclasses.asdict(self.frame),
+            "stations": stations,
+            "tracks": tracks,
+            "reports": self.counts["reports"],
+            "fixes": self.counts["fixes"],
+            "dropped": ", ".join(f"{k} {v}" for k, v in sorted(dropped.items())),
+        }
+
     def geojson(self) -> dict:
         """The stations, every fix and every track as a GeoJSON FeatureCollection (RFC 7946:
         longitude, latitude); ValueError when the scene has no geodetic origin."""
@@ -320,7 +369,7 @@ class FusionEngine:
                 _point(record["longitude_deg"], record["latitude_deg"], record["altitude_m"], properties)
             )
         for track_id, path in sorted(self._track_paths.items()):
-            geodetic = self.frame.to_geodetic(np.array(path))
+            geodetic = self.frame.to_geodetic(np.array(list(path)))
             coordinates = [[float(lon), float(lat)] for lat, lon, _ in geodetic]
             features.append(
                 {
