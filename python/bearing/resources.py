@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 DEMO_CAPTURE = "demo_ula4.sigmf-meta"
 TWO_EMITTERS_CAPTURE = "two_emitters_ula8.sigmf-meta"
 URA_CAPTURE = "ura4x4.sigmf-meta"
+SCENE = "scene_three_stations"
 DEFAULT_MODEL = "mod_dnn_ula4.pt"
 
 MODELS_DIR = Path(__file__).resolve().parent / "data"
@@ -48,6 +49,17 @@ def two_emitters_capture_path() -> str:
     """The bundled two-emitter capture (preset ``two_emitters_ula8``): 8-element ULA, one
     emitter throughout and one that switches on, moves and switches off."""
     return str(data_path(TWO_EMITTERS_CAPTURE))
+
+
+def scene_path() -> str:
+    """The bundled multi-station scene (``bearing simulate --preset scene_three_stations``): a
+    folder of three station captures, ``scene.json`` and ``truth.json`` (docs/positioning.md)."""
+    return str(data_path(SCENE))
+
+
+def station_capture_path() -> str:
+    """The first station's capture of the bundled scene (:func:`scene_path`)."""
+    return str(data_path(SCENE) / "station-1.sigmf-meta")
 
 
 def ura_capture_path() -> str:

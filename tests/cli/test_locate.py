@@ -51,7 +51,7 @@ def test_stations_in_their_own_processes_give_the_fixes_of_the_replay(scene_fold
     )
     stations = [
         subprocess.Popen(
-            [BEARING, "estimate", str(path), "--publish", f"tcp://127.0.0.1:{port}"],
+            [BEARING, "estimate", str(path), "--average=256", "--publish", f"tcp://127.0.0.1:{port}"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
@@ -225,7 +225,8 @@ def test_killing_and_restarting_a_station_loses_no_fix_of_the_others(tmp_path):
     start_at = time.time() + 8.0  # the stations' start-up (GNU Radio, the capture) takes a few seconds
 
     def station(index: int) -> subprocess.Popen:
-        command = [BEARING, "estimate", str(captures[index]), "--publish", f"tcp://127.0.0.1:{ports[index]}"]
+        command = [BEARING, "estimate", str(captures[index]), "--average=256"]
+        command += ["--publish", f"tcp://127.0.0.1:{ports[index]}"]
         command += ["--realtime", f"--start-at={start_at}"]
         return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 

@@ -61,7 +61,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     stations.add_argument(
         "--average",
         type=count_type(1, "a positive number of snapshots"),
-        help="--replay: snapshots per estimate",
+        help="--replay: snapshots per estimate (default: one estimate per capture segment)",
     )
     stations.add_argument(
         "--sources",

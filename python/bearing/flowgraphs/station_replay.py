@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,8 +33,11 @@ def station_reports(
     elevation_std_deg: float = 1.0,
 ) -> list[BearingReport]:
     """The bearing reports of one station's capture (its name is the station's id): its replay
-    flowgraph's estimates through a Bearing Publisher's :meth:`~bearing_publisher.report`."""
+    flowgraph's estimates through a Bearing Publisher's :meth:`~bearing_publisher.report`.
+    Without ``settings.average`` an estimate is one capture segment (a scene's window)."""
     capture = as_capture(str(path))
+    if settings.average is None:
+        settings = dataclasses.replace(settings, average=capture.segments[0].sample_count)
     pose = capture_pose(capture)
     publisher = bearing_publisher(
         path.name.removesuffix(".sigmf-meta"),

@@ -2,8 +2,8 @@
 moving along paths, written as one SigMF capture per station and a truth file
 (``bearing simulate --preset scene_three_stations --out DIR``; docs/positioning.md).
 
-Time runs in windows: window ``k`` is one capture segment of ``snapshots`` samples whose
-centre is at ``(k + 0.5) * window_interval_s`` after the scene's start. In window ``k`` each
+Time runs in windows: window ``k`` is one capture segment of ``snapshots`` samples that starts
+``k * window_interval_s`` after the scene's start; its time is its centre sample's. In window ``k`` each
 station sees each emitter at the emitter's position at that time, from its own position and
 mount: the direct path's azimuth in the array's frame (the array is level; stations and
 emitters stand at one height, so the elevation is 0) at the SNR ``snr_db - 20 log10(r / 100 m)``
@@ -96,7 +96,9 @@ class Scene:
 
     def window_times_s(self) -> np.ndarray:
         """The centre of each window, seconds after the start, ``(num_windows,)``."""
-        return (np.arange(self.num_windows) + 0.5) * self.window_interval_s
+        return np.arange(self.num_windows) * self.window_interval_s + self.snapshots / (
+            2.0 * self.sample_rate_hz
+        )
 
     def station_scenario(self, index: int) -> Scenario:
         """The simulator's scenario of station ``index`` (module docstring)."""
@@ -199,7 +201,8 @@ def three_stations_scene() -> Scene:
     """The preset ``scene_three_stations``: three stations 120 degrees apart on a circle of
     120 m, each the demo's impaired 4-element ULA at 4.85 GHz (rho 1, its own realisation)
     looking 15 degrees beside the centre; two emitters walking at 1.4 m/s for 10 s across the
-    middle (20 dB at 100 m); 100 windows of 1024 snapshots, one every 0.1 s."""
+    middle (20 dB at 100 m); 100 windows of 256 snapshots, one every 0.1 s (the bundled
+    ``examples/data/scene_three_stations``)."""
     placement = np.deg2rad([0.0, 120.0, 240.0])
     stations = []
     for i, angle in enumerate(placement):
@@ -212,7 +215,7 @@ def three_stations_scene() -> Scene:
         SceneEmitter("walker-1", ((0.0, -10.0, -20.0), (10.0, 4.0, -20.0)), 20.0),
         SceneEmitter("walker-2", ((0.0, 15.0, 20.0), (10.0, 15.0, 6.0)), 20.0),
     )
-    return Scene(LocalFrame(48.8566, 2.3522, 35.0), tuple(stations), emitters)
+    return Scene(LocalFrame(48.8566, 2.3522, 35.0), tuple(stations), emitters, snapshots=256)
 
 
 SCENE_PRESETS = {"scene_three_stations": three_stations_scene}
