@@ -155,3 +155,12 @@ def test_three_stations_at_100_m_reach_the_position_crb_with_music_bearings():
     result = static_point(trials=150, seed=5)
     assert result.ratio < 1.5
     assert result.bearing_rmse_deg < 1.5 * result.bearing_crb_deg
+
+
+def test_a_partition_fuses_only_its_share_of_the_emitters():
+    engine = FusionEngine(FusionSettings(fix_interval_s=1.0, expected_stations=3, emitters="ue-[0-4]"))
+    for station in range(3):
+        engine.add(
+            report(station, 0.5, {"ue-1": [0.0, 0.0, 0.0], "ue-7": [10.0, 5.0, 0.0], None: [-20.0, 0.0, 0.0]})
+        )
+    assert [r["emitter"] for r in engine.flush()] == ["ue-1"]

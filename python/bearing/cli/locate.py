@@ -107,6 +107,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="the local frame's origin (default: a --replay scene's, else the first station heard)",
     )
     fusion.add_argument(
+        "--emitters",
+        metavar="PATTERN",
+        help="fuse only the emitters whose id matches this shell pattern, e.g. 'ue-[0-4]*' (a partition)",
+    )
+    fusion.add_argument(
         "--max-report-bytes",
         type=count_type(64, "a number of bytes >= 64"),
         default=MAX_REPORT_BYTES,
@@ -157,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
             max_lag_s=args.max_lag,
             dims=args.dims,
             origin=origin,
+            emitters=args.emitters,
         )
     )
     logging.basicConfig(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..blocks.bearing_publisher import bearing_publisher
 from ..captures.reader import as_capture
+from ..nr import metadata as nr_metadata
 from ..positioning.report import BearingReport, decode_report
 from ..positioning.station import capture_pose, capture_segment_times
 from .replay import ReplayFlowgraph
@@ -34,9 +35,10 @@ def station_reports(
 ) -> list[BearingReport]:
     """The bearing reports of one station's capture (its name is the station's id): its replay
     flowgraph's estimates through a Bearing Publisher's :meth:`~bearing_publisher.report`.
-    Without ``settings.average`` an estimate is one capture segment (a scene's window)."""
+    Without ``settings.average`` an estimate is one capture segment (a scene's window), or one
+    SRS occasion of an SRS capture."""
     capture = as_capture(str(path))
-    if settings.average is None:
+    if settings.average is None and nr_metadata.CARRIER_KEY not in capture.global_info:
         settings = dataclasses.replace(settings, average=capture.segments[0].sample_count)
     pose = capture_pose(capture)
     publisher = bearing_publisher(

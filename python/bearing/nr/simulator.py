@@ -81,6 +81,10 @@ class SrsUe:
         label: annotation label (default ``"ue<srs.ue>"``).
         azimuth_end_deg: azimuth at the UE's last occasion in the recording for a moving UE;
             the azimuth steps linearly from occasion to occasion (a calibration sweep).
+        azimuth_track_deg: the azimuth at each of the UE's occasions in the recording, one
+            value per occasion (a UE moving along a path, seen from the array: the
+            multi-station scenes of docs/positioning.md); replaces ``azimuth_deg`` and
+            ``azimuth_end_deg`` (``azimuth_deg`` is then its first value).
     """
 
     srs: SrsConfig
@@ -92,8 +96,16 @@ class SrsUe:
     clusters: tuple[Cluster, ...] = ()
     label: str | None = None
     azimuth_end_deg: float | None = None
+    azimuth_track_deg: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
+        if self.azimuth_track_deg is not None:
+            track = tuple(float(v) for v in self.azimuth_track_deg)
+            if not track or any(not -180.0 <= v <= 180.0 for v in track):
+                raise ValueError("azimuth_track_deg: must be a non-empty list of degrees in [-180, 180]")
+            if self.azimuth_end_deg is not None:
+                raise ValueError("azimuth_track_deg: give it or azimuth_end_deg, not both")
+            object.__setattr__(self, "azimuth_track_deg", track)
         if not isinstance(self.srs, SrsConfig):
             raise ValueError(f"srs: must be an SrsConfig, got {self.srs!r} (from_dict converts dictionaries)")
         set_numbers(
@@ -320,6 +332,12 @@ class _Recording:
             [c.angle_spread_deg * rng.standard_normal(c.num_rays) for c in ue.clusters] for ue in scenario.ues
         ]
         self.occasion_counts = [scenario.num_occasions(ue) for ue in scenario.ues]
+        for i, (ue, count) in enumerate(zip(scenario.ues, self.occasion_counts, strict=True)):
+            if ue.azimuth_track_deg is not None and len(ue.azimuth_track_deg) != count:
+                raise ValueError(
+                    f"ues[{i}].azimuth_track_deg: {len(ue.azimuth_track_deg)} values "
+                    f"for the UE's {count} occasions"
+                )
         self.occasions_done = [0] * len(scenario.ues)
         self.responses: dict[int, tuple[float, NDArray[np.complex128]]] = {}  # UE -> (azimuth, response)
         self.chunks: list[NDArray[np.complex64]] = []
@@ -367,9 +385,12 @@ class _Recording:
         """Adds the UE's SRS symbols of this slot to ``signal`` (the window ``window``)."""
         carrier, ue = self.carrier, self.scenario.ues[index]
         delay_s = ue.range_m / SPEED_OF_LIGHT_M_S + self.scenario.timing_offset_s
-        azimuth_deg = swept_azimuth_deg(
-            ue.azimuth_deg, ue.azimuth_end_deg, self.occasions_done[index], self.occasion_counts[index]
-        )
+        if ue.azimuth_track_deg is not None:
+            azimuth_deg = ue.azimuth_track_deg[self.occasions_done[index]]
+        else:
+            azimuth_deg = swept_azimuth_deg(
+                ue.azimuth_deg, ue.azimuth_end_deg, self.occasions_done[index], self.occasion_counts[index]
+            )
         self.occasions_done[index] += 1
         channel = self._channel(ue, index, azimuth_deg, rng)
         first_channels, first_subcarriers = [], []

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import fnmatch
 import math
 from dataclasses import dataclass
 
@@ -59,6 +60,9 @@ class FusionSettings:
     gate_sigma: float = 3.0
     acceleration_psd: float = DEFAULT_ACCELERATION_PSD
     origin: LocalFrame | None = None
+    emitters: str | None = None
+    """Fuse only the emitters whose id matches this shell pattern (``fnmatch``: ``ue-[0-4]``),
+    and no bearing without an id: one process's share of a partition. None: every bearing."""
 
     def __post_init__(self) -> None:
         if not self.fix_interval_s > 0:
@@ -75,7 +79,8 @@ class Station:
     epoch: int
     heard_wall_s: float | None
     reports: int = 0
-    latest: BearingReport | None = None
+    latest: dict = dataclasses.field(default_factory=dict)
+    """The latest report per emitter ids (the map's bearing lines)."""
 
 
 class FusionEngine:
@@ -89,7 +94,9 @@ class FusionEngine:
         self.fixes: collections.deque[dict] = collections.deque(maxlen=KEPT_FIXES)
         """The latest fixes (all of a replay; the last :data:`KEPT_FIXES` of a long live run)."""
         self.counts: collections.Counter[str] = collections.Counter()
-        self._pending: dict[int, dict[str, BearingReport]] = {}
+        self._pending: dict[int, dict[tuple, BearingReport]] = {}
+        """Per open epoch, the latest report per station and emitter ids (an SRS station sends
+        one report per UE and occasion)."""
         self._first_arrival: dict[int, float | None] = {}
         self._closed_through = -math.inf
         self._track_paths: dict[str, collections.deque] = collections.defaultdict(
@@ -110,16 +117,20 @@ class FusionEngine:
         station.pose, station.heard_wall_s = report.pose, wall_s
         station.epoch = max(station.epoch, epoch)
         station.reports += 1
-        station.latest = report
+        key = (
+            report.station_id,
+            tuple(sorted({b.emitter for b in report.bearings if b.emitter is not None})),
+        )
+        station.latest[key] = report
         self.counts["reports"] += 1
         if epoch <= self._closed_through:
             self.counts["late"] += 1
             return []
         reports = self._pending.setdefault(epoch, {})
         self._first_arrival.setdefault(epoch, wall_s)
-        previous = reports.get(report.station_id)
+        previous = reports.get(key)
         if previous is None or report.time_s >= previous.time_s:
-            reports[report.station_id] = report
+            reports[key] = report
         return self._close(self._ready(wall_s))
 
     def poll(self, wall_s: float) -> list[dict]:
@@ -170,22 +181,27 @@ class FusionEngine:
         self.fixes.extend(records)
         return records
 
-    def _groups(self, reports: dict[str, BearingReport]) -> list[tuple[str | None, Lines, list[str]]]:
-        """(emitter id or None, its lines, their stations) per emitter of an epoch."""
-        labelled: dict[str, list] = collections.defaultdict(list)
+    def _groups(self, reports: dict[tuple, BearingReport]) -> list[tuple[str | None, Lines, list[str]]]:
+        """(emitter id or None, its lines, their stations) per emitter of an epoch: one line per
+        station and emitter id (the first its reports give), every line without an id."""
+        labelled: dict[str, dict[str, tuple]] = collections.defaultdict(dict)
         unlabelled: list = []
-        for station_id in sorted(reports):
-            report = reports[station_id]
+        for key in sorted(reports):
+            report, station_id = reports[key], key[0]
             if self.frame is None and report.pose.geodetic:
                 continue
-            seen = set()
             for bearing, row in zip(report.bearings, self._lines_of(report), strict=True):
+                if self.settings.emitters is not None and not fnmatch.fnmatchcase(
+                    bearing.emitter or "", self.settings.emitters
+                ):
+                    continue
                 if bearing.emitter is None:
                     unlabelled.append((station_id, *row))
-                elif bearing.emitter not in seen:
-                    seen.add(bearing.emitter)
-                    labelled[bearing.emitter].append((station_id, *row))
-        groups = [(emitter, _lines(rows), [r[0] for r in rows]) for emitter, rows in sorted(labelled.items())]
+                else:
+                    labelled[bearing.emitter].setdefault(station_id, (station_id, *row))
+        groups = [
+            (emitter, _lines(list(rows.values())), list(rows)) for emitter, rows in sorted(labelled.items())
+        ]
         if unlabelled:
             lines = _lines(unlabelled)
             station_ids = [r[0] for r in unlabelled]
@@ -318,7 +334,7 @@ class FusionEngine:
         stations = []
         for station_id, station in sorted(self.stations.items()):
             east, north, _ = self._station_enu(station.pose)
-            lines = self._lines_of(station.latest) if station.latest is not None else []
+            lines = [line for report in station.latest.values() for line in self._lines_of(report)]
             stations.append(
                 {
                     "id": station_id,

@@ -33,6 +33,10 @@ import numpy as np
 from ..array.geometry import wavelength_m
 from ..captures.scenario import ArraySpec, Emitter, ImpairmentConfig, Scenario
 from ..captures.simulation import simulate, write
+from ..nr import simulator as srs_simulator
+from ..nr import srs as nr_srs
+from ..nr.simulator import SrsScenario, SrsUe, demo_srs_scenario, srs_calibration_ula4_scenario
+from ..nr.srs import SrsConfig
 from .frames import LocalFrame, true_bearing_deg
 
 REFERENCE_RANGE_M = 100.0
@@ -82,6 +86,8 @@ class Scene:
     num_windows: int = 100
     start: str = "2026-12-07T12:00:00Z"
     seed: int = 0
+    srs: bool = False
+    srs_period_slots: int = 40
 
     def __post_init__(self) -> None:
         if self.window_interval_s * self.sample_rate_hz < self.snapshots:
@@ -95,13 +101,18 @@ class Scene:
         return datetime.datetime.fromisoformat(self.start.replace("Z", "+00:00")).timestamp()
 
     def window_times_s(self) -> np.ndarray:
-        """The centre of each window, seconds after the start, ``(num_windows,)``."""
+        """The centre of each window, seconds after the start, ``(num_windows,)`` (of an SRS
+        scene: the start of each occasion's slot)."""
+        if self.srs:
+            return self._occasion_slots() * (self.srs_period_s / self.srs_period_slots)
         return np.arange(self.num_windows) * self.window_interval_s + self.snapshots / (
             2.0 * self.sample_rate_hz
         )
 
-    def station_scenario(self, index: int) -> Scenario:
+    def station_scenario(self, index: int) -> Scenario | SrsScenario:
         """The simulator's scenario of station ``index`` (module docstring)."""
+        if self.srs:
+            return self._srs_station_scenario(index)
         station = self.stations[index]
         times = self.window_times_s()
         emitters = []
@@ -141,7 +152,11 @@ class Scene:
         folder.mkdir(parents=True, exist_ok=True)
         paths = []
         for index, station in enumerate(self.stations):
-            meta_path = write(simulate(self.station_scenario(index)), folder / station.station_id)
+            if self.srs:
+                simulated = srs_simulator.simulate(self.station_scenario(index))
+                meta_path = Path(srs_simulator.write(simulated, folder / station.station_id))
+            else:
+                meta_path = write(simulate(self.station_scenario(index)), folder / station.station_id)
             meta = json.loads(meta_path.read_text())
             lat, lon, alt = self.origin.to_geodetic(station.enu_m)
             meta["global"]["core:geolocation"] = {
@@ -176,6 +191,80 @@ class Scene:
             "time_s": (self.start_time_s + times).tolist(),
             "emitters": emitters,
         }
+
+    @property
+    def srs_period_s(self) -> float:
+        """Seconds between an SRS scene's occasions."""
+        return self.srs_period_slots * 1e-3 / 2 ** self._srs_base().carrier.mu
+
+    def _srs_base(self) -> SrsScenario:
+        """The carrier, band and SRS of the MoD-DNN paper's testbed (``srs_ula4``), this scene's UEs."""
+        ues = tuple(
+            SrsUe(
+                srs=SrsConfig(ue=i, c_srs=63, k_tc=2, comb_offset=i % 2, t_srs=self.srs_period_slots),
+                azimuth_deg=0.0,
+                label=emitter.emitter_id,
+            )
+            for i, emitter in enumerate(self.emitters)
+        )
+        return dataclasses.replace(
+            demo_srs_scenario(), ues=ues, num_slots=self.num_windows * self.srs_period_slots
+        )
+
+    def _occasion_slots(self) -> np.ndarray:
+        """The slots of the UEs' occasions (all UEs sound in the same slots)."""
+        base = self._srs_base()
+        ue = base.ues[0]
+        return np.array(
+            [
+                s
+                for s in range(base.num_slots)
+                if nr_srs.is_occasion(ue.srs, base.carrier.mu, *base.slot_time(s))
+            ]
+        )
+
+    def _srs_station_scenario(self, index: int) -> SrsScenario:
+        """Station ``index``'s SRS capture: each UE's azimuth at each occasion from its path, its
+        SNR from its mean range; the station's own impaired array."""
+        station = self.stations[index]
+        base = self._srs_base()
+        times = self.window_times_s()
+        ues = []
+        for ue, emitter in zip(base.ues, self.emitters, strict=True):
+            offsets = emitter.positions(times) - np.asarray(station.enu_m)
+            azimuth, _ = true_bearing_deg(offsets)
+            local = (azimuth - station.heading_deg + 180.0) % 360.0 - 180.0
+            distance = float(np.mean(np.linalg.norm(offsets, axis=1)))
+            snr = emitter.snr_db - 20.0 * np.log10(distance / REFERENCE_RANGE_M)
+            track = tuple(float(v) for v in local)
+            ues.append(
+                dataclasses.replace(
+                    ue, azimuth_deg=track[0], azimuth_track_deg=track, snr_db=float(snr), range_m=distance
+                )
+            )
+        return dataclasses.replace(
+            base,
+            array=ArraySpec(
+                kind="ula", num_elements=self.num_elements, spacing_m=wavelength_m(self.frequency_hz) / 2
+            ),
+            frequency_hz=self.frequency_hz,
+            ues=tuple(ues),
+            impairments=ImpairmentConfig(rho=station.rho, seed=station.impairment_seed),
+            seed=self.seed + index,
+            description=f"gr-bearing SRS scene: gNB {station.station_id}",
+        )
+
+    def calibration_scenario(self, index: int) -> SrsScenario:
+        """The calibration sweep of station ``index``'s own array (``srs_calibration_ula4`` on
+        that array: one UE at 20 dB from -60 to 60 deg in 1 deg steps), what its MoD-DNN model
+        learns from (``bearing train``)."""
+        station = self.stations[index]
+        return dataclasses.replace(
+            srs_calibration_ula4_scenario(),
+            impairments=ImpairmentConfig(rho=station.rho, seed=station.impairment_seed),
+            seed=self.seed + 1000 + index,
+            description=f"gr-bearing SRS calibration sweep of gNB {station.station_id}'s array",
+        )
 
     def to_dict(self) -> dict:
         fields = dataclasses.asdict(self)
@@ -218,5 +307,24 @@ def three_stations_scene() -> Scene:
     return Scene(LocalFrame(48.8566, 2.3522, 35.0), tuple(stations), emitters, snapshots=256)
 
 
-SCENE_PRESETS = {"scene_three_stations": three_stations_scene}
+def three_gnbs_scene() -> Scene:
+    """The preset ``scene_three_gnbs``: three gNBs where :func:`three_stations_scene` has its
+    stations, each the MoD-DNN paper's impaired 4-element ULA at 4.85 GHz (rho 1, its own
+    realisation) looking 30 degrees beside the centre, hearing two UEs on the paper's 100 MHz
+    carrier (``srs_ula4``: comb-2 SRS over 272 RB) that sound every 40 slots (20 ms) while they
+    walk at 5 m/s for 2 s (20 dB at 100 m): 100 occasions per UE."""
+    stations = tuple(
+        dataclasses.replace(s, heading_deg=(s.heading_deg + 15.0) % 360.0, station_id=f"gnb-{i + 1}")
+        for i, s in enumerate(three_stations_scene().stations)
+    )
+    emitters = (
+        SceneEmitter("ue-0", ((0.0, -15.0, -20.0), (2.0, -5.0, -20.0)), 20.0),
+        SceneEmitter("ue-1", ((0.0, 20.0, 15.0), (2.0, 20.0, 5.0)), 20.0),
+    )
+    return Scene(
+        LocalFrame(48.8566, 2.3522, 35.0), stations, emitters, num_windows=100, srs=True, srs_period_slots=40
+    )
+
+
+SCENE_PRESETS = {"scene_three_stations": three_stations_scene, "scene_three_gnbs": three_gnbs_scene}
 """The scenes of ``bearing simulate --preset NAME --out DIR``."""

@@ -1,6 +1,6 @@
 """`bearing bench positioning`: position fixes from several stations' bearings against the position CRB.
 
-The static point of docs/positioning.md: three stations 120 degrees apart on a circle of
+Two points. **The static point** (docs/positioning.md): three stations 120 degrees apart on a circle of
 ``radius_m`` (100 m) about one emitter, each an ideal 4-element half-wavelength ULA turned so
 that the emitter lies ``offset_deg`` off its boresight (the stations do not point at it
 exactly), ``snapshots`` circular Gaussian snapshots at ``snr_db`` (10 dB) per element. Each
@@ -10,15 +10,27 @@ stochastic CRB of that array at that SNR and snapshot count
 :func:`~gnuradio.bearing.positioning.triangulation.solve_fix`; the bound beside it is the
 position CRB of those bearing variances
 (:func:`~gnuradio.bearing.positioning.triangulation.position_crb`).
+
+**The three-gNB point** (``--srs``): the scene ``scene_three_gnbs``
+(:func:`~gnuradio.bearing.positioning.scene.three_gnbs_scene`: three gNBs with the MoD-DNN
+paper's impaired 4-element arrays, each its own realisation, two UEs walking, 5G SRS). Each
+gNB's MoD-DNN model is trained from the calibration sweep of its own array by ``bearing
+train`` (run as a user runs it); every gNB's capture is replayed with MUSIC and with its
+MoD-DNN model (one estimate per SRS occasion), the bearings fused (one epoch per occasion) and
+the fixes scored against the UEs' paths (:mod:`~gnuradio.bearing.positioning.evaluation`).
 Estimation math in float64.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -26,7 +38,13 @@ from ..array.geometry import steering_matrix, ula, wavelength_m
 from ..array.signals import complex_normal
 from ..doa.classical import Estimator
 from ..doa.crb import stochastic_crb
+from ..flowgraphs.settings import ReplaySettings
+from ..flowgraphs.station_replay import station_reports
+from ..nr import simulator as srs_simulator
+from ..positioning.evaluation import SUMMARY_KEYS, Truth, score_fixes
 from ..positioning.frames import true_bearing_deg
+from ..positioning.fusion import FusionEngine, FusionSettings
+from ..positioning.scene import Scene, three_gnbs_scene
 from ..positioning.triangulation import Lines, position_crb, solve_fix
 from .report import markdown_table, progress
 
@@ -111,12 +129,69 @@ def static_point(
     )
 
 
+def three_gnbs_point(out: Path, scene: Scene | None = None) -> dict[str, dict]:
+    """Runs the three-gNB point (module docstring) in the folder ``out`` (the scene, the
+    calibration sweeps, the models and the fixes are left there); returns each method's
+    summary over all fixes (``SUMMARY_KEYS``)."""
+    scene = scene or three_gnbs_scene()
+    progress(f"positioning: simulating the scene ({len(scene.stations)} gNBs) into {out / 'scene'}")
+    scene.write(out / "scene")
+    models = {}
+    for index, station in enumerate(scene.stations):
+        calibration = out / "calibration" / station.station_id
+        calibration.parent.mkdir(parents=True, exist_ok=True)
+        progress(f"positioning: {station.station_id}: calibration sweep and `bearing train`")
+        srs_simulator.write(srs_simulator.simulate(scene.calibration_scenario(index)), calibration)
+        models[station.station_id] = out / "models" / f"{station.station_id}.pt"
+        command = [
+            str(Path(sys.prefix) / "bin" / "bearing"),
+            "train",
+            "--captures",
+            f"{calibration}.sigmf-meta",
+        ]
+        subprocess.run(
+            [*command, "--out", str(models[station.station_id]), "--json"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    truth = Truth.from_dict(scene.truth())
+    results = {}
+    for method in ("music", "mod-dnn"):
+        reports = []
+        for station in scene.stations:
+            model = str(models[station.station_id]) if method == "mod-dnn" else ""
+            progress(f"positioning: {station.station_id}: {method}")
+            path = out / "scene" / f"{station.station_id}.sigmf-meta"
+            reports += station_reports(path, ReplaySettings(method=method, model_path=model))
+        engine = FusionEngine(
+            FusionSettings(fix_interval_s=scene.srs_period_s, expected_stations=3, origin=scene.origin)
+        )
+        for report in sorted(reports, key=lambda r: r.time_s):
+            engine.add(report)
+        engine.flush()
+        fixes = list(engine.fixes)
+        (out / f"fixes-{method}.jsonl").write_text("".join(json.dumps(f) + "\n" for f in fixes))
+        results[method] = score_fixes(fixes, truth)["all"]
+    return results
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bearing bench positioning", description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=500, help="trials of the static point (default 500)")
     parser.add_argument("--snr-db", type=float, default=10.0, help="SNR per element, dB (default 10)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--srs", action="store_true", help="also the three-gNB point (5G SRS, MoD-DNN against MUSIC)"
+    )
+    parser.add_argument(
+        "--out", default="build/bench/positioning", help="--srs: its folder (default build/bench/positioning)"
+    )
     args = parser.parse_args(argv)
+    if args.srs:
+        results = three_gnbs_point(Path(args.out))
+        rows = [(method, *(results[method][k] for k in SUMMARY_KEYS)) for method in results]
+        print("\n".join(markdown_table(("method", *SUMMARY_KEYS), rows)))
+        print(f"\nMUSIC p80 / MoD-DNN p80: {results['music']['p80_m'] / results['mod-dnn']['p80_m']:.2f}\n")
     progress(f"positioning: static point, {args.trials} trials")
     result = static_point(args.trials, args.snr_db, seed=args.seed)
     header = (
