@@ -2,6 +2,7 @@
 #   make demo   set up, build, install, replay the bundled capture and print bearings
 #   make test   set up, build, install, lint, run the whole test suite
 #   make live-demo  (optional) the simulated live array in the live QT flowgraph (needs a display)
+#   make positioning-demo  (optional) three gNBs, two UEs on 5G SRS, MoD-DNN per gNB, on a live map
 # Both are idempotent: each step is skipped when its inputs did not change.
 
 VENV        := $(CURDIR)/.venv
@@ -15,7 +16,7 @@ export GRC_BLOCKS_PATH := $(VENV)/share/gnuradio/grc/blocks
 # tests/doa/test_scg.py imports the package from this build tree as well as from the venv.
 export BEARING_BUILD_DIR := $(BUILD)
 
-.PHONY: demo test test-system live-demo install system venv grc lint clean
+.PHONY: demo test test-system live-demo positioning-demo install system venv grc lint clean
 
 demo: install
 	$(VENV)/bin/bearing estimate $(DEMO) --method mod-dnn --average 1024 --plot $(BUILD)/demo-spectrum.png
@@ -58,6 +59,17 @@ live-demo: install
 	@scripts/ensure-debian-packages.sh $(GRC_PACKAGES)
 	grcc -o $(BUILD)/live-demo examples/live_sim.grc
 	$(PYTHON) $(BUILD)/live-demo/live_sim.py
+
+# Three gNBs with impaired arrays and two walking UEs on 5G SRS (scene_three_gnbs): the first run
+# simulates the scene and each gNB's calibration sweep and trains its MoD-DNN model (about 8 min,
+# `bearing bench positioning --srs`); then the gNBs replay at their own pace into the fusion,
+# drawn at http://127.0.0.1:8080/ (Ctrl-C ends it).
+POSITIONING := $(BUILD)/positioning
+
+positioning-demo: install
+	test -f $(POSITIONING)/models/gnb-3.pt || $(VENV)/bin/bearing bench positioning --srs --trials 10 --out $(POSITIONING)
+	$(VENV)/bin/bearing locate --replay $(POSITIONING)/scene --method mod-dnn --models $(POSITIONING)/models \
+		--fix-interval 0.02 --realtime --http 127.0.0.1:8080 --html $(POSITIONING)/map.html > $(POSITIONING)/fixes.jsonl
 
 # GNU Radio Companion with the venv's packages and this module's blocks. GRC's window needs GTK 3
 # and its introspection data, which an install without recommended packages leaves out.

@@ -246,3 +246,15 @@ def test_killing_and_restarting_a_station_loses_no_fix_of_the_others(tmp_path):
     assert with_three[0] == 0 and with_three[-1] == 79  # before the kill and after the restart
     assert len(with_three) < 80  # and not while it was away
     assert "disconnections 4" in err and "reconnections 1" in err, err  # the kill, then the three ends
+
+
+def test_per_station_models_are_checked_before_anything_runs(scene_folder, tmp_path):
+    music = bearing("locate", "--replay", scene_folder, "--models", tmp_path, check=False)
+    assert music.returncode == 2 and "per-station models are for --method mod-dnn" in music.stderr
+    missing = bearing(
+        "locate", "--replay", scene_folder, "--method", "mod-dnn", "--models", tmp_path, check=False
+    )
+    assert (
+        missing.returncode == 2
+        and "no station-1.pt for the station of station-1.sigmf-meta" in missing.stderr
+    )

@@ -64,6 +64,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="--replay: snapshots per estimate (default: one estimate per capture segment)",
     )
     stations.add_argument(
+        "--models",
+        metavar="DIR",
+        help="--replay --method mod-dnn: one model per station, DIR/<station>.pt (trained on its own array)",
+    )
+    stations.add_argument(
         "--sources",
         type=count_type(1, "a positive number of emitters"),
         default=1,
@@ -152,7 +157,9 @@ def run(args: argparse.Namespace) -> int:
     origin = _origin(args.origin)
     if args.replay:
         settings = ReplaySettings(method=args.method, average=args.average, num_sources=args.sources)
-        reports, count = replay_stations(args.replay, settings, args.bearing_std, progress=_progress)
+        reports, count = replay_stations(
+            args.replay, settings, args.bearing_std, progress=_progress, models=args.models
+        )
         expected = max(expected, count)
         origin = origin or _scene_origin(Path(args.replay))
     engine = FusionEngine(
@@ -195,6 +202,8 @@ def run(args: argparse.Namespace) -> int:
 def _check_options(args: argparse.Namespace) -> None:
     if args.replay and (args.connect or args.listen):
         raise ValueError("--replay: the stations are the captures; leave out --connect and --listen")
+    if args.models and args.method != "mod-dnn":
+        raise ValueError("--models: per-station models are for --method mod-dnn")
     if args.realtime and not args.replay:
         raise ValueError("--realtime: only with --replay (live stations keep their own time)")
     for option, path in (

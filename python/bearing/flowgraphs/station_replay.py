@@ -66,13 +66,21 @@ def replay_stations(
     azimuth_std_deg: float = 1.0,
     elevation_std_deg: float = 1.0,
     progress: Callable[[str], None] | None = None,
+    models: str | Path | None = None,
 ) -> tuple[list[BearingReport], int]:
     """Every station's reports of a scene folder, in time order (stations interleaved, as they
-    would arrive), and the number of stations."""
+    would arrive), and the number of stations. ``models``: a folder of one model per station,
+    ``<station>.pt`` (each station's MoD-DNN, trained from its own array's calibration)."""
     paths = station_captures(folder)
     reports = []
     for path in paths:
+        station_settings = settings
+        if models is not None:
+            model = Path(models) / (path.name.removesuffix(".sigmf-meta") + ".pt")
+            if not model.is_file():
+                raise ValueError(f"--models {models}: no {model.name} for the station of {path.name}")
+            station_settings = dataclasses.replace(settings, model_path=str(model))
         if progress is not None:
             progress(f"{path.name}: {settings.method}")
-        reports += station_reports(path, settings, azimuth_std_deg, elevation_std_deg)
+        reports += station_reports(path, station_settings, azimuth_std_deg, elevation_std_deg)
     return sorted(reports, key=lambda report: report.time_s), len(paths)
