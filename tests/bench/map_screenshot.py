@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: its helpers
+from helpers.browser import headless_chromium
 
 BEARING = str(Path(sys.prefix) / "bin" / "bearing")
 
@@ -41,10 +41,7 @@ def main() -> None:
             "/dev/null",
         ]
         subprocess.run(command, check=True)
-        options = webdriver.ChromeOptions()
-        for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,800"):
-            options.add_argument(argument)
-        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        driver = headless_chromium()
         try:
             driver.get(page.as_uri())
             time.sleep(1.0)

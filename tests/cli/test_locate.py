@@ -12,7 +12,7 @@ import time
 import pytest
 import zmq
 import zmq.auth
-from gnuradio.bearing.positioning.scene import three_stations_scene
+from gnuradio.bearing.positioning.scene import Scene, three_stations_scene
 from helpers.command import BEARING, bearing
 from helpers.network import free_port
 
@@ -21,15 +21,19 @@ from helpers.network import free_port
 def scene_folder(tmp_path_factory):
     """Three stations (ideal 4-element ULAs) and one emitter walking, 8 windows 0.1 s apart."""
     folder = tmp_path_factory.mktemp("scene")
+    walker(8).write(folder)
+    return folder
+
+
+def walker(windows: int) -> Scene:
+    """The preset scene with ideal arrays and its first walker only, ``windows`` windows."""
     preset = three_stations_scene()
-    scene = dataclasses.replace(
+    return dataclasses.replace(
         preset,
         stations=tuple(dataclasses.replace(s, rho=0.0) for s in preset.stations),
         emitters=preset.emitters[:1],
-        num_windows=8,
+        num_windows=windows,
     )
-    scene.write(folder)
-    return folder
 
 
 def locate(*options: str) -> subprocess.Popen:
@@ -206,14 +210,7 @@ def test_killing_and_restarting_a_station_loses_no_fix_of_the_others(tmp_path):
     """Three stations play their captures in real time (8 s); station-3 is killed after 2 s
     and restarted on the same schedule: every epoch still has its fix from the two others,
     and station-3 is back in the last fixes."""
-    preset = three_stations_scene()
-    scene = dataclasses.replace(
-        preset,
-        stations=tuple(dataclasses.replace(s, rho=0.0) for s in preset.stations),
-        emitters=preset.emitters[:1],
-        num_windows=80,
-    )
-    scene.write(tmp_path)
+    walker(80).write(tmp_path)
     captures = sorted(tmp_path.glob("*.sigmf-meta"))
     ports = [free_port() for _ in captures]
     fusion = locate(

@@ -4,7 +4,6 @@ live from --http while a station publishes, and the static report of a replay.""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import time
 
@@ -13,19 +12,14 @@ import zmq
 from helpers.command import BEARING, bearing
 from helpers.network import free_port
 
-webdriver = pytest.importorskip("selenium.webdriver", reason="python3-selenium (make test installs it)")
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+pytest.importorskip("selenium.webdriver", reason="python3-selenium (make test installs it)")
+from helpers.browser import headless_chromium
+from selenium.webdriver.support.ui import WebDriverWait
 
 
 @pytest.fixture
 def browser():
-    options = webdriver.ChromeOptions()
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,800"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = headless_chromium()
     yield driver
     driver.quit()
 
