@@ -155,6 +155,8 @@ def test_a_second_service_on_the_same_port_and_binding_beyond_loopback_are_refus
     assert second.returncode == 2 and "in use (another `bearing locate`" in second.stderr
     wide = bearing("locate", "--listen=tcp://0.0.0.0:5999", "--duration=1", check=False)
     assert wide.returncode == 2 and "needs CURVE keys" in wide.stderr
+    curve = bearing("locate", "--connect=tcp://127.0.0.1:1", f"--curve-keys={tmp_path}", check=False)
+    assert curve.returncode == 2 and "--curve-keys: only for --listen" in curve.stderr
     station = bearing("estimate", "x.sigmf-meta", "--publish", "tcp://0.0.0.0:5999", check=False)
     assert station.returncode == 2
 

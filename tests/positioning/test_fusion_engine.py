@@ -21,7 +21,8 @@ HEADINGS = (190.0, 290.0, 50.0)
 
 
 def report(station: int, time_s: float, emitters: dict, rng=None, std_deg=0.5, geodetic=True):
-    """Station ``station``'s report of emitters ``{id or None: ENU position}``."""
+    """Station ``station``'s report of emitters ``{id or None: ENU position}`` (an id starting
+    with "?" names an emitter whose bearing carries no id)."""
     position = FRAME.to_geodetic(STATIONS[station]) if geodetic else STATIONS[station]
     keys = ("latitude_deg", "longitude_deg", "altitude_m") if geodetic else ("east_m", "north_m", "up_m")
     pose = StationPose.from_dict(
@@ -33,7 +34,7 @@ def report(station: int, time_s: float, emitters: dict, rng=None, std_deg=0.5, g
         local = float((azimuth - HEADINGS[station] + 180.0) % 360.0 - 180.0)
         noise = 0.0 if rng is None else rng.normal(0.0, std_deg)
         bearing = {"azimuth_deg": local + noise, "azimuth_std_deg": std_deg}
-        if emitter is not None:
+        if emitter is not None and not emitter.startswith("?"):
             bearing["emitter"] = emitter
         bearings.append(bearing)
     fields = {"station": {"id": f"s{station}"} | pose.to_dict(), "time_s": time_s, "bearings": bearings}
@@ -164,3 +165,45 @@ def test_a_partition_fuses_only_its_share_of_the_emitters():
             report(station, 0.5, {"ue-1": [0.0, 0.0, 0.0], "ue-7": [10.0, 5.0, 0.0], None: [-20.0, 0.0, 0.0]})
         )
     assert [r["emitter"] for r in engine.flush()] == ["ue-1"]
+
+
+def test_a_station_with_a_clock_far_ahead_does_not_silence_the_others():
+    """Its lone epoch closes by lag; the others' epochs are not late for it."""
+    engine = FusionEngine(FusionSettings(fix_interval_s=1.0, max_lag_s=0.5))
+    target = {"ue-1": [0.0, 0.0, 0.0]}
+    engine.add(report(2, 1e6, target), wall_s=100.0)
+    assert engine.poll(101.0) == []  # its epoch closed: one station, no fix
+    for k in range(3):
+        for station in (0, 1):
+            engine.add(report(station, k + 0.5, target), wall_s=101.0 + k)
+    engine.flush()
+    assert engine.counts["late"] == 0 and engine.counts["fixes"] == 3
+
+
+def test_an_unlabelled_fix_goes_to_the_near_track_not_a_stale_one_and_stale_tracks_expire():
+    """A walker seen once (then gone) and a walker seen every second: the second keeps its own
+    track, though the first one's prediction has grown wide; the first expires after 5 s."""
+    engine = FusionEngine(
+        FusionSettings(fix_interval_s=1.0, expected_stations=3, track_timeout_s=5.0, origin=FRAME)
+    )
+    gone, walker = np.array([60.0, 60.0, 0.0]), np.array([-30.0, 10.0, 0.0])
+    for k in range(8):
+        emitters = {"?walker": walker + np.array([0.5 * k, 0.0, 0.0])}
+        for station in range(3):
+            engine.add(report(station, k + 0.5, emitters | ({"?gone": gone} if k == 0 else {})))
+    engine.flush()
+    first, *rest = [r for r in engine.fixes if np.hypot(r["east_m"] - 60.0, r["north_m"] - 60.0) > 20.0]
+    assert len(rest) == 7 and {r["track_id"] for r in rest} == {first["track_id"]}
+    assert list(engine.tracks) == [("track", first["track_id"])]  # the one seen once expired
+
+
+def test_a_3d_line_whose_elevation_misses_is_gated_out():
+    from gnuradio.bearing.positioning.triangulation import Lines, solve_fix
+
+    stations = np.array([[0.0, -100.0, 0.0], [-100.0, 0.0, 0.0], [0.0, 100.0, 0.0], [100.0, 0.0, 0.0]])
+    target = np.array([5.0, 5.0, 20.0])
+    azimuth, elevation = true_bearing_deg(target - stations)
+    elevation[3] += 10.0
+    fix = solve_fix(Lines.from_degrees(stations, azimuth, 0.5, elevation, 0.5), dims=3)
+    assert fix.used.tolist() == [True, True, True, False]
+    assert np.allclose(fix.position_enu, target, atol=1e-3)

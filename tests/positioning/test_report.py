@@ -140,3 +140,34 @@ def test_a_declared_length_that_is_not_the_message_length_is_refused_before_anyt
     with pytest.raises(ValueError, match="not a serialised"):
         report_bytes(pmt.serialize_str(pmt.from_double(1.0)))
     assert np.isfinite(1.0)
+
+
+def envelope(station: dict | None = None, **fields) -> str:
+    """A report's JSON with ``fields`` replacing the defaults (a pose-carrying station, one bearing)."""
+    body = {
+        "schema": SCHEMA,
+        "version": 1,
+        "station": station or {"id": "s", "heading_deg": 0.0, "east_m": 0.0, "north_m": 0.0},
+        "time_s": 1.0,
+        "bearings": [{"azimuth_deg": 1.0, "azimuth_std_deg": 1.0}],
+    } | fields
+    return json.dumps(body)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        (envelope({"id": "s", "heading_deg": 0.0, "longitude_deg": 2.0}), "no_pose"),  # half a position
+        (envelope({"id": "s", "heading_deg": 0.0, "east_m": 1.0}), "no_pose"),
+        ("[" * 60000 + "]" * 60000, "malformed"),  # nesting deeper than the JSON parser's recursion
+        (envelope(time_s=1e308), "malformed"),
+        (envelope().replace('"time_s": 1.0', '"time_s": ' + "9" * 400), "malformed"),  # beyond a float
+        (envelope(bearings=[{"azimuth_deg": 1.0, "azimuth_std_deg": 1e-310}]), "malformed"),
+        (envelope(bearings=[{"azimuth_deg": 1e300, "azimuth_std_deg": 1.0}]), "malformed"),
+    ],
+)
+def test_reports_that_would_break_the_fusion_are_refused(text, kind):
+    """Each of these ended `bearing locate` before (an independent review found them)."""
+    with pytest.raises(ReportError) as caught:
+        decode_report(text, max_bytes=10**6)
+    assert caught.value.kind == kind

@@ -77,18 +77,7 @@ class bearing_publisher(Guarded, gr.basic_block):
                 f"position must hold 3 numbers (lat, lon, alt or east, north, up), not {len(position)}"
             )
         self.station_id = str(station_id)
-        self.pose = StationPose.from_dict(
-            Orientation(heading_deg, tilt_deg, roll_deg).to_dict()
-            | dict(
-                zip(
-                    ("latitude_deg", "longitude_deg", "altitude_m")
-                    if geodetic
-                    else ("east_m", "north_m", "up_m"),
-                    position,
-                    strict=True,
-                )
-            )
-        )
+        self.pose = StationPose(Orientation(heading_deg, tilt_deg, roll_deg), position, bool(geodetic))
         self.sample_rate_hz = check_positive(sample_rate_hz, "sample_rate_hz")
         self.start_time_s = check_number(start_time_s, "start_time_s")
         self.azimuth_std_deg = check_positive(azimuth_std_deg, "azimuth_std_deg")

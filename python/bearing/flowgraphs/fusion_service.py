@@ -79,6 +79,11 @@ class FusionService:
             raise ValueError(
                 "give a station address to connect to (--connect) or one to listen on (--listen)"
             )
+        if curve_keys is not None and connect:
+            raise ValueError(
+                "--curve-keys: only for --listen (the service is then a CURVE server); the stations of "
+                "--connect publish through gr-zeromq, which has no CURVE"
+            )
         if listen and not is_loopback(listen) and curve_keys is None:
             raise ValueError(
                 f"--listen {listen}: binding beyond the loopback address needs CURVE keys (--curve-keys DIR, "
@@ -197,11 +202,23 @@ class FusionService:
                 raise ReportError("malformed", str(error)) from None
             report = decode_report(text, self.max_report_bytes)
         except ReportError as error:
-            self.counts[error.kind] += 1
-            if self.counts[error.kind] <= LOGGED_PER_KIND or self.counts[error.kind] % 100 == 0:
-                LOG.warning("dropped %s (%d so far)", error, self.counts[error.kind])
+            self._drop(error.kind, str(error))
             return
-        self._emit(self.engine.add(report, wall_s))
+        except Exception as error:  # whatever a station sends, the service goes on
+            self._drop("error", f"report not read ({type(error).__name__}: {str(error)[:80]})")
+            return
+        try:
+            records = self.engine.add(report, wall_s)
+        except Exception as error:  # a fix that failed in an unforeseen way loses that fix only
+            self._drop("error", f"report not fused ({type(error).__name__}: {str(error)[:80]})")
+            return
+        self._emit(records)
+
+    def _drop(self, kind: str, why: str) -> None:
+        """Counts a dropped message by kind; logs the first few of each kind, then one in 100."""
+        self.counts[kind] += 1
+        if self.counts[kind] <= LOGGED_PER_KIND or self.counts[kind] % 100 == 0:
+            LOG.warning("dropped %s (%d so far)", why, self.counts[kind])
 
     def _emit(self, records: list[dict]) -> None:
         for record in records:

@@ -12,9 +12,10 @@ epoch the rule is a greedy search over association hypotheses (one line or none 
    whitened residuals), is an emitter; its lines are removed, and the search starts again on
    the lines left, until no consistent hypothesis remains.
 
-The number of hypotheses is the product over stations of (lines + 1); over ``max_hypotheses``
-the search is refused (:class:`AssociationError`): label the emitters, or fuse fewer stations
-per process (docs/positioning.md).
+The number of hypotheses of a search is the product over stations of (lines + 1); over
+``max_hypotheses`` in all the searches of an epoch, the epoch's association is refused
+(:class:`AssociationError`): label the emitters, or fuse fewer stations per process
+(docs/positioning.md).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def associate(
     station_of = np.asarray(station_of)
     remaining = np.ones(len(lines), dtype=bool)
     groups = []
+    searched = 0
     while True:
         options = [
             [*np.flatnonzero(remaining & (station_of == station)), None]
@@ -49,11 +51,11 @@ def associate(
         ]
         if len(options) < 2:
             return groups
-        count = math.prod(len(o) for o in options)
-        if count > max_hypotheses:
+        searched += math.prod(len(o) for o in options)
+        if searched > max_hypotheses:
             raise AssociationError(
-                f"{count} association hypotheses (over {max_hypotheses}): give the bearings emitter ids "
-                "or fuse fewer stations per process"
+                f"{searched} association hypotheses (over {max_hypotheses} in one epoch): give the bearings "
+                "emitter ids or fuse fewer stations per process"
             )
         best = _best_hypothesis(lines, options, min(3, len(options)), gate_sigma)
         if best is None:

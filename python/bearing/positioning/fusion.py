@@ -43,6 +43,14 @@ FIX_SCHEMA = "gr-bearing/position-fix"
 FIX_VERSION = 1
 TRACK_GATE_PROBABILITY = 0.999
 MAX_CACHED_POSES = 100_000
+MAX_STATIONS = 10_000
+"""Stations an engine follows; reports of more are counted (``too_many_stations``) and dropped."""
+MAX_REPORTS_SHOWN = 64
+"""Latest reports (one per emitter set) a station keeps for the map."""
+KEPT_CLOSED_EPOCHS = 100_000
+"""Closed epochs remembered (a report for one is late)."""
+KEPT_TRACK_PATHS = 1000
+"""Tracks whose paths the GeoJSON keeps (the latest)."""
 KEPT_FIXES = 100_000
 """Fixes (and points of each track's path) an engine keeps for the map and the GeoJSON."""
 MAP_PATH_POINTS = 300
@@ -60,6 +68,8 @@ class FusionSettings:
     gate_sigma: float = 3.0
     acceleration_psd: float = DEFAULT_ACCELERATION_PSD
     origin: LocalFrame | None = None
+    track_timeout_s: float = 10.0
+    """A track without a fix for this long (report time) is dropped from the live state."""
     emitters: str | None = None
     """Fuse only the emitters whose id matches this shell pattern (``fnmatch``: ``ue-[0-4]``),
     and no bearing without an id: one process's share of a partition. None: every bearing."""
@@ -90,7 +100,8 @@ class FusionEngine:
         self.settings = settings or FusionSettings()
         self.frame: LocalFrame | None = self.settings.origin
         self.stations: dict[str, Station] = {}
-        self.tracks: dict[str, Track] = {}
+        self.tracks: dict[tuple[str, str], Track] = {}
+        """The live tracks: ``("emitter", id)`` of an emitter with an id, ``("track", n)`` else."""
         self.fixes: collections.deque[dict] = collections.deque(maxlen=KEPT_FIXES)
         """The latest fixes (all of a replay; the last :data:`KEPT_FIXES` of a long live run)."""
         self.counts: collections.Counter[str] = collections.Counter()
@@ -98,10 +109,10 @@ class FusionEngine:
         """Per open epoch, the latest report per station and emitter ids (an SRS station sends
         one report per UE and occasion)."""
         self._first_arrival: dict[int, float | None] = {}
-        self._closed_through = -math.inf
-        self._track_paths: dict[str, collections.deque] = collections.defaultdict(
-            lambda: collections.deque(maxlen=KEPT_FIXES)
-        )
+        self._closed: collections.deque[int] = collections.deque(maxlen=KEPT_CLOSED_EPOCHS)
+        self._closed_set: set[int] = set()
+        self._closed_floor = -math.inf
+        self._track_paths: dict[str, collections.deque] = {}
         self._latest_fix: dict[str, dict] = {}
         self._unnamed_tracks = 0
         self._positions: dict[StationPose, np.ndarray] = {}
@@ -113,6 +124,9 @@ class FusionEngine:
             self.frame = LocalFrame.at(report.pose)
         station = self.stations.get(report.station_id)
         if station is None:
+            if len(self.stations) >= MAX_STATIONS:
+                self.counts["too_many_stations"] += 1
+                return []
             station = self.stations[report.station_id] = Station(report.pose, epoch, wall_s)
         station.pose, station.heard_wall_s = report.pose, wall_s
         station.epoch = max(station.epoch, epoch)
@@ -121,9 +135,11 @@ class FusionEngine:
             report.station_id,
             tuple(sorted({b.emitter for b in report.bearings if b.emitter is not None})),
         )
+        if key not in station.latest and len(station.latest) >= MAX_REPORTS_SHOWN:
+            station.latest.pop(next(iter(station.latest)))
         station.latest[key] = report
         self.counts["reports"] += 1
-        if epoch <= self._closed_through:
+        if epoch in self._closed_set or epoch <= self._closed_floor:
             self.counts["late"] += 1
             return []
         reports = self._pending.setdefault(epoch, {})
@@ -172,35 +188,52 @@ class FusionEngine:
         for epoch in epochs:
             reports = self._pending.pop(epoch)
             self._first_arrival.pop(epoch)
-            self._closed_through = max(self._closed_through, epoch)
-            time_s = (epoch + 0.5) * self.settings.fix_interval_s
-            for emitter, lines, station_ids in self._groups(reports):
-                record = self._fix(time_s, emitter, lines, station_ids)
+            self._remember_closed(epoch)
+            for emitter, lines, station_ids, times in self._groups(reports):
+                record = self._fix(float(np.mean(times)), emitter, lines, station_ids)
                 if record is not None:
                     records.append(record)
+            self._expire_tracks((epoch + 1) * self.settings.fix_interval_s)
         self.fixes.extend(records)
         return records
 
-    def _groups(self, reports: dict[tuple, BearingReport]) -> list[tuple[str | None, Lines, list[str]]]:
-        """(emitter id or None, its lines, their stations) per emitter of an epoch: one line per
-        station and emitter id (the first its reports give), every line without an id."""
+    def _remember_closed(self, epoch: int) -> None:
+        """Marks ``epoch`` closed (a later report for it is late); the oldest of the
+        :data:`KEPT_CLOSED_EPOCHS` remembered are forgotten, and anything as old is late too."""
+        if len(self._closed) == self._closed.maxlen:
+            forgotten = self._closed.popleft()
+            self._closed_set.discard(forgotten)
+            self._closed_floor = max(self._closed_floor, forgotten)
+        self._closed.append(epoch)
+        self._closed_set.add(epoch)
+
+    def _expire_tracks(self, now_s: float) -> None:
+        """Drops the tracks without a fix for ``track_timeout_s`` from the live state (their
+        paths stay for the GeoJSON, the latest :data:`KEPT_TRACK_PATHS` of them)."""
+        for key in [k for k, t in self.tracks.items() if now_s - t.time_s > self.settings.track_timeout_s]:
+            track = self.tracks.pop(key)
+            self._latest_fix.pop(track.track_id, None)
+
+    def _groups(self, reports: dict[tuple, BearingReport]) -> list[tuple[str | None, Lines, list[str], list]]:
+        """(emitter id or None, its lines, their stations, their reports' times) per emitter of
+        an epoch: one line per station and emitter id (the first its reports give), every line
+        without an id."""
         labelled: dict[str, dict[str, tuple]] = collections.defaultdict(dict)
         unlabelled: list = []
         for key in sorted(reports):
             report, station_id = reports[key], key[0]
-            if self.frame is None and report.pose.geodetic:
-                continue
             for bearing, row in zip(report.bearings, self._lines_of(report), strict=True):
                 if self.settings.emitters is not None and not fnmatch.fnmatchcase(
                     bearing.emitter or "", self.settings.emitters
                 ):
                     continue
                 if bearing.emitter is None:
-                    unlabelled.append((station_id, *row))
+                    unlabelled.append((station_id, report.time_s, *row))
                 else:
-                    labelled[bearing.emitter].setdefault(station_id, (station_id, *row))
+                    labelled[bearing.emitter].setdefault(station_id, (station_id, report.time_s, *row))
         groups = [
-            (emitter, _lines(list(rows.values())), list(rows)) for emitter, rows in sorted(labelled.items())
+            (emitter, _lines(list(rows.values())), list(rows), [r[1] for r in rows.values()])
+            for emitter, rows in sorted(labelled.items())
         ]
         if unlabelled:
             lines = _lines(unlabelled)
@@ -213,7 +246,14 @@ class FusionEngine:
             for group in found:
                 keep = np.zeros(len(lines), dtype=bool)
                 keep[group] = True
-                groups.append((None, lines.subset(keep), [station_ids[i] for i in group]))
+                groups.append(
+                    (
+                        None,
+                        lines.subset(keep),
+                        [station_ids[i] for i in group],
+                        [unlabelled[i][1] for i in group],
+                    )
+                )
         return groups
 
     def _lines_of(self, report: BearingReport) -> list[tuple]:
@@ -253,7 +293,7 @@ class FusionEngine:
         dims = 3 if self.settings.dims != 2 and np.any(lines.has_elevation) else 2
         try:
             fix = solve_fix(lines, dims=dims, gate_sigma=self.settings.gate_sigma)
-        except FixError:
+        except (FixError, np.linalg.LinAlgError):
             self.counts["no_fix"] += 1
             return None
         position = fix.position_enu[:dims]
@@ -276,6 +316,10 @@ class FusionEngine:
         self.counts["fixes"] += 1
         filtered = record["track"]["position_enu_m"]
         self._latest_fix[track.track_id] = record
+        if track.track_id not in self._track_paths:
+            if len(self._track_paths) >= KEPT_TRACK_PATHS:
+                self._track_paths.pop(next(iter(self._track_paths)))
+            self._track_paths[track.track_id] = collections.deque(maxlen=KEPT_FIXES)
         self._track_paths[track.track_id].append(
             [*filtered[:2], filtered[2] if dims == 3 else record["up_m"]]
         )
@@ -284,24 +328,24 @@ class FusionEngine:
     def _track(
         self, time_s: float, emitter: str | None, position: np.ndarray, covariance: np.ndarray
     ) -> Track:
-        key = emitter
-        if key is None:
+        key = ("emitter", emitter)
+        if emitter is None:
             gate = chi2.ppf(TRACK_GATE_PROBABILITY, len(position))
-            candidates = [
-                (track.distance2(time_s, position, covariance), track_id)
-                for track_id, track in self.tracks.items()
-                if track_id.startswith("track-") and track.dims == len(position) and track.time_s < time_s
-            ]
-            inside = [c for c in candidates if c[0] <= gate]
-            if inside:
-                key = min(inside)[1]
+            candidates = []
+            for track_key, track in self.tracks.items():
+                if track_key[0] == "track" and track.dims == len(position) and track.time_s < time_s:
+                    distance2, log_det = track.distance2(time_s, position, covariance)
+                    if distance2 <= gate:
+                        candidates.append((distance2 + log_det, track_key))
+            if candidates:
+                key = min(candidates)[1]
             else:
                 self._unnamed_tracks += 1
-                key = f"track-{self._unnamed_tracks}"
+                key = ("track", f"track-{self._unnamed_tracks}")
         track = self.tracks.get(key)
         if track is None or track.dims != len(position):
             track = self.tracks[key] = Track.start(
-                key, time_s, position, covariance, acceleration_psd=self.settings.acceleration_psd
+                key[1], time_s, position, covariance, acceleration_psd=self.settings.acceleration_psd
             )
         else:
             track.update(time_s, position, covariance)
@@ -377,7 +421,7 @@ class FusionEngine:
             lat, lon, alt = self.frame.to_geodetic(self.frame.station_enu(station.pose))
             properties = {"kind": "station", "id": station_id, **station.pose.orientation.to_dict()}
             features.append(_point(lon, lat, alt, properties))
-        for record in self.fixes:
+        for record in (r for r in self.fixes if "latitude_deg" in r):
             properties = {"kind": "fix"} | {
                 k: record[k] for k in ("time_s", "emitter", "track_id", "dims", "ellipse", "gdop", "stations")
             }
@@ -398,7 +442,7 @@ class FusionEngine:
 
 
 def _lines(rows: list[tuple]) -> Lines:
-    _, positions, azimuth, azimuth_std, elevation, elevation_std = zip(*rows, strict=True)
+    _, _, positions, azimuth, azimuth_std, elevation, elevation_std = zip(*rows, strict=True)
     return Lines.from_degrees(np.array(positions), azimuth, azimuth_std, elevation, elevation_std)
 
 

@@ -43,6 +43,13 @@ VERSION = 1
 MAX_REPORT_BYTES = 65536
 """The largest report the fusion reads (a report of ten bearings is under 2 kB)."""
 
+MAX_TIME_S = 1e11
+"""The largest ``time_s`` read (year 5138): beyond it a time cannot be an epoch's."""
+MAX_MAGNITUDE = 1e9
+"""The largest magnitude of any other number read (angles, metres)."""
+MIN_DEVIATION_DEG = 1e-6
+"""The smallest standard deviation read: below it a bearing would outweigh the others by 1e12."""
+
 REPORT_ERRORS = ("oversized", "malformed", "schema", "version", "no_pose")
 """The kinds of :class:`ReportError`, in the order they are checked."""
 
@@ -66,6 +73,14 @@ class StationPose:
     position: tuple[float, float, float]
     geodetic: bool
 
+    def __post_init__(self) -> None:
+        position = tuple(float(v) for v in self.position)
+        if len(position) != 3 or not all(math.isfinite(v) for v in position):
+            raise ValueError(f"position must be three finite numbers, not {self.position}")
+        if self.geodetic and not (-90.0 <= position[0] <= 90.0 and -180.0 <= position[1] <= 360.0):
+            raise ValueError(f"latitude/longitude out of range: {position[:2]}")
+        object.__setattr__(self, "position", position)
+
     def to_dict(self) -> dict:
         keys = (
             ("latitude_deg", "longitude_deg", "altitude_m")
@@ -88,8 +103,6 @@ class StationPose:
                 _number(fields, "longitude_deg"),
                 _number(fields, "altitude_m", 0.0),
             )
-            if not (-90.0 <= position[0] <= 90.0 and -180.0 <= position[1] <= 360.0):
-                raise ValueError(f"latitude/longitude out of range: {position[:2]}")
             return cls(orientation, position, True)
         if "east_m" in fields or "north_m" in fields:
             position = (_number(fields, "east_m"), _number(fields, "north_m"), _number(fields, "up_m", 0.0))
@@ -133,8 +146,8 @@ def decode_report(data: bytes | str, max_bytes: int = MAX_REPORT_BYTES) -> Beari
         raise ReportError("oversized", f"{len(data)} bytes, over the {max_bytes}-byte limit")
     try:
         fields = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ReportError("malformed", f"not JSON ({error})") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        raise ReportError("malformed", f"not JSON ({str(error)[:80]})") from None
     if not isinstance(fields, dict):
         raise ReportError("malformed", "not a JSON object")
     if fields.get("schema") != SCHEMA:
@@ -146,14 +159,14 @@ def decode_report(data: bytes | str, max_bytes: int = MAX_REPORT_BYTES) -> Beari
     try:
         station = fields["station"]
         station_id = str(station["id"])
-        time_s = _number(fields, "time_s")
+        time_s = _number(fields, "time_s", high=MAX_TIME_S)
         bearings = tuple(_bearing(item) for item in fields["bearings"])
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, OverflowError) as error:
         raise ReportError("malformed", _reason(error)) from None
     try:
         pose = StationPose.from_dict(station)
-    except (TypeError, ValueError) as error:
-        raise ReportError("no_pose", f"station {station_id[:40]!r}: {error}") from None
+    except (KeyError, TypeError, ValueError, OverflowError) as error:
+        raise ReportError("no_pose", f"station {station_id[:40]!r}: {_reason(error)}") from None
     return BearingReport(station_id, pose, time_s, bearings, str(fields.get("method", "")), fields)
 
 
@@ -164,35 +177,40 @@ def _bearing(item: dict) -> Bearing:
     emitter = item.get("emitter")
     return Bearing(
         azimuth_deg=_number(item, "azimuth_deg"),
-        azimuth_std_deg=_positive(item, "azimuth_std_deg"),
+        azimuth_std_deg=_deviation(item, "azimuth_std_deg"),
         elevation_deg=elevation,
-        elevation_std_deg=_positive(item, "elevation_std_deg") if not math.isnan(elevation) else math.nan,
+        elevation_std_deg=_deviation(item, "elevation_std_deg") if not math.isnan(elevation) else math.nan,
         emitter=None if emitter is None else str(emitter),
     )
 
 
-def _number(fields: dict, key: str, default: float | None = None) -> float:
+def _number(fields: dict, key: str, default: float | None = None, high: float = MAX_MAGNITUDE) -> float:
+    """``fields[key]`` as a float of magnitude up to ``high`` (NaN only as the default)."""
     value = fields.get(key, default)
     if value is None:
         raise KeyError(key)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{key} is not a number: {str(value)[:40]!r}")
-    if not math.isfinite(value) and not (default is not None and math.isnan(default) and key not in fields):
-        raise ValueError(f"{key} is not finite")
-    return float(value)
+    value = float(value)  # OverflowError for an integer literal beyond float
+    if key not in fields and default is not None and math.isnan(default):
+        return value
+    if not abs(value) <= high:
+        raise ValueError(f"{key} is not a finite number up to {high:g} in magnitude: {value:g}")
+    return value
 
 
-def _positive(fields: dict, key: str) -> float:
+def _deviation(fields: dict, key: str) -> float:
+    """A standard deviation in degrees: within [1e-6, 180]."""
     value = _number(fields, key)
-    if value <= 0.0:
-        raise ValueError(f"{key} must be positive, not {value}")
+    if not MIN_DEVIATION_DEG <= value <= 180.0:
+        raise ValueError(f"{key} must be within [{MIN_DEVIATION_DEG:g}, 180] degrees, not {value:g}")
     return value
 
 
 def _reason(error: Exception) -> str:
     if isinstance(error, KeyError):
         return f"missing field {error.args[0]}"
-    return str(error)
+    return str(error)[:120]
 
 
 def window_time_s(

@@ -117,9 +117,7 @@ class Scene:
         times = self.window_times_s()
         emitters = []
         for emitter in self.emitters:
-            offsets = emitter.positions(times) - np.asarray(station.enu_m)
-            azimuth, _ = true_bearing_deg(offsets)
-            local = (azimuth - station.heading_deg + 180.0) % 360.0 - 180.0
+            offsets, local = _seen_from(station, emitter, times)
             snr = emitter.snr_db - 20.0 * np.log10(np.linalg.norm(offsets, axis=1) / REFERENCE_RANGE_M)
             emitters += [
                 Emitter(
@@ -231,9 +229,7 @@ class Scene:
         times = self.window_times_s()
         ues = []
         for ue, emitter in zip(base.ues, self.emitters, strict=True):
-            offsets = emitter.positions(times) - np.asarray(station.enu_m)
-            azimuth, _ = true_bearing_deg(offsets)
-            local = (azimuth - station.heading_deg + 180.0) % 360.0 - 180.0
+            offsets, local = _seen_from(station, emitter, times)
             distance = float(np.mean(np.linalg.norm(offsets, axis=1)))
             snr = emitter.snr_db - 20.0 * np.log10(distance / REFERENCE_RANGE_M)
             track = tuple(float(v) for v in local)
@@ -284,6 +280,17 @@ class Scene:
             for e in fields["emitters"]
         )
         return cls(**fields)
+
+
+def _seen_from(
+    station: SceneStation, emitter: SceneEmitter, times: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The emitter's ENU offsets ``(T, 3)`` from the station at ``times`` and their azimuths in
+    the station's array frame ``(T,)`` (a level mount: true azimuth minus heading, degrees in
+    ``[-180, 180)``)."""
+    offsets = emitter.positions(times) - np.asarray(station.enu_m)
+    azimuth, _ = true_bearing_deg(offsets)
+    return offsets, (azimuth - station.heading_deg + 180.0) % 360.0 - 180.0
 
 
 def three_stations_scene() -> Scene:

@@ -37,9 +37,7 @@ def capture_pose(
                 f"{GEOLOCATION_KEY} point; give --station-position LAT,LON[,ALT] or --station-enu E,N[,U]"
             ) from None
         position, geodetic = (lat, lon, alt[0] if alt else 0.0), True
-    position = (*position, 0.0)[:3] if len(position) == 2 else tuple(position)
-    keys = ("latitude_deg", "longitude_deg", "altitude_m") if geodetic else ("east_m", "north_m", "up_m")
-    return StationPose.from_dict(orientation.to_dict() | dict(zip(keys, position, strict=True)))
+    return StationPose(orientation, (*position, 0.0)[:3] if len(position) == 2 else tuple(position), geodetic)
 
 
 def capture_segment_times(capture: Capture) -> list[tuple[int, float]]:

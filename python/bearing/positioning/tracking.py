@@ -72,12 +72,16 @@ class Track:
         self.time_s = max(float(time_s), self.time_s)
         self.updates += 1
 
-    def distance2(self, time_s: float, position: ArrayLike, covariance: ArrayLike) -> float:
-        """The squared Mahalanobis distance of a fix from the track's prediction (the gate)."""
+    def distance2(self, time_s: float, position: ArrayLike, covariance: ArrayLike) -> tuple[float, float]:
+        """The squared Mahalanobis distance of a fix from the track's prediction (the gate), and
+        ``ln det S`` of the innovation covariance ``S``: a match costs ``d^2 + ln det S`` (the
+        negative log-likelihood, so that a track long unseen, whose ``S`` is large, does not
+        win over a near one)."""
         x, p = self.predicted(time_s)
         d = self.dims
         innovation = np.asarray(position, dtype=np.float64) - x[:d]
-        return float(innovation @ np.linalg.solve(p[:d, :d] + covariance, innovation))
+        s = p[:d, :d] + covariance
+        return float(innovation @ np.linalg.solve(s, innovation)), float(np.linalg.slogdet(s)[1])
 
     def _transition(self, dt: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         d = self.dims

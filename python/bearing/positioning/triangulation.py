@@ -117,11 +117,10 @@ def solve_fix(
     dims: int = 2,
     gate_sigma: float = 3.0,
     loss: str = "soft_l1",
-    initial_enu: ArrayLike | None = None,
 ) -> Fix:
     """The fix of ``lines`` in ``dims`` (2 or 3) dimensions (module docstring); FixError when
-    the lines fix no point. ``initial_enu``: a start (a track's prediction), else the linear
-    crossing."""
+    the lines fix no point. A line's miss is the larger of its whitened azimuth and (in 3-D)
+    elevation residuals."""
     if dims not in (2, 3):
         raise ValueError(f"dims must be 2 or 3, not {dims}")
     if dims == 3 and np.count_nonzero(lines.has_elevation) == 0:
@@ -131,16 +130,14 @@ def solve_fix(
         active = lines.subset(used)
         if len(active) < 2:
             raise FixError(f"{len(active)} bearing line(s) left; a fix needs two stations at least")
-        start = (
-            _linear_crossing(active, dims) if initial_enu is None else np.asarray(initial_enu, float)[:dims]
-        )
-        position = _refine(active, dims, start, loss)
-        residuals = _whitened_azimuth(lines, position)
-        worst = np.argmax(np.where(used, np.abs(residuals), -1.0))
-        if abs(residuals[worst]) <= gate_sigma or len(active) <= 2:
+        position = _refine(active, dims, _linear_crossing(active, dims), loss)
+        misses = _line_misses(lines, position, dims)
+        worst = np.argmax(np.where(used, misses, -1.0))
+        if misses[worst] <= gate_sigma or len(active) <= 2:
             break
         used[worst] = False
-    if np.max(np.abs(residuals[used])) > gate_sigma:
+    residuals = _whitened_azimuth(lines, position)
+    if np.max(misses[used]) > gate_sigma:
         raise FixError(f"the bearings do not cross within {gate_sigma:g} standard deviations of each other")
     covariance = _covariance(active, position, dims)
     _check_spread(active, position, covariance)
@@ -216,6 +213,17 @@ def _whitened_azimuth(lines: Lines, position: NDArray[np.float64]) -> NDArray[np
     de, dn, _ = _offsets(lines, position)
     miss = np.angle(np.exp(1j * (lines.azimuth_rad - np.arctan2(de, dn))))
     return miss / lines.azimuth_std_rad
+
+
+def _line_misses(lines: Lines, position: NDArray[np.float64], dims: int) -> NDArray[np.float64]:
+    """Each line's miss ``(L,)``: its |whitened azimuth residual|, or in 3-D the larger of it and
+    its |whitened elevation residual|."""
+    misses = np.abs(_whitened_azimuth(lines, position))
+    if dims == 3:
+        misses[lines.has_elevation] = np.maximum(
+            misses[lines.has_elevation], np.abs(_residuals(lines, position, dims)[len(lines) :])
+        )
+    return misses
 
 
 def _residuals(lines: Lines, position: NDArray[np.float64], dims: int) -> NDArray[np.float64]:
