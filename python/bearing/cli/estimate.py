@@ -33,7 +33,9 @@ def run(args: argparse.Namespace) -> int:
     settings = replay_settings(args, args.method)
     if args.plot and not Path(args.plot).resolve().parent.is_dir():  # before anything is printed
         raise ValueError(f"--plot {args.plot}: the folder {Path(args.plot).resolve().parent} does not exist")
-    capture = as_capture(args.capture)
+    # A publishing station's pose is read from the capture first; otherwise the replay reads it
+    # (inside its progress report: `--progress` counts the reading too).
+    capture = as_capture(args.capture) if args.publish or args.publish_to else None
     flowgraph = replay(
         args.capture,
         settings,
@@ -41,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         keep_spectra=bool(args.plot),
         recording=capture,
         progress=args.progress,
-        publish=publish_settings(args, capture),
+        publish=None if capture is None else publish_settings(args, capture),
     )
     if not args.json:
         _print_estimates(flowgraph.records)

@@ -19,6 +19,8 @@ from typing import TextIO
 
 PROGRESS_MODES = ("auto", "always", "never")
 """``--progress``: on a terminal (standard error) only, always, or never."""
+POLL_S = 1.0
+"""How often the progress thread wakes to read the replay's progress, seconds."""
 FIRST_REPORT_S = 3.0
 """A replay shorter than this prints no progress."""
 LOG_INTERVAL_S = 10.0
@@ -62,7 +64,7 @@ def replay_progress(
     stream: TextIO | None = None,
 ) -> Iterator[None]:
     """Reports the progress of the replay run inside the ``with`` block on ``stream`` (standard
-    error): ``fraction()`` of the capture replayed and ``estimates()`` made, read once a second
+    error): ``fraction()`` of the capture replayed and ``estimates()`` made, read every :data:`POLL_S`
     from a daemon thread. ``mode``: one of :data:`PROGRESS_MODES`."""
     if mode not in PROGRESS_MODES:
         raise ValueError(f"progress: must be one of {', '.join(PROGRESS_MODES)}, got {mode!r}")
@@ -77,7 +79,7 @@ def replay_progress(
 
     def report() -> None:
         last = 0.0
-        while not done.wait(1.0):
+        while not done.wait(POLL_S):
             elapsed = time.monotonic() - began
             if elapsed < FIRST_REPORT_S or (not terminal and elapsed - last < LOG_INTERVAL_S):
                 continue
