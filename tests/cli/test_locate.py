@@ -257,3 +257,14 @@ def test_per_station_models_are_checked_before_anything_runs(scene_folder, tmp_p
         missing.returncode == 2
         and "no station-1.pt for the station of station-1.sigmf-meta" in missing.stderr
     )
+
+
+def test_positions_that_are_not_numbers_are_refused_in_one_line(scene_folder):
+    origin = bearing("locate", "--replay", scene_folder, "--origin", "91,2", check=False)
+    assert (
+        origin.returncode == 2 and "expected LAT,LON[,ALT] in degrees and metres, got '91,2'" in origin.stderr
+    )
+    capture = scene_folder / "station-1.sigmf-meta"
+    for option, text in (("--station-position", "48.8,nan"), ("--station-enu", "1,2,3,4")):
+        station = bearing("estimate", capture, "--publish", "tcp://127.0.0.1:1", option, text, check=False)
+        assert station.returncode == 2 and f"got '{text}'" in station.stderr

@@ -91,9 +91,42 @@ class bearing_publisher(Guarded, gr.basic_block):
         self.message_port_register_out(pmt.intern(REPORTS_PORT))
         self.set_msg_handler(pmt.intern(messages.BEARINGS_PORT), self.handle_bearings)
 
+    @classmethod
+    def for_pose(
+        cls,
+        station_id: str,
+        pose: StationPose,
+        sample_rate_hz: float,
+        azimuth_std_deg: float = 1.0,
+        elevation_std_deg: float = 1.0,
+        segment_times: list | tuple = (),
+        realtime_start_s: float | None = None,
+    ) -> bearing_publisher:
+        """The publisher of a station whose pose is known (Python callers: ``--publish``, ``--replay``)."""
+        orientation = pose.orientation
+        return cls(
+            station_id,
+            pose.position,
+            pose.geodetic,
+            orientation.heading_deg,
+            orientation.tilt_deg,
+            orientation.roll_deg,
+            sample_rate_hz,
+            0.0,
+            azimuth_std_deg,
+            elevation_std_deg,
+            segment_times,
+            realtime_start_s,
+        )
+
     def report(self, record: dict) -> str | None:
         """The JSON text of the report of one ``bearing estimate --json`` record, or None."""
-        time_s = window_time_s(record, self.sample_rate_hz, self.start_time_s, self.segment_times)
+        return self._report(record, self._window_time_s(record))
+
+    def _window_time_s(self, record: dict) -> float | None:
+        return window_time_s(record, self.sample_rate_hz, self.start_time_s, self.segment_times)
+
+    def _report(self, record: dict, time_s: float | None) -> str | None:
         fields = report_fields(
             record,
             self.station_id,
@@ -106,13 +139,12 @@ class bearing_publisher(Guarded, gr.basic_block):
 
     def handle_bearings(self, message: pmt.pmt_t) -> None:
         record = messages.bearings_record(message)
-        text = self.report(record)
+        time_s = self._window_time_s(record)
+        text = self._report(record, time_s)
         if text is None:
             self.skipped += 1
             return
-        if self.realtime_start_s is not None and not self._wait_for(
-            window_time_s(record, self.sample_rate_hz, self.start_time_s, self.segment_times)
-        ):
+        if self.realtime_start_s is not None and not self._wait_for(time_s):
             self.skipped += 1
             return
         data = text.encode()

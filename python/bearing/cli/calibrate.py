@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,7 +30,7 @@ from ..doa.calibrated_music import CalibrationTable, save_table
 from ..doa.idl_tlbo_estimator import DEFAULT_ITERATIONS, DEFAULT_POPULATION, IdlTlboEstimator
 from ..doa.search import search_grid
 from .calibration_options import MAX_CALIBRATION_WINDOWS, add_max_windows_option, warn_left_out
-from .parser import count_type
+from .parser import count_type, numbers_type
 
 if TYPE_CHECKING:
     from ..captures.schema import Capture
@@ -139,7 +138,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     idl_tlbo.add_argument(
         "--reference",
-        type=_direction,
+        type=numbers_type(
+            (1, 2), "AZ or AZ,EL in degrees", lambda values: len(values) == 1 or abs(values[1]) <= 90.0
+        ),
         metavar="AZ[,EL]",
         help="the bearing of one of the emitters, if known (a beacon), degrees; EL required for an "
         "array that resolves elevation, 0 otherwise; write --reference=AZ,EL when AZ is negative: "
@@ -217,18 +218,6 @@ def _reference(given: tuple[float, ...] | None, sources: int, planar: bool) -> t
             "--reference=AZ,EL (degrees)"
         )
     return given[0], given[1] if len(given) == 2 else 0.0
-
-
-def _direction(text: str) -> tuple[float, ...]:
-    """An argparse ``type``: ``AZ`` or ``AZ,EL`` in degrees, finite, EL within -90 .. 90."""
-    try:
-        values = [float(part) for part in text.split(",")]
-    except ValueError:
-        values = []
-    bad_elevation = len(values) == 2 and abs(values[1]) > 90.0
-    if len(values) not in (1, 2) or not all(math.isfinite(v) for v in values) or bad_elevation:
-        raise argparse.ArgumentTypeError(f"expected AZ or AZ,EL in degrees, got {text!r}")
-    return tuple(values)
 
 
 def _text(value: object) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..captures.reader import as_capture
 from ..doa import metrics
 from ..flowgraphs.methods import METHODS
+from .parser import check_folder_of
 from .progress import add_progress_option
 from .publish_options import add_publish_options, publish_settings
 from .replay_options import estimation_options, replay, replay_settings
@@ -31,8 +32,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = replay_settings(args, args.method)
-    if args.plot and not Path(args.plot).resolve().parent.is_dir():  # before anything is printed
-        raise ValueError(f"--plot {args.plot}: the folder {Path(args.plot).resolve().parent} does not exist")
+    if args.plot:  # before anything is printed
+        check_folder_of("--plot", args.plot)
     # A publishing station's pose is read from the capture first; otherwise the replay reads it
     # (inside its progress report: `--progress` counts the reading too).
     capture = as_capture(args.capture) if args.publish or args.publish_to else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import math
@@ -18,10 +19,11 @@ from ..flowgraphs.methods import METHODS
 from ..flowgraphs.settings import ReplaySettings
 from ..flowgraphs.station_replay import replay_stations
 from ..positioning.frames import LocalFrame
-from ..positioning.fusion import FusionEngine, FusionSettings
+from ..positioning.fusion import FusionEngine, FusionSettings, dropped_text
 from ..positioning.map_page import render
 from ..positioning.report import MAX_REPORT_BYTES, BearingReport
-from .parser import count_type
+from .parser import check_folder_of, count_type
+from .publish_options import LATITUDE_LONGITUDE
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -108,6 +110,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     fusion.add_argument(
         "--origin",
+        type=LATITUDE_LONGITUDE,
         metavar="LAT,LON[,ALT]",
         help="the local frame's origin (default: a --replay scene's, else the first station heard)",
     )
@@ -154,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
     _check_options(args)
     reports: list[BearingReport] = []
     expected = args.stations
-    origin = _origin(args.origin)
+    origin = None if args.origin is None else LocalFrame(*args.origin)
     if args.replay:
         settings = ReplaySettings(method=args.method, average=args.average, num_sources=args.sources)
         reports, count = replay_stations(
@@ -178,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
     counts: dict = {}
     live_map = MapRefresh(engine, MapServer(args.http, args.tiles) if args.http else None)
     try:
-        with _output(args.out) as out:
+        with open(args.out, "w") if args.out != "-" else contextlib.nullcontext(sys.stdout) as out:
 
             def write(record: dict) -> None:
                 out.write(json.dumps(record, allow_nan=False) + "\n")
@@ -211,20 +214,16 @@ def _check_options(args: argparse.Namespace) -> None:
         ("--geojson", args.geojson),
         ("--html", args.html),
     ):
-        if path and not Path(path).resolve().parent.is_dir():
-            raise ValueError(f"{option} {path}: the folder {Path(path).resolve().parent} does not exist")
+        if path:
+            check_folder_of(option, path)
 
 
 def summary(engine: FusionEngine, counts: dict) -> str:
     """One line: reports, stations, fixes, and what was dropped or lost, by kind."""
-    dropped = {
-        k: v for k, v in {**counts, **engine.counts}.items() if k not in ("messages", "reports", "fixes")
-    }
+    dropped = dropped_text(counts, engine.counts)
     reports, fixes = engine.counts["reports"], engine.counts["fixes"]
     text = f"{reports} reports from {len(engine.stations)} stations, {fixes} fixes"
-    if dropped:
-        text += "; " + ", ".join(f"{k} {v}" for k, v in sorted(dropped.items()))
-    return text
+    return f"{text}; {dropped}" if dropped else text
 
 
 def _fuse_replay(
@@ -296,36 +295,9 @@ def _progress(line: str) -> None:
     print(f"bearing locate: {line}", file=sys.stderr, flush=True)
 
 
-def _origin(text: str | None) -> LocalFrame | None:
-    if text is None:
-        return None
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        values = []
-    if len(values) not in (2, 3) or not (-90 <= values[0] <= 90):
-        raise ValueError(f"--origin {text}: expected LAT,LON[,ALT] in degrees and metres")
-    return LocalFrame(*values)
-
-
 def _scene_origin(folder: Path) -> LocalFrame | None:
     """The origin of a `bearing simulate` scene folder (its scene.json), None for other folders."""
     try:
         return LocalFrame(**json.loads((folder / "scene.json").read_text())["origin"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-
-
-class _output:
-    """Standard output or a file, as a context manager."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __enter__(self):
-        self.stream = sys.stdout if self.path == "-" else open(self.path, "w")  # closed in __exit__
-        return self.stream
-
-    def __exit__(self, *exc) -> None:
-        if self.stream is not sys.stdout:
-            self.stream.close()

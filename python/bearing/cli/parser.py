@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 BROKEN_PIPE_STATUS = 128 + signal.SIGPIPE
 """Exit status when standard output's reader went away: a Unix tool killed by SIGPIPE."""
@@ -37,3 +39,29 @@ def count_type(minimum: int, expected: str, words: dict[str, int] | None = None)
         return value
 
     return parse
+
+
+def numbers_type(
+    counts: tuple[int, ...], expected: str, check: Callable[[tuple[float, ...]], bool] = lambda values: True
+) -> Callable[[str], tuple[float, ...]]:
+    """An argparse ``type``: comma-separated finite numbers, as many as one of ``counts``, that
+    pass ``check``; anything else is the error ``expected EXPECTED, got 'TEXT'``."""
+
+    def parse(text: str) -> tuple[float, ...]:
+        try:
+            values = tuple(float(part) for part in text.split(","))
+        except ValueError:
+            values = ()
+        if len(values) not in counts or not all(math.isfinite(v) for v in values) or not check(values):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return values
+
+    return parse
+
+
+def check_folder_of(option: str, path: str) -> None:
+    """ValueError naming ``option`` when the folder that would hold ``path`` does not exist
+    (checked before anything runs, so that no work is lost at the end)."""
+    folder = Path(path).resolve().parent
+    if not folder.is_dir():
+        raise ValueError(f"{option} {path}: the folder {folder} does not exist")

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 from ..array.orientation import Orientation
 from ..captures.schema import Capture
 from ..flowgraphs.station_publisher import PublishSettings
-from ..positioning.station import capture_pose, capture_segment_times
+from ..positioning.station import capture_pose, capture_segment_times, capture_station_id
+from .parser import numbers_type
+
+LATITUDE_LONGITUDE = numbers_type(
+    (2, 3), "LAT,LON[,ALT] in degrees and metres", lambda values: -90.0 <= values[0] <= 90.0
+)
+"""An argparse ``type``: a WGS-84 position (``--station-position``, ``bearing locate --origin``)."""
 
 
 def add_publish_options(parser: argparse.ArgumentParser) -> None:
@@ -31,11 +36,15 @@ def add_publish_options(parser: argparse.ArgumentParser) -> None:
     position = group.add_mutually_exclusive_group()
     position.add_argument(
         "--station-position",
+        type=LATITUDE_LONGITUDE,
         metavar="LAT,LON[,ALT]",
         help="the array's WGS-84 position (default: the capture's core:geolocation)",
     )
     position.add_argument(
-        "--station-enu", metavar="E,N[,U]", help="the array's position in the fusion's local frame, metres"
+        "--station-enu",
+        type=numbers_type((2, 3), "E,N[,U] in metres"),
+        metavar="E,N[,U]",
+        help="the array's position in the fusion's local frame, metres",
     )
     group.add_argument(
         "--heading",
@@ -86,9 +95,9 @@ def publish_settings(args: argparse.Namespace, capture: Capture) -> PublishSetti
     if not address:
         return None
     if args.station_position:
-        position, geodetic = _numbers(args.station_position, "--station-position"), True
+        position, geodetic = args.station_position, True
     elif args.station_enu:
-        position, geodetic = _numbers(args.station_enu, "--station-enu"), False
+        position, geodetic = args.station_enu, False
     else:
         position, geodetic = None, True
     mount = capture.orientation
@@ -98,7 +107,7 @@ def publish_settings(args: argparse.Namespace, capture: Capture) -> PublishSetti
     pose = capture_pose(capture, position, geodetic, orientation)
     return PublishSettings(
         address=address,
-        station_id=args.station_id or Path(capture.meta_path).name.removesuffix(".sigmf-meta"),
+        station_id=args.station_id or capture_station_id(capture),
         pose=pose,
         sample_rate_hz=capture.sample_rate_hz,
         segment_times=tuple(capture_segment_times(capture)),
@@ -116,13 +125,3 @@ def _realtime_start(args: argparse.Namespace) -> float | None:
     if not args.realtime:
         return None
     return args.start_at if args.start_at is not None else time.time() + args.publish_wait
-
-
-def _numbers(text: str, option: str) -> tuple[float, ...]:
-    try:
-        values = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise ValueError(f"{option} {text}: expected two or three numbers separated by commas") from None
-    if len(values) not in (2, 3):
-        raise ValueError(f"{option} {text}: expected two or three numbers separated by commas")
-    return values

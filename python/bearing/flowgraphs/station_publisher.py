@@ -50,17 +50,11 @@ def add_publisher(
     """Connects a Bearing Publisher to each ``(block, port)`` of ``outputs`` (one per estimation
     chain) and all of them to one ZMQ PUB Message Sink; returns the publishers and the sink
     (keep references to them)."""
-    pose = settings.pose
     publishers = [
-        bearing_publisher(
+        bearing_publisher.for_pose(
             settings.station_id,
-            pose.position,
-            pose.geodetic,
-            pose.orientation.heading_deg,
-            pose.orientation.tilt_deg,
-            pose.orientation.roll_deg,
+            settings.pose,
             settings.sample_rate_hz,
-            0.0,
             settings.azimuth_std_deg,
             settings.elevation_std_deg,
             settings.segment_times,

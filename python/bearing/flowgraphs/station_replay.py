@@ -11,7 +11,7 @@ from ..blocks.bearing_publisher import bearing_publisher
 from ..captures.reader import as_capture
 from ..nr import metadata as nr_metadata
 from ..positioning.report import BearingReport, decode_report
-from ..positioning.station import capture_pose, capture_segment_times
+from ..positioning.station import capture_pose, capture_segment_times, capture_station_id, station_id_of
 from .replay import ReplayFlowgraph
 from .settings import ReplaySettings
 
@@ -40,16 +40,10 @@ def station_reports(
     capture = as_capture(str(path))
     if settings.average is None and nr_metadata.CARRIER_KEY not in capture.global_info:
         settings = dataclasses.replace(settings, average=capture.segments[0].sample_count)
-    pose = capture_pose(capture)
-    publisher = bearing_publisher(
-        path.name.removesuffix(".sigmf-meta"),
-        pose.position,
-        pose.geodetic,
-        pose.orientation.heading_deg,
-        pose.orientation.tilt_deg,
-        pose.orientation.roll_deg,
+    publisher = bearing_publisher.for_pose(
+        capture_station_id(capture),
+        capture_pose(capture),
         capture.sample_rate_hz,
-        0.0,
         azimuth_std_deg,
         elevation_std_deg,
         capture_segment_times(capture),
@@ -76,7 +70,7 @@ def replay_stations(
     for path in paths:
         station_settings = settings
         if models is not None:
-            model = Path(models) / (path.name.removesuffix(".sigmf-meta") + ".pt")
+            model = Path(models) / f"{station_id_of(path)}.pt"
             if not model.is_file():
                 raise ValueError(f"--models {models}: no {model.name} for the station of {path.name}")
             station_settings = dataclasses.replace(settings, model_path=str(model))

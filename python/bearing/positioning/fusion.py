@@ -2,7 +2,8 @@
 
 Time is cut into epochs of ``fix_interval_s`` by the reports' own ``time_s`` (the windows'
 times, not the arrival times), so that a replay and the same stations over the network give
-the same fixes. Per epoch each station's latest report counts. An epoch is closed, and its
+the same fixes. Per epoch the latest report of each station and set of emitter ids counts
+(an SRS station sends one report per UE). An epoch is closed, and its
 fixes solved, when
 
 * every station heard so far (and at least ``expected_stations`` of them) has sent a report of
@@ -11,15 +12,18 @@ fixes solved, when
   station that went silent holds the others back no longer than that), or
 * the input ends (:meth:`FusionEngine.flush`).
 
-A report that arrives for an epoch already closed is counted (``late``) and dropped.
+A report that arrives for an epoch already closed is counted (``late``) and dropped (closed
+epochs are remembered one by one: a station whose clock runs ahead closes only its own).
 
 In a closed epoch the bearings are grouped by emitter: by their ``emitter`` id, and the others
 by :func:`~.association.associate`. Every group with lines from two stations or more is fixed
 (:func:`~.triangulation.solve_fix`; 3-D when a line has an elevation, unless ``dims`` is 2),
-then given to its emitter's track (:class:`~.tracking.Track`): by id, or, for emitters
-without an id, the nearest track whose prediction the fix falls within the gate of
-(chi-square, 99.9 %), else a new track ``track-<n>``. Each fix is a record (``FIX_KEYS``,
-docs/positioning.md), the whole run a GeoJSON FeatureCollection (:meth:`FusionEngine.geojson`).
+dated by the mean time of its reports, then given to its emitter's track
+(:class:`~.tracking.Track`): by id, or, for emitters without an id, the track whose prediction
+the fix falls within the gate of (chi-square, 99.9 %) at the least ``d^2 + ln det S``, else a
+new track ``track-<n>``; a track without a fix for ``track_timeout_s`` expires. Each fix is a
+record (docs/positioning.md), the whole run a GeoJSON FeatureCollection
+(:meth:`FusionEngine.geojson`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import fnmatch
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -390,7 +395,7 @@ class FusionEngine:
             )
         tracks = []
         for track_id, fix in sorted(self._latest_fix.items()):
-            path = list(self._track_paths[track_id])[-MAP_PATH_POINTS:]
+            path = list(itertools.islice(reversed(self._track_paths[track_id]), MAP_PATH_POINTS))[::-1]
             tracks.append(
                 {
                     "track_id": track_id,
@@ -401,14 +406,13 @@ class FusionEngine:
                     | {k: fix[k] for k in ("latitude_deg", "longitude_deg") if k in fix},
                 }
             )
-        dropped = {k: v for k, v in self.counts.items() if k not in ("reports", "fixes")}
         return {
             "origin": None if self.frame is None else dataclasses.asdict(self.frame),
             "stations": stations,
             "tracks": tracks,
             "reports": self.counts["reports"],
             "fixes": self.counts["fixes"],
-            "dropped": ", ".join(f"{k} {v}" for k, v in sorted(dropped.items())),
+            "dropped": dropped_text(self.counts),
         }
 
     def geojson(self) -> dict:
@@ -418,7 +422,7 @@ class FusionEngine:
             raise ValueError("GeoJSON needs geodetic positions: the stations gave local ones; give an origin")
         features = []
         for station_id, station in sorted(self.stations.items()):
-            lat, lon, alt = self.frame.to_geodetic(self.frame.station_enu(station.pose))
+            lat, lon, alt = self.frame.to_geodetic(self._station_enu(station.pose))
             properties = {"kind": "station", "id": station_id, **station.pose.orientation.to_dict()}
             features.append(_point(lon, lat, alt, properties))
         for record in (r for r in self.fixes if "latitude_deg" in r):
@@ -439,6 +443,17 @@ class FusionEngine:
                 }
             )
         return {"type": "FeatureCollection", "features": features}
+
+
+def dropped_text(*counts: dict) -> str:
+    """``"kind n, ..."`` of every count but the reports, messages and fixes (what was dropped or
+    lost, by kind), sorted; empty when nothing was."""
+    merged = collections.Counter()
+    for count in counts:
+        merged.update(count)
+    return ", ".join(
+        f"{k} {v}" for k, v in sorted(merged.items()) if k not in ("messages", "reports", "fixes")
+    )
 
 
 def _lines(rows: list[tuple]) -> Lines:

@@ -224,7 +224,7 @@ def window_time_s(
     if start is None or start < 0:
         return None
     base_index, base_time = 0, start_time_s
-    at = bisect.bisect_right([index for index, _ in segment_times], start) - 1
+    at = bisect.bisect_right(segment_times, (start, math.inf)) - 1
     if at >= 0:
         base_index, base_time = segment_times[at]
     return base_time + (start - base_index + record.get("sample_count", 0) / 2.0) / sample_rate_hz

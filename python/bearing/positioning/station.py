@@ -5,6 +5,7 @@ segments' times (``core:datetime``, ``core:global_index``)."""
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 
 from ..array.orientation import Orientation
 from ..captures.schema import Capture
@@ -38,6 +39,16 @@ def capture_pose(
             ) from None
         position, geodetic = (lat, lon, alt[0] if alt else 0.0), True
     return StationPose(orientation, (*position, 0.0)[:3] if len(position) == 2 else tuple(position), geodetic)
+
+
+def station_id_of(meta_path: str | Path) -> str:
+    """A station's default id: its capture's name (``station-1`` of ``station-1.sigmf-meta``)."""
+    return Path(meta_path).name.removesuffix(".sigmf-meta")
+
+
+def capture_station_id(capture: Capture) -> str:
+    """The default id of the station that recorded ``capture`` (:func:`station_id_of`)."""
+    return station_id_of(capture.meta_path)
 
 
 def capture_segment_times(capture: Capture) -> list[tuple[int, float]]:

@@ -39,7 +39,7 @@ from ..array.signals import complex_normal
 from ..doa.classical import Estimator
 from ..doa.crb import stochastic_crb
 from ..flowgraphs.settings import ReplaySettings
-from ..flowgraphs.station_replay import station_reports
+from ..flowgraphs.station_replay import replay_stations
 from ..nr import simulator as srs_simulator
 from ..positioning.evaluation import SUMMARY_KEYS, Truth, score_fixes
 from ..positioning.frames import true_bearing_deg
@@ -136,13 +136,12 @@ def three_gnbs_point(out: Path, scene: Scene | None = None) -> dict[str, dict]:
     scene = scene or three_gnbs_scene()
     progress(f"positioning: simulating the scene ({len(scene.stations)} gNBs) into {out / 'scene'}")
     scene.write(out / "scene")
-    models = {}
+    models = out / "models"
     for index, station in enumerate(scene.stations):
         calibration = out / "calibration" / station.station_id
         calibration.parent.mkdir(parents=True, exist_ok=True)
         progress(f"positioning: {station.station_id}: calibration sweep and `bearing train`")
         srs_simulator.write(srs_simulator.simulate(scene.calibration_scenario(index)), calibration)
-        models[station.station_id] = out / "models" / f"{station.station_id}.pt"
         command = [
             str(Path(sys.prefix) / "bin" / "bearing"),
             "train",
@@ -150,23 +149,23 @@ def three_gnbs_point(out: Path, scene: Scene | None = None) -> dict[str, dict]:
             f"{calibration}.sigmf-meta",
         ]
         subprocess.run(
-            [*command, "--out", str(models[station.station_id]), "--json"],
+            [*command, "--out", str(models / f"{station.station_id}.pt"), "--json"],
             check=True,
             stdout=subprocess.DEVNULL,
         )
     truth = Truth.from_dict(scene.truth())
     results = {}
     for method in ("music", "mod-dnn"):
-        reports = []
-        for station in scene.stations:
-            model = str(models[station.station_id]) if method == "mod-dnn" else ""
-            progress(f"positioning: {station.station_id}: {method}")
-            path = out / "scene" / f"{station.station_id}.sigmf-meta"
-            reports += station_reports(path, ReplaySettings(method=method, model_path=model))
-        engine = FusionEngine(
-            FusionSettings(fix_interval_s=scene.srs_period_s, expected_stations=3, origin=scene.origin)
+        reports, count = replay_stations(
+            out / "scene",
+            ReplaySettings(method=method),
+            progress=lambda line: progress(f"positioning: {line}"),
+            models=models if method == "mod-dnn" else None,
         )
-        for report in sorted(reports, key=lambda r: r.time_s):
+        engine = FusionEngine(
+            FusionSettings(fix_interval_s=scene.srs_period_s, expected_stations=count, origin=scene.origin)
+        )
+        for report in reports:
             engine.add(report)
         engine.flush()
         fixes = list(engine.fixes)
