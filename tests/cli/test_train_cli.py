@@ -65,9 +65,11 @@ def capture(tmp_path_factory) -> Path:
 
 def test_train_writes_the_model_of_the_capture_array_the_plot_and_the_summary(capture, tmp_path, capsys):
     out = tmp_path / "models" / "ula4.pt"
-    status, stdout, stderr = train(capsys, "--captures", capture, "--out", out)
+    status, stdout, stderr = train(capsys, "--captures", capture, "--out", out, "--overlap", "5")
     assert status == 0, stderr
     model = mod_dnn.load(out)
+    assert model.config.overlap_deg == 5.0
+    assert [sub.grid_deg[0] for sub in model.subregions] == pytest.approx([-60.0, -35.0, -5.0, 25.0])
     recording = read_capture(capture)
     assert np.allclose(model.config.positions_m, recording.geometry.positions_m, rtol=0, atol=1e-12)
     assert model.config.frequency_hz == recording.frequency_hz == 4.85e9
@@ -236,6 +238,8 @@ def test_a_sweep_that_misses_a_subregion_is_refused_before_training(tmp_path, ca
     [
         (["--validation", "1.5"], "validation_fraction: must be in (0, 1), got 1.5"),
         (["--edges", "30", "0"], "edges_deg: must be at least two increasing angles, got [30.0, 0.0]"),
+        (["--overlap", "-1"], "--overlap: must be 0 .. 90 degrees, got -1"),
+        (["--overlap", "nan"], "--overlap: must be 0 .. 90 degrees, got nan"),
     ],
 )
 def test_bad_option_is_an_error_before_reading(tmp_path, capsys, option, message):

@@ -16,7 +16,12 @@ from gnuradio.bearing.nr.simulator import simulate as simulate_srs
 from gnuradio.bearing.positioning.evaluation import Truth, score_fixes
 from gnuradio.bearing.positioning.frames import true_bearing_deg
 from gnuradio.bearing.positioning.fusion import FusionEngine, FusionSettings
-from gnuradio.bearing.positioning.scene import Scene, three_gnbs_scene, three_stations_scene
+from gnuradio.bearing.positioning.scene import (
+    CALIBRATION_STEP_DEG,
+    Scene,
+    three_gnbs_scene,
+    three_stations_scene,
+)
 from gnuradio.bearing.positioning.station import capture_pose, capture_segment_times
 
 
@@ -88,3 +93,19 @@ def test_a_5g_scene_gives_each_ue_its_labelled_fixes(tmp_path):
     scores = score_fixes(list(engine.fixes), Truth.from_dict(scene.truth()))
     assert scores["ue-0"]["fixes"] == scores["ue-1"]["fixes"] == 3
     assert scores["all"]["p95_m"] < 2.0
+
+
+def test_a_5g_scenes_calibration_sweeps_each_gnbs_own_array_in_quarter_degrees():
+    scene = three_gnbs_scene()
+    sweeps = [scene.calibration_scenario(i) for i in range(len(scene.stations))]
+    for sweep, station in zip(sweeps, scene.stations, strict=True):
+        (ue,) = sweep.ues
+        assert (sweep.impairments.rho, sweep.impairments.seed) == (station.rho, station.impairment_seed)
+        assert sweep.num_occasions(ue) == len(ue.azimuth_track_deg) == 481
+        assert np.allclose(np.diff(ue.azimuth_track_deg), CALIBRATION_STEP_DEG)
+        assert (ue.azimuth_track_deg[0], ue.azimuth_track_deg[-1]) == (-60.0, 60.0)
+    assert len({s.seed for s in sweeps} | {scene.seed + i for i in range(3)}) == 6  # own noise draws
+    short = dataclasses.replace(
+        sweeps[0], ues=(dataclasses.replace(ue, azimuth_track_deg=ue.azimuth_track_deg[:4]),), num_slots=40
+    )
+    assert [t.azimuth_deg for t in simulate_srs(short).truths] == [-60.0, -59.75, -59.5, -59.25]

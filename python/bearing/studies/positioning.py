@@ -14,10 +14,12 @@ position CRB of those bearing variances
 **The three-gNB point** (``--srs``): the scene ``scene_three_gnbs``
 (:func:`~gnuradio.bearing.positioning.scene.three_gnbs_scene`: three gNBs with the MoD-DNN
 paper's impaired 4-element arrays, each its own realisation, two UEs walking, 5G SRS). Each
-gNB's MoD-DNN model is trained from the calibration sweep of its own array by ``bearing
-train`` (run as a user runs it); every gNB's capture is replayed with MUSIC and with its
-MoD-DNN model (one estimate per SRS occasion), the bearings fused (one epoch per occasion) and
-the fixes scored against the UEs' paths (:mod:`~gnuradio.bearing.positioning.evaluation`).
+gNB's MoD-DNN model is trained from the calibration sweep of its own array
+(:meth:`~gnuradio.bearing.positioning.scene.Scene.calibration_scenario`) by ``bearing train
+--overlap 6`` (run as a user runs it; :data:`TRAINING_OVERLAP_DEG`); every gNB's capture
+is replayed with MUSIC and with its MoD-DNN model (one estimate per SRS occasion), the
+bearings fused (one epoch per occasion) and the fixes scored against the UEs' paths
+(:mod:`~gnuradio.bearing.positioning.evaluation`).
 Estimation math in float64.
 """
 
@@ -50,6 +52,10 @@ from .report import markdown_table, progress
 
 FREQUENCY_HZ = 2.4e9
 NUM_ELEMENTS = 4
+TRAINING_OVERLAP_DEG = 6.0
+"""``bearing train --overlap`` of the three-gNB point: with the default 3 deg a UE within 0.7 deg
+of a subregion edge was often routed to the branch whose grid ends about 3 deg away, and that
+branch's calibrated peak slid to the end (errors up to 3.1 deg; docs/positioning.md)."""
 
 
 @dataclass(frozen=True)
@@ -142,17 +148,18 @@ def three_gnbs_point(out: Path, scene: Scene | None = None) -> dict[str, dict]:
         calibration.parent.mkdir(parents=True, exist_ok=True)
         progress(f"positioning: {station.station_id}: calibration sweep and `bearing train`")
         srs_simulator.write(srs_simulator.simulate(scene.calibration_scenario(index)), calibration)
-        command = [
+        train = [
             str(Path(sys.prefix) / "bin" / "bearing"),
             "train",
             "--captures",
             f"{calibration}.sigmf-meta",
+            "--overlap",
+            str(TRAINING_OVERLAP_DEG),
+            "--out",
+            str(models / f"{station.station_id}.pt"),
+            "--json",
         ]
-        subprocess.run(
-            [*command, "--out", str(models / f"{station.station_id}.pt"), "--json"],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        subprocess.run(train, check=True, stdout=subprocess.DEVNULL)
     truth = Truth.from_dict(scene.truth())
     results = {}
     for method in ("music", "mod-dnn"):
