@@ -8,7 +8,10 @@ import time
 import numpy as np
 import pmt
 from gnuradio import gr
+from numpy.typing import ArrayLike
 
+from ..array.geometry import ArrayGeometry
+from ..array.horizon import Aperture
 from ..array.orientation import Orientation
 from ..positioning.report import StationPose, encode_report, report_fields, window_time_s
 from ..validation import check_number, check_positive
@@ -48,6 +51,11 @@ class bearing_publisher(Guarded, gr.basic_block):
             clock (UNIX seconds) reaches ``realtime_start_s`` plus its time after the first
             report's (a report up to a second late goes at once, a later one is skipped). None:
             reports go as estimates come.
+        positions_m: the array's element positions, ``(M, 3)`` metres in the SigMF spatial
+            frame (the estimator's), so that the reports carry the aperture of an array that
+            estimates azimuth only (:class:`~gnuradio.bearing.array.horizon.Aperture`); empty:
+            not given. A tilted or rolled station needs them: the fusion refuses its
+            azimuth-only bearings without (``no_aperture``).
 
     A message without a finite bearing (a failed estimate) gives no report; :attr:`published`
     and :attr:`skipped` count the reports sent and not sent.
@@ -67,6 +75,7 @@ class bearing_publisher(Guarded, gr.basic_block):
         elevation_std_deg: float = 1.0,
         segment_times: list | tuple = (),
         realtime_start_s: float | None = None,
+        positions_m: ArrayLike = (),
     ) -> None:
         gr.basic_block.__init__(self, name="Bearing Publisher", in_sig=None, out_sig=None)
         if not str(station_id):
@@ -77,7 +86,10 @@ class bearing_publisher(Guarded, gr.basic_block):
                 f"position must hold 3 numbers (lat, lon, alt or east, north, up), not {len(position)}"
             )
         self.station_id = str(station_id)
-        self.pose = StationPose(Orientation(heading_deg, tilt_deg, roll_deg), position, bool(geodetic))
+        aperture = Aperture.of(ArrayGeometry(positions_m)) if np.size(positions_m) else None
+        self.pose = StationPose(
+            Orientation(heading_deg, tilt_deg, roll_deg), position, bool(geodetic), aperture
+        )
         self.sample_rate_hz = check_positive(sample_rate_hz, "sample_rate_hz")
         self.start_time_s = check_number(start_time_s, "start_time_s")
         self.azimuth_std_deg = check_positive(azimuth_std_deg, "azimuth_std_deg")
@@ -102,9 +114,10 @@ class bearing_publisher(Guarded, gr.basic_block):
         segment_times: list | tuple = (),
         realtime_start_s: float | None = None,
     ) -> bearing_publisher:
-        """The publisher of a station whose pose is known (Python callers: ``--publish``, ``--replay``)."""
+        """The publisher of a station whose pose is known (Python callers: ``--publish``, ``--replay``),
+        its aperture included."""
         orientation = pose.orientation
-        return cls(
+        publisher = cls(
             station_id,
             pose.position,
             pose.geodetic,
@@ -118,6 +131,8 @@ class bearing_publisher(Guarded, gr.basic_block):
             segment_times,
             realtime_start_s,
         )
+        publisher.pose = pose
+        return publisher
 
     def report(self, record: dict) -> str | None:
         """The JSON text of the report of one ``bearing estimate --json`` record, or None."""

@@ -15,6 +15,12 @@ fixes solved, when
 A report that arrives for an epoch already closed is counted (``late``) and dropped (closed
 epochs are remembered one by one: a station whose clock runs ahead closes only its own).
 
+A bearing is a line from its station along its true direction (the pose's mount applied); an
+azimuth-only bearing of a tilted or rolled mount is the horizontal direction that the array
+would measure it from (the fix takes emitters at the stations' height;
+:mod:`~gnuradio.bearing.array.horizon`), and one that no horizontal direction gives is counted
+(``off_horizon``) and dropped.
+
 In a closed epoch the bearings are grouped by emitter: by their ``emitter`` id, and the others
 by :func:`~.association.associate`. Every group with lines from two stations or more is fixed
 (:func:`~.triangulation.solve_fix`; 3-D when a line has an elevation, unless ``dims`` is 2),
@@ -232,6 +238,9 @@ class FusionEngine:
                     bearing.emitter or "", self.settings.emitters
                 ):
                     continue
+                if math.isnan(row[1]):
+                    self.counts["off_horizon"] += 1
+                    continue
                 if bearing.emitter is None:
                     unlabelled.append((station_id, report.time_s, *row))
                 else:
@@ -263,11 +272,16 @@ class FusionEngine:
 
     def _lines_of(self, report: BearingReport) -> list[tuple]:
         """(station ENU, true azimuth, its std, true elevation or NaN, its std) of each bearing of
-        a report, degrees: the pose's rotation applied to all of them at once."""
+        a report, degrees: the pose's rotation applied to all of them at once; an azimuth-only
+        bearing of a tilted or rolled mount is the horizontal direction that gives it (NaN
+        where none does: :meth:`~.report.StationPose.true_azimuths_deg`)."""
         bearings = report.bearings
+        azimuth_in = [b.azimuth_deg for b in bearings]
         has_elevation = np.array([not math.isnan(b.elevation_deg) for b in bearings])
         elevation_in = np.where(has_elevation, [b.elevation_deg for b in bearings], 0.0)
-        azimuth, elevation = report.pose.orientation.to_local([b.azimuth_deg for b in bearings], elevation_in)
+        azimuth, elevation = report.pose.true_azimuths_deg(azimuth_in, elevation_in)
+        if not has_elevation.all():
+            azimuth = np.where(has_elevation, azimuth, report.pose.true_azimuths_deg(azimuth_in)[0])
         position = self._station_enu(report.pose)
         return [
             (
@@ -390,7 +404,7 @@ class FusionEngine:
                     "east_m": float(east),
                     "north_m": float(north),
                     "heading_deg": station.pose.orientation.heading_deg,
-                    "bearings_deg": [line[1] for line in lines],
+                    "bearings_deg": [line[1] for line in lines if not math.isnan(line[1])],
                 }
             )
         tracks = []

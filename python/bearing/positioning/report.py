@@ -10,9 +10,14 @@ A report is one JSON object (UTF-8)::
                    "emitter": "ue-3"}]}
 
 * ``station``: its ``id`` and its pose: the array's mount (``heading_deg`` east of true north,
-  ``tilt_deg``, ``roll_deg``: :class:`~gnuradio.bearing.array.orientation.Orientation`) and its
+  ``tilt_deg``, ``roll_deg``: :class:`~gnuradio.bearing.array.orientation.Orientation`), its
   position, either geodetic (``latitude_deg``, ``longitude_deg``, ``altitude_m``, WGS-84) or in
-  the fusion's local frame (``east_m``, ``north_m``, ``up_m``).
+  the fusion's local frame (``east_m``, ``north_m``, ``up_m``), and, for an array that estimates
+  azimuth only, its ``aperture`` (``{"kind": "linear", "broadside_deg": 0.0}`` or ``{"kind":
+  "planar"}``: :class:`~gnuradio.bearing.array.horizon.Aperture`). A tilted or rolled mount
+  needs it: its azimuth-only bearings are read as the horizontal directions that give them
+  (:mod:`~gnuradio.bearing.array.horizon`), and without it they are refused (``no_aperture``)
+  rather than read wrong.
 * ``time_s``: the time of the estimate's window (its centre), seconds since the UNIX epoch
   (or since the capture's start when the capture has no ``core:datetime``).
 * ``bearings``: one object per emitter: ``azimuth_deg`` (and ``elevation_deg`` for an array
@@ -36,6 +41,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import NDArray
+
+from ..array.horizon import Aperture
 from ..array.orientation import Orientation
 
 SCHEMA = "gr-bearing/bearing-report"
@@ -50,7 +59,7 @@ MAX_MAGNITUDE = 1e9
 MIN_DEVIATION_DEG = 1e-6
 """The smallest standard deviation read: below it a bearing would outweigh the others by 1e12."""
 
-REPORT_ERRORS = ("oversized", "malformed", "schema", "version", "no_pose")
+REPORT_ERRORS = ("oversized", "malformed", "schema", "version", "no_pose", "no_aperture")
 """The kinds of :class:`ReportError`, in the order they are checked."""
 
 
@@ -67,11 +76,13 @@ class StationPose:
     """Where a station's array is and how it is mounted.
 
     ``position`` is geodetic ``(latitude_deg, longitude_deg, altitude_m)`` when ``geodetic``,
-    otherwise local ``(east_m, north_m, up_m)`` in the fusion's frame."""
+    otherwise local ``(east_m, north_m, up_m)`` in the fusion's frame. ``aperture``: what an
+    azimuth-only array observes (None: not known, or the array resolves elevation)."""
 
     orientation: Orientation
     position: tuple[float, float, float]
     geodetic: bool
+    aperture: Aperture | None = None
 
     def __post_init__(self) -> None:
         position = tuple(float(v) for v in self.position)
@@ -87,7 +98,33 @@ class StationPose:
             if self.geodetic
             else ("east_m", "north_m", "up_m")
         )
-        return self.orientation.to_dict() | dict(zip(keys, self.position, strict=True))
+        aperture = {} if self.aperture is None else {"aperture": self.aperture.to_dict()}
+        return self.orientation.to_dict() | dict(zip(keys, self.position, strict=True)) | aperture
+
+    def true_azimuths_deg(
+        self, azimuth_deg: Sequence[float], elevation_deg: Sequence[float] | None = None
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """True azimuths and elevations (degrees, ``(N,)`` each) of bearings in the array frame;
+        without elevations, the horizontal directions that give the azimuths
+        (:meth:`~gnuradio.bearing.array.horizon.Aperture.horizon_azimuth_deg`: NaN where none
+        does) on a tilted or rolled mount, and elevation 0."""
+        if elevation_deg is not None or self.orientation.level:
+            return self.orientation.to_local(azimuth_deg, 0.0 if elevation_deg is None else elevation_deg)
+        reason = self.no_aperture_reason()
+        if reason is not None:
+            raise ValueError(reason)
+        return self.aperture.horizon_azimuth_deg(self.orientation, azimuth_deg), np.zeros(len(azimuth_deg))
+
+    def no_aperture_reason(self) -> str | None:
+        """Why this pose's azimuth-only bearings cannot be read (a tilted or rolled mount without
+        its aperture), or None."""
+        if self.orientation.level or self.aperture is not None:
+            return None
+        return (
+            f"the array is tilted {self.orientation.tilt_deg:g} deg and rolled {self.orientation.roll_deg:g} "
+            "deg and its bearings have no elevation: which horizontal direction an azimuth stands for "
+            "depends on the array's shape, and the report gives no station.aperture"
+        )
 
     @classmethod
     def from_dict(cls, fields: dict) -> StationPose:
@@ -97,16 +134,17 @@ class StationPose:
         orientation = Orientation(
             _number(fields, "heading_deg"), _number(fields, "tilt_deg", 0.0), _number(fields, "roll_deg", 0.0)
         )
+        aperture = Aperture.from_dict(fields["aperture"]) if "aperture" in fields else None
         if "latitude_deg" in fields or "longitude_deg" in fields:
             position = (
                 _number(fields, "latitude_deg"),
                 _number(fields, "longitude_deg"),
                 _number(fields, "altitude_m", 0.0),
             )
-            return cls(orientation, position, True)
+            return cls(orientation, position, True, aperture)
         if "east_m" in fields or "north_m" in fields:
             position = (_number(fields, "east_m"), _number(fields, "north_m"), _number(fields, "up_m", 0.0))
-            return cls(orientation, position, False)
+            return cls(orientation, position, False, aperture)
         raise ValueError("no position: give latitude_deg/longitude_deg or east_m/north_m")
 
 
@@ -167,6 +205,9 @@ def decode_report(data: bytes | str, max_bytes: int = MAX_REPORT_BYTES) -> Beari
         pose = StationPose.from_dict(station)
     except (KeyError, TypeError, ValueError, OverflowError) as error:
         raise ReportError("no_pose", f"station {station_id[:40]!r}: {_reason(error)}") from None
+    reason = pose.no_aperture_reason() if any(math.isnan(b.elevation_deg) for b in bearings) else None
+    if reason is not None:
+        raise ReportError("no_aperture", f"station {station_id[:40]!r}: {reason}")
     return BearingReport(station_id, pose, time_s, bearings, str(fields.get("method", "")), fields)
 
 
@@ -249,9 +290,10 @@ def report_fields(
     elevation = record.get("elevation_deg")
     peak = list(record.get("peak_db", ())) or [0.0] * len(azimuth)
     order = sorted(range(len(azimuth)), key=lambda i: -peak[i] if i < len(peak) else 0.0)
-    true_azimuth, true_elevation = pose.orientation.to_local(
-        azimuth or [0.0], elevation if elevation is not None else 0.0
-    )
+    try:
+        true_azimuth, true_elevation = pose.true_azimuths_deg(azimuth or [0.0], elevation)
+    except ValueError:  # a tilted mount without its aperture: the fusion refuses it (no_aperture)
+        true_azimuth = true_elevation = np.full(max(len(azimuth), 1), np.nan)
     bearings = []
     for i in order:
         if not math.isfinite(azimuth[i]) or (elevation is not None and not math.isfinite(elevation[i])):
@@ -259,8 +301,9 @@ def report_fields(
         bearing = {
             "azimuth_deg": azimuth[i],
             "azimuth_std_deg": _own(record, "azimuth_std_deg", i, azimuth_std_deg),
-            "true_azimuth_deg": float(true_azimuth[i]),
         }
+        if math.isfinite(true_azimuth[i]):  # not when no horizontal direction gives the azimuth
+            bearing["true_azimuth_deg"] = float(true_azimuth[i])
         if elevation is not None:
             bearing |= {
                 "elevation_deg": elevation[i],

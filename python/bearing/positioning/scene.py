@@ -5,8 +5,9 @@ moving along paths, written as one SigMF capture per station and a truth file
 Time runs in windows: window ``k`` is one capture segment of ``snapshots`` samples that starts
 ``k * window_interval_s`` after the scene's start; its time is its centre sample's. In window ``k`` each
 station sees each emitter at the emitter's position at that time, from its own position and
-mount: the direct path's azimuth in the array's frame (the array is level; stations and
-emitters stand at one height, so the elevation is 0) at the SNR ``snr_db - 20 log10(r / 100 m)``
+mount: the direct path's direction in the array's frame (stations and emitters stand at one
+height, so the path is horizontal; a tilted or rolled mount, narrowband scenes only, sees it
+off its own horizontal plane) at the SNR ``snr_db - 20 log10(r / 100 m)``
 (free-space loss from 100 m). The captures are the simulator's
 (:mod:`~gnuradio.bearing.captures.simulation`): one emitter per window and emitter, active in
 that window only, labelled with the emitter's id, so every annotation is the truth of its
@@ -16,7 +17,8 @@ are ``window_interval_s`` apart, and ``core:datetime`` dates the first.
 
 Files in ``DIR``: ``scene.json`` (this scene, :meth:`Scene.to_dict`, with each station's
 capture name), ``<station>.sigmf-meta``/``-data`` (``core:geolocation``,
-``spatial:aperture_azimuth``), ``truth.json`` (each emitter's position at every window's
+``spatial:aperture_azimuth``, or ``spatial:aperture_bearing`` and ``spatial:aperture_rotation``
+for a tilted or rolled mount), ``truth.json`` (each emitter's position at every window's
 centre, ENU and WGS-84).
 """
 
@@ -31,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from ..array.geometry import wavelength_m
+from ..array.orientation import Orientation
 from ..captures.scenario import ArraySpec, Emitter, ImpairmentConfig, Scenario
 from ..captures.simulation import simulate, write
 from ..nr import simulator as srs_simulator
@@ -47,13 +50,20 @@ CALIBRATION_STEP_DEG = 0.25
 
 @dataclass(frozen=True)
 class SceneStation:
-    """A station: its id, ENU position (m), heading (deg east of north) and array impairments."""
+    """A station: its id, ENU position (m), mount (heading east of north, tilt, roll: degrees,
+    :class:`~gnuradio.bearing.array.orientation.Orientation`) and array impairments."""
 
     station_id: str
     enu_m: tuple[float, float, float]
     heading_deg: float
     rho: float = 1.0
     impairment_seed: int = 0
+    tilt_deg: float = 0.0
+    roll_deg: float = 0.0
+
+    @property
+    def orientation(self) -> Orientation:
+        return Orientation(self.heading_deg, self.tilt_deg, self.roll_deg)
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,12 @@ class Scene:
         ids = [s.station_id for s in self.stations]
         if len(set(ids)) != len(ids) or not ids:
             raise ValueError(f"station ids must be distinct and there must be some: {ids}")
+        tilted = [s.station_id for s in self.stations if not s.orientation.level]
+        if self.srs and tilted:
+            raise ValueError(
+                f"stations {tilted}: an SRS scene's stations are level (the simulator gives an SRS "
+                "UE one elevation per capture, and a tilted mount sees a walking UE's change)"
+            )
 
     @property
     def start_time_s(self) -> float:
@@ -120,11 +136,12 @@ class Scene:
         times = self.window_times_s()
         emitters = []
         for emitter in self.emitters:
-            offsets, local = _seen_from(station, emitter, times)
+            offsets, azimuth, elevation = _seen_from(station, emitter, times)
             snr = emitter.snr_db - 20.0 * np.log10(np.linalg.norm(offsets, axis=1) / REFERENCE_RANGE_M)
             emitters += [
                 Emitter(
-                    azimuth_deg=float(local[k]),
+                    azimuth_deg=float(azimuth[k]),
+                    elevation_deg=float(elevation[k]),
                     snr_db=float(snr[k]),
                     first_segment=k,
                     last_segment=k,
@@ -166,7 +183,14 @@ class Scene:
             }
             meta["captures"][0]["core:datetime"] = self.start
             for capture in meta["captures"]:
-                capture["spatial:aperture_azimuth"] = station.heading_deg
+                if station.orientation.level:
+                    capture["spatial:aperture_azimuth"] = station.heading_deg
+                else:
+                    capture["spatial:aperture_bearing"] = {
+                        "azimuth": station.heading_deg,
+                        "elevation": station.tilt_deg,
+                    }
+                    capture["spatial:aperture_rotation"] = station.roll_deg
             meta_path.write_text(json.dumps(meta, indent=2))
             paths.append(meta_path)
         (folder / "scene.json").write_text(json.dumps(self.to_dict(), indent=2))
@@ -232,7 +256,7 @@ class Scene:
         times = self.window_times_s()
         ues = []
         for ue, emitter in zip(base.ues, self.emitters, strict=True):
-            offsets, local = _seen_from(station, emitter, times)
+            offsets, local, _ = _seen_from(station, emitter, times)
             distance = float(np.mean(np.linalg.norm(offsets, axis=1)))
             snr = emitter.snr_db - 20.0 * np.log10(distance / REFERENCE_RANGE_M)
             track = tuple(float(v) for v in local)
@@ -301,13 +325,16 @@ class Scene:
 
 def _seen_from(
     station: SceneStation, emitter: SceneEmitter, times: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The emitter's ENU offsets ``(T, 3)`` from the station at ``times`` and their azimuths in
-    the station's array frame ``(T,)`` (a level mount: true azimuth minus heading, degrees in
-    ``[-180, 180)``)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The emitter's ENU offsets ``(T, 3)`` from the station at ``times`` and their azimuths and
+    elevations in the station's array frame ``(T,)`` each, degrees (azimuth in ``[-180, 180)``;
+    on a level mount the true azimuth minus the heading)."""
     offsets = emitter.positions(times) - np.asarray(station.enu_m)
-    azimuth, _ = true_bearing_deg(offsets)
-    return offsets, (azimuth - station.heading_deg + 180.0) % 360.0 - 180.0
+    east, north, up = (offsets / np.linalg.norm(offsets, axis=1, keepdims=True)).T
+    in_array = np.stack((north, -east, up), axis=1) @ station.orientation.rotation()  # local (N, W, U)
+    azimuth = np.rad2deg(np.arctan2(-in_array[:, 1], in_array[:, 0]))
+    elevation = np.rad2deg(np.arcsin(np.clip(in_array[:, 2], -1.0, 1.0)))
+    return offsets, (azimuth + 180.0) % 360.0 - 180.0, elevation
 
 
 def three_stations_scene() -> Scene:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
+from ..array.horizon import Aperture
 from ..array.orientation import Orientation
 from ..captures.schema import Capture
 from .report import StationPose
@@ -21,7 +22,8 @@ def capture_pose(
     orientation: Orientation | None = None,
 ) -> StationPose:
     """The pose of the station that recorded ``capture``: ``position`` (and ``orientation``) when
-    given, else the capture's; ValueError naming what neither says."""
+    given, else the capture's, and the aperture of its array (an azimuth-only array's:
+    :meth:`~gnuradio.bearing.array.horizon.Aperture.of`); ValueError naming what neither says."""
     orientation = orientation or capture.orientation
     if orientation is None:
         raise ValueError(
@@ -38,7 +40,8 @@ def capture_pose(
                 f"{GEOLOCATION_KEY} point; give --station-position LAT,LON[,ALT] or --station-enu E,N[,U]"
             ) from None
         position, geodetic = (lat, lon, alt[0] if alt else 0.0), True
-    return StationPose(orientation, (*position, 0.0)[:3] if len(position) == 2 else tuple(position), geodetic)
+    position = (*position, 0.0)[:3] if len(position) == 2 else tuple(position)
+    return StationPose(orientation, position, geodetic, Aperture.of(capture.geometry))
 
 
 def station_id_of(meta_path: str | Path) -> str:
