@@ -61,7 +61,7 @@ live-demo: install
 	$(PYTHON) $(BUILD)/live-demo/live_sim.py
 
 # Three gNBs with impaired arrays and two walking UEs on 5G SRS (scene_three_gnbs): the first run
-# simulates the scene and each gNB's calibration sweep and trains its MoD-DNN model (about 8 min,
+# simulates the scene and each gNB's calibration sweep and trains its MoD-DNN model (about 6 min,
 # `bearing bench positioning --srs`); then the gNBs replay at their own pace into the fusion,
 # drawn at http://127.0.0.1:8080/ (Ctrl-C ends it).
 POSITIONING := $(BUILD)/positioning
