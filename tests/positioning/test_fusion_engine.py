@@ -207,3 +207,23 @@ def test_a_3d_line_whose_elevation_misses_is_gated_out():
     fix = solve_fix(Lines.from_degrees(stations, azimuth, 0.5, elevation, 0.5), dims=3)
     assert fix.used.tolist() == [True, True, True, False]
     assert np.allclose(fix.position_enu, target, atol=1e-3)
+
+
+def test_stations_mixing_geodetic_and_local_positions_need_an_origin():
+    target = {"ue-1": np.array([5.0, -8.0, 0.0])}
+    mixed = [report(0, 0.25, target), report(1, 0.25, target, geodetic=False), report(2, 0.25, target)]
+    engine = FusionEngine(FusionSettings(expected_stations=2))
+    for r in mixed:
+        engine.add(r)
+    records = engine.flush()
+    assert engine.counts["no_origin"] == 1 and set(engine.stations) == {"s0", "s2"}
+    # About the first station heard, the other geodetic one is where it is: the fix is right.
+    (fix,) = records
+    latitude, longitude, _ = FRAME.to_geodetic(target["ue-1"])
+    assert (fix["latitude_deg"], fix["longitude_deg"]) == pytest.approx((latitude, longitude), abs=1e-6)
+    engine = FusionEngine(FusionSettings(expected_stations=3, origin=FRAME))
+    for r in mixed:
+        engine.add(r)
+    (fix,) = engine.flush()
+    assert engine.counts["no_origin"] == 0 and sorted(fix["stations"]) == ["s0", "s1", "s2"]
+    assert np.hypot(fix["east_m"] - 5.0, fix["north_m"] + 8.0) < 1e-3

@@ -14,6 +14,10 @@ fixes solved, when
 
 A report that arrives for an epoch already closed is counted (``late``) and dropped (closed
 epochs are remembered one by one: a station whose clock runs ahead closes only its own).
+Without an ``origin`` the local frame is about the first station heard when it gives a
+geodetic position, or the stations' own when it gives east/north metres; a station that gives
+the other kind is counted (``no_origin``) and dropped, for where its metres start, or where
+the geodetic stations lie in the others' metres, is not known.
 
 A bearing is a line from its station along its true direction (the pose's mount applied); an
 azimuth-only bearing of a tilted or rolled mount is the horizontal direction that the array
@@ -127,12 +131,20 @@ class FusionEngine:
         self._latest_fix: dict[str, dict] = {}
         self._unnamed_tracks = 0
         self._positions: dict[StationPose, np.ndarray] = {}
+        self._geodetic: bool | None = None
+        """Without an origin: whether the first station gave a geodetic position (the frame is
+        then about it) or a local one; stations that give the other kind are refused."""
 
     def add(self, report: BearingReport, wall_s: float | None = None) -> list[dict]:
         """Takes one report; returns the records of the epochs it closed."""
         epoch = math.floor(report.time_s / self.settings.fix_interval_s)
-        if self.frame is None and report.pose.geodetic:
-            self.frame = LocalFrame.at(report.pose)
+        if self.settings.origin is None:
+            if self._geodetic is None:
+                self._geodetic = report.pose.geodetic
+                self.frame = LocalFrame.at(report.pose)
+            elif report.pose.geodetic != self._geodetic:
+                self.counts["no_origin"] += 1
+                return []
         station = self.stations.get(report.station_id)
         if station is None:
             if len(self.stations) >= MAX_STATIONS:
