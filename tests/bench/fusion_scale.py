@@ -25,6 +25,7 @@ import argparse  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+import pmt  # noqa: E402
 from gnuradio.bearing.array.orientation import Orientation  # noqa: E402
 from gnuradio.bearing.positioning.frames import LocalFrame, true_bearing_deg  # noqa: E402
 from gnuradio.bearing.positioning.fusion import FusionEngine, FusionSettings  # noqa: E402
@@ -37,7 +38,7 @@ ORIGIN = LocalFrame(48.8566, 2.3522, 35.0)
 def pdu(text: str) -> bytes:
     """The bytes gr-zeromq sends for a PDU of empty metadata and ``text`` as a u8 vector."""
     data = text.encode()
-    return bytes((0x07, 0x06, 0x0A, 0x00)) + len(data).to_bytes(4, "big") + b"\x01\x00" + data
+    return pmt.serialize_str(pmt.cons(pmt.make_dict(), pmt.init_u8vector(len(data), list(data))))
 
 
 def messages(stations: int, emitters: int, rate_hz: float, seconds: float, seed: int = 0) -> list[bytes]:

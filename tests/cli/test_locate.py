@@ -9,6 +9,7 @@ import socket
 import subprocess
 import time
 
+import pmt
 import pytest
 import zmq
 import zmq.auth
@@ -141,8 +142,8 @@ def wait_for_listener(port: int, timeout_s: float = 30.0) -> None:
 
 
 def _symbol(text: str) -> bytes:
-    data = text.encode()
-    return bytes((0x02,)) + len(data).to_bytes(2, "big") + data
+    """``text`` as a serialised PMT symbol, one of the forms a station may send."""
+    return pmt.serialize_str(pmt.intern(text))
 
 
 def test_a_second_service_on_the_same_port_and_binding_beyond_loopback_are_refused(tmp_path):
