@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gnuradio.bearing.array.geometry import uca, ula, ura
+from gnuradio.bearing.array.geometry import ArrayGeometry, uca, ula, ura
 from gnuradio.bearing.array.horizon import Aperture
 from gnuradio.bearing.array.orientation import Orientation
 from gnuradio.bearing.doa.classical import Estimator
@@ -24,13 +24,13 @@ def wrapped(difference: np.ndarray) -> np.ndarray:
     return (np.asarray(difference) + 180.0) % 360.0 - 180.0
 
 
-def music_azimuth(geometry, direction_in_array: np.ndarray) -> float:
+def music_azimuth(geometry, direction_in_array: np.ndarray, grid=(-90.0, 90.0)) -> float:
     """MUSIC's azimuth (elevation 0 assumed) of a noise-free emitter from a 3-D direction."""
     positions = geometry.positions_m
     phases = 2 * np.pi * positions @ direction_in_array / WAVELENGTH_M
     a = np.exp(1j * phases)[:, None]
     covariance = a @ a.conj().T + 1e-6 * np.eye(len(a))
-    estimator = Estimator(geometry, WAVELENGTH_M, np.arange(-90.0, 90.01, 0.1))
+    estimator = Estimator(geometry, WAVELENGTH_M, np.arange(grid[0], grid[1] + 0.01, 0.1))
     return float(estimator.estimate(covariance, 1).azimuth_deg[0])
 
 
@@ -92,10 +92,41 @@ def test_arrays_that_resolve_elevation_need_no_aperture_and_bad_fields_are_named
     assert Aperture.from_dict({"kind": "planar"}) == Aperture("planar")
     for fields, message in (
         ({"kind": "ring"}, "aperture kind must be one of linear, planar, not 'ring'"),
-        ({"kind": "linear"}, "a linear aperture needs a finite broadside_deg, not 'None'"),
-        ({"kind": "linear", "broadside_deg": "x"}, "a linear aperture needs a finite broadside_deg"),
+        ({"kind": "linear"}, "a linear aperture needs a broadside_deg within \\+-360, not 'None'"),
+        ({"kind": "linear", "broadside_deg": "x"}, "a linear aperture needs a broadside_deg within"),
+        ({"kind": "linear", "broadside_deg": 1e17}, "a linear aperture needs a broadside_deg within"),
         ({"kind": "planar", "broadside_deg": 3}, "a planar aperture has no broadside_deg"),
         ([1], "aperture is not a JSON object"),
     ):
         with pytest.raises(ValueError, match=message):
             Aperture.from_dict(fields)
+
+
+def test_a_ula_along_x_and_a_tilted_ucas_music_bearings_come_back_too():
+    orientation = Orientation(10.0, -12.0, 6.0)
+    along_x = ArrayGeometry(
+        np.array([[0.0, 0.0, 0.0], [0.0625, 0.0, 0.0], [0.125, 0.0, 0.0], [0.1875, 0.0, 0.0]])
+    )
+    aperture = Aperture.of(along_x)
+    assert aperture.kind == "linear" and aperture.broadside_deg in (90.0, -90.0)
+    truths = 10.0 + aperture.broadside_deg + np.array([-40.0, 0.0, 35.0])
+    grid = (aperture.broadside_deg - 90.0, aperture.broadside_deg + 90.0)
+    estimates = [music_azimuth(along_x, orientation.rotation().T @ local_direction(t), grid) for t in truths]
+    assert np.abs(wrapped(aperture.horizon_azimuth_deg(orientation, estimates) - truths)).max() < 0.01
+    ring = uca(8, 0.1)
+    truths = np.array([15.0, 100.0, 200.0, 330.0])
+    estimates = [
+        music_azimuth(ring, orientation.rotation().T @ local_direction(t), (-180.0, 180.0)) for t in truths
+    ]
+    assert (
+        np.abs(wrapped(Aperture.of(ring).horizon_azimuth_deg(orientation, estimates) - truths)).max() < 0.01
+    )
+
+
+def test_surveyed_heights_a_fraction_of_a_millimetre_off_are_judged_at_the_carrier():
+    rng = np.random.default_rng(3)
+    for array, kind in ((ula(4, WAVELENGTH_M / 2), "linear"), (uca(8, 0.1), "planar")):
+        heights = rng.normal(0.0, 0.3e-3, array.num_elements)  # surveyed to a third of a millimetre
+        surveyed = ArrayGeometry(array.positions_m + np.outer(heights, [0.0, 0.0, 1.0]))
+        assert Aperture.of(surveyed) is None  # taken as typed: a volume, which resolves elevation
+        assert Aperture.of(surveyed, WAVELENGTH_M).kind == kind

@@ -65,7 +65,7 @@ def capture(tmp_path_factory) -> Path:
 
 def test_train_writes_the_model_of_the_capture_array_the_plot_and_the_summary(capture, tmp_path, capsys):
     out = tmp_path / "models" / "ula4.pt"
-    status, stdout, stderr = train(capsys, "--captures", capture, "--out", out, "--overlap", "5")
+    status, stdout, stderr = train(capsys, "--captures", capture, "--out", out, "--subregion-overlap", "5")
     assert status == 0, stderr
     model = mod_dnn.load(out)
     assert model.config.overlap_deg == 5.0
@@ -238,8 +238,8 @@ def test_a_sweep_that_misses_a_subregion_is_refused_before_training(tmp_path, ca
     [
         (["--validation", "1.5"], "validation_fraction: must be in (0, 1), got 1.5"),
         (["--edges", "30", "0"], "edges_deg: must be at least two increasing angles, got [30.0, 0.0]"),
-        (["--overlap", "-1"], "--overlap: must be 0 .. 90 degrees, got -1"),
-        (["--overlap", "nan"], "--overlap: must be 0 .. 90 degrees, got nan"),
+        (["--subregion-overlap", "-1"], "--subregion-overlap: must be 0 .. 90 degrees, got -1"),
+        (["--subregion-overlap", "nan"], "--subregion-overlap: must be 0 .. 90 degrees, got nan"),
     ],
 )
 def test_bad_option_is_an_error_before_reading(tmp_path, capsys, option, message):

@@ -314,6 +314,34 @@ def test_an_aperture_azimuth_on_a_ula_listed_along_plus_y(tmp_path) -> None:
     assert [record["true_azimuth_deg"][0] for record in records] == pytest.approx([260.0, 280.0], abs=0.5)
 
 
+def test_a_tilted_and_rolled_ula_gives_the_horizon_azimuth_of_an_emitter_on_the_horizon(tmp_path) -> None:
+    """A mast's ULA, boresight 200 deg east of north, tilted down 10 deg and rolled 3 deg
+    (spatial:aperture_bearing and aperture_rotation), hears emitters on the horizon; their
+    directions in the array frame come from scipy's rotations, not ours."""
+    from scipy.spatial.transform import Rotation
+
+    heading, tilt, roll = 200.0, -10.0, 3.0
+    mount = {
+        "spatial:aperture_bearing": {"azimuth": heading, "elevation": tilt},
+        "spatial:aperture_rotation": roll,
+    }
+    to_local = Rotation.from_euler("ZYX", [-heading, -tilt, roll], degrees=True)  # array -> (N, W, U)
+    truths = (160.0, 200.0)  # where the bearing read in the array's plane is 0.5 to 0.7 deg off
+    emitters = []
+    for true_deg in truths:
+        north_west_up = [np.cos(np.deg2rad(true_deg)), -np.sin(np.deg2rad(true_deg)), 0.0]
+        x, y, z = to_local.inv().apply(north_west_up)
+        azimuth, elevation = np.rad2deg(np.arctan2(-y, x)), np.rad2deg(np.arcsin(z))
+        emitters.append(Emitter(azimuth, 1024, 25.0, elevation_deg=elevation, segment_fields=mount))
+    positions = ula_along_plus_y(8, wavelength(ULA_CARRIER_HZ) / 2.0)
+    path = write_recording(tmp_path / "mast_ula", positions, ULA_CARRIER_HZ, emitters, seed=8)
+    records = run_bearing(str(path), "--method", "music")
+    assert len(records) == 2
+    for record, true_deg in zip(records, truths, strict=True):
+        assert angle_error_deg(record["horizon_azimuth_deg"][0], true_deg) < 0.2, record
+        assert angle_error_deg(record["true_azimuth_deg"][0], true_deg) > 0.3, record  # in the array's plane
+
+
 # --- no bearing outside the field of view, whatever grid the user gives ----------------------------
 
 

@@ -1,6 +1,6 @@
 """examples/station_publisher.grc: one station of `bearing locate`, compiled by grcc and run on a
-scene's station capture; its reports over ZeroMQ (127.0.0.1) carry the capture's pose and
-bearings near the truth."""
+scene's station capture (a mast-mounted array, tilted and rolled); its reports over ZeroMQ
+(127.0.0.1) carry the capture's pose, the array's aperture and bearings near the truth."""
 
 from __future__ import annotations
 
@@ -23,7 +23,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_the_station_example_publishes_reports_with_its_pose(tmp_path):
     preset = three_stations_scene()
-    scene = dataclasses.replace(preset, emitters=preset.emitters[:1], num_windows=15)
+    stations = list(preset.stations)
+    stations[1] = dataclasses.replace(stations[1], tilt_deg=-10.0, roll_deg=3.0)
+    scene = dataclasses.replace(
+        preset, stations=tuple(stations), emitters=preset.emitters[:1], num_windows=15
+    )
     scene.write(tmp_path / "scene")
     assert compile_example(ROOT / "examples" / "station_publisher.grc", tmp_path).returncode == 0
     port = free_port()
@@ -58,6 +62,8 @@ def test_the_station_example_publishes_reports_with_its_pose(tmp_path):
     lat, lon, _ = scene.origin.to_geodetic(station_2.enu_m)
     first = reports[0]
     assert first["station"]["id"] == "gnb-2" and first["station"]["heading_deg"] == station_2.heading_deg
+    assert (first["station"]["tilt_deg"], first["station"]["roll_deg"]) == (-10.0, 3.0)
+    assert first["station"]["aperture"] == {"kind": "linear", "broadside_deg": 0.0}
     assert (first["station"]["latitude_deg"], first["station"]["longitude_deg"]) == (lat, lon)
     times = np.array([r["time_s"] for r in reports]) - scene.start_time_s
     assert np.allclose(times, scene.window_times_s(), atol=1e-3)

@@ -209,14 +209,23 @@ def test_a_3d_line_whose_elevation_misses_is_gated_out():
     assert np.allclose(fix.position_enu, target, atol=1e-3)
 
 
-def test_stations_mixing_geodetic_and_local_positions_need_an_origin():
+def test_stations_mixing_geodetic_and_local_positions_need_an_origin(caplog):
     target = {"ue-1": np.array([5.0, -8.0, 0.0])}
     mixed = [report(0, 0.25, target), report(1, 0.25, target, geodetic=False), report(2, 0.25, target)]
     engine = FusionEngine(FusionSettings(expected_stations=2))
-    for r in mixed:
+    for r in [*mixed, report(1, 0.3, target, geodetic=False)]:
         engine.add(r)
     records = engine.flush()
-    assert engine.counts["no_origin"] == 1 and set(engine.stations) == {"s0", "s2"}
+    assert engine.counts["no_origin"] == 2 and set(engine.stations) == {"s0", "s2"}
+    (warning,) = [r.getMessage() for r in caplog.records if "no_origin" in r.getMessage()]
+    assert warning.startswith(
+        "station 's1' gives local east/north metres, the first station heard a geodetic"
+    )
+    # The first heard gives metres: the geodetic ones are dropped, the local one kept.
+    engine = FusionEngine(FusionSettings(expected_stations=1))
+    for r in (mixed[1], mixed[0], mixed[2]):
+        engine.add(r)
+    assert engine.counts["no_origin"] == 2 and set(engine.stations) == {"s1"}
     # About the first station heard, the other geodetic one is where it is: the fix is right.
     (fix,) = records
     latitude, longitude, _ = FRAME.to_geodetic(target["ue-1"])
@@ -227,3 +236,16 @@ def test_stations_mixing_geodetic_and_local_positions_need_an_origin():
     (fix,) = engine.flush()
     assert engine.counts["no_origin"] == 0 and sorted(fix["stations"]) == ["s0", "s1", "s2"]
     assert np.hypot(fix["east_m"] - 5.0, fix["north_m"] + 8.0) < 1e-3
+
+
+def test_a_bearing_no_horizontal_direction_gives_is_counted_off_horizon():
+    # A ULA rolled 60 deg: the cones of azimuths beyond 30 deg miss the horizon.
+    station = {"id": "s9", "heading_deg": 0.0, "roll_deg": 60.0, "east_m": 0.0, "north_m": 0.0}
+    station["aperture"] = {"kind": "linear", "broadside_deg": 0.0}
+    bearings = [{"azimuth_deg": a, "azimuth_std_deg": 1.0} for a in (50.0, 10.0)]
+    engine = FusionEngine(FusionSettings(expected_stations=1))
+    engine.add(decode_report(encode_report({"station": station, "time_s": 0.25, "bearings": bearings})))
+    engine.flush()
+    assert engine.counts["off_horizon"] == 1
+    (drawn,) = engine.map_state()["stations"]
+    assert len(drawn["bearings_deg"]) == 1 and np.isfinite(drawn["bearings_deg"]).all()

@@ -140,6 +140,23 @@ def test_a_declared_length_that_is_not_the_message_length_is_refused_before_anyt
         report_bytes(pmt.serialize_str(pmt.from_double(1.0)))
 
 
+TILTED = {"id": "s", "heading_deg": 0.0, "tilt_deg": -10.0, "east_m": 0.0, "north_m": 0.0}
+
+
+def test_a_tilted_station_needs_its_aperture_for_azimuths_only():
+    assert decode_report(envelope(TILTED | {"aperture": {"kind": "planar"}})).pose.aperture.kind == "planar"
+    with_elevation = [
+        {"azimuth_deg": 1.0, "azimuth_std_deg": 1.0, "elevation_deg": 2.0, "elevation_std_deg": 1.0}
+    ]
+    assert decode_report(envelope(TILTED, bearings=with_elevation)).pose.aperture is None
+    level = decode_report(envelope()).pose
+    assert level.aperture is None and level.no_aperture_reason() is None
+    reason = decode_report(envelope(TILTED, bearings=with_elevation)).pose.no_aperture_reason()
+    assert reason.startswith(
+        "the array is tilted -10 deg and rolled 0 deg and its bearings have no elevation"
+    )
+
+
 def envelope(station: dict | None = None, **fields) -> str:
     """A report's JSON with ``fields`` replacing the defaults (a pose-carrying station, one bearing)."""
     body = {
@@ -162,6 +179,11 @@ def envelope(station: dict | None = None, **fields) -> str:
         (envelope().replace('"time_s": 1.0', '"time_s": ' + "9" * 400), "malformed"),  # beyond a float
         (envelope(bearings=[{"azimuth_deg": 1.0, "azimuth_std_deg": 1e-310}]), "malformed"),
         (envelope(bearings=[{"azimuth_deg": 1e300, "azimuth_std_deg": 1.0}]), "malformed"),
+        (envelope(TILTED | {"aperture": {"kind": ["linear"]}}), "no_pose"),
+        (envelope(TILTED | {"aperture": {"kind": "linear", "broadside_deg": 1e308}}), "no_pose"),
+        (envelope(TILTED | {"aperture": {"kind": "linear", "broadside_deg": 10**400}}), "no_pose"),
+        (envelope(TILTED | {"aperture": "[" * 900 + "]" * 900}), "no_pose"),
+        (envelope(TILTED), "no_aperture"),
     ],
 )
 def test_reports_that_would_break_the_fusion_are_refused(text, kind):

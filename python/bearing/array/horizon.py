@@ -29,10 +29,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from .field_of_view import GeometryError, field_of_view
 from .geometry import ArrayGeometry, direction_vectors
-from .orientation import Orientation
+from .orientation import Orientation, true_azimuth_deg
 
 KINDS = ("linear", "planar")
 """:attr:`Aperture.kind`: a linear array, or a planar array in the array's horizontal plane."""
+
+MAX_BROADSIDE_DEG = 360.0
+"""The largest magnitude of :attr:`Aperture.broadside_deg` read."""
 
 HORIZON_TOLERANCE = 1e-9
 """A cone that misses the horizon by less than this (as a cosine) is taken to touch it."""
@@ -58,16 +61,25 @@ class Aperture:
             raise ValueError("a planar aperture has no broadside_deg")
         if self.kind == "linear":
             value = self.broadside_deg
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ValueError(f"a linear aperture needs a finite broadside_deg, not {str(value)[:40]!r}")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not abs(value) <= MAX_BROADSIDE_DEG
+            ):
+                raise ValueError(
+                    f"a linear aperture needs a broadside_deg within +-{MAX_BROADSIDE_DEG:g}, "
+                    f"not {str(value)[:40]!r}"
+                )
             object.__setattr__(self, "broadside_deg", float(value))
 
     @classmethod
-    def of(cls, geometry: ArrayGeometry) -> Aperture | None:
+    def of(cls, geometry: ArrayGeometry, wavelength_m: float | None = None) -> Aperture | None:
         """The aperture of an array that estimates azimuth only; None for one that resolves
-        elevation (its bearings need no horizon) or resolves nothing."""
+        elevation (its bearings need no horizon) or resolves nothing. Give the carrier's
+        ``wavelength_m`` when it is known: the estimator judges the geometry at the carrier
+        (surveyed positions a millimetre off a plane are still planar there)."""
         try:
-            field = field_of_view(geometry)
+            field = field_of_view(geometry, wavelength_m)
         except GeometryError:
             return None
         if field.resolves_elevation or field.kind == "volume":
@@ -107,7 +119,6 @@ class Aperture:
             horizontal = np.sign(normal[2]) * (normal[2] * naive - naive[:, 2:3] * normal)
             lengths = np.linalg.norm(horizontal, axis=1)
             usable = (abs(normal[2]) > HORIZON_TOLERANCE) & (lengths > HORIZON_TOLERANCE)
-            north, west = horizontal[:, 0], horizontal[:, 1]
         else:
             axis_in_array = direction_vectors(self.broadside_deg + 90.0, 0.0)[0]
             axis = rotation @ axis_in_array
@@ -119,6 +130,5 @@ class Aperture:
             candidates = centre + np.stack([spread, -spread])  # (2, N) angles from north toward west
             nearer = np.argmax(np.cos(candidates) * naive[:, 0] + np.sin(candidates) * naive[:, 1], axis=0)
             angle = np.take_along_axis(candidates, nearer[None], axis=0)[0]
-            north, west = np.cos(angle), np.sin(angle)
-        azimuth = np.rad2deg(np.arctan2(-west, north)) % 360.0
-        return np.where(usable, azimuth, np.nan)
+            horizontal = np.stack([np.cos(angle), np.sin(angle), np.zeros_like(angle)], axis=-1)
+        return np.where(usable, true_azimuth_deg(horizontal), np.nan)

@@ -10,7 +10,7 @@ import pmt
 from gnuradio import gr
 from numpy.typing import ArrayLike
 
-from ..array.geometry import ArrayGeometry
+from ..array.geometry import ArrayGeometry, wavelength_m
 from ..array.horizon import Aperture
 from ..array.orientation import Orientation
 from ..positioning.report import StationPose, encode_report, report_fields, window_time_s
@@ -56,6 +56,8 @@ class bearing_publisher(Guarded, gr.basic_block):
             estimates azimuth only (:class:`~gnuradio.bearing.array.horizon.Aperture`); empty:
             not given. A tilted or rolled station needs them: the fusion refuses its
             azimuth-only bearings without (``no_aperture``).
+        frequency_hz: the carrier, hertz (the estimator's): the geometry is judged at its
+            wavelength, as the estimator judges it; 0: not given (positions as typed).
 
     A message without a finite bearing (a failed estimate) gives no report; :attr:`published`
     and :attr:`skipped` count the reports sent and not sent.
@@ -76,6 +78,7 @@ class bearing_publisher(Guarded, gr.basic_block):
         segment_times: list | tuple = (),
         realtime_start_s: float | None = None,
         positions_m: ArrayLike = (),
+        frequency_hz: float = 0.0,
     ) -> None:
         gr.basic_block.__init__(self, name="Bearing Publisher", in_sig=None, out_sig=None)
         if not str(station_id):
@@ -86,7 +89,9 @@ class bearing_publisher(Guarded, gr.basic_block):
                 f"position must hold 3 numbers (lat, lon, alt or east, north, up), not {len(position)}"
             )
         self.station_id = str(station_id)
-        aperture = Aperture.of(ArrayGeometry(positions_m)) if np.size(positions_m) else None
+        frequency_hz = check_number(frequency_hz, "frequency_hz", 0.0)
+        wavelength = wavelength_m(frequency_hz) if frequency_hz > 0 else None
+        aperture = Aperture.of(ArrayGeometry(positions_m), wavelength) if np.size(positions_m) else None
         self.pose = StationPose(
             Orientation(heading_deg, tilt_deg, roll_deg), position, bool(geodetic), aperture
         )

@@ -9,10 +9,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+import numpy as np
 import pmt
 from gnuradio import gr
+from numpy.typing import ArrayLike
 
+from ..array.geometry import ArrayGeometry, wavelength_m
+from ..array.horizon import Aperture
 from ..array.orientation import Orientation
+from ..validation import check_number
 from . import messages
 from .base import Guarded
 
@@ -31,6 +36,13 @@ class json_sink(Guarded, gr.basic_block):
             :meth:`~gnuradio.bearing.array.orientation.Orientation.to_local`.
         tilt_deg: the boresight's elevation above the horizon, degrees.
         roll_deg: the array's roll about its boresight, degrees (clockwise seen from behind).
+        positions_m: the array's element positions (``(M, 3)`` metres, SigMF spatial frame);
+            with them, an azimuth-only array on a tilted or rolled mount adds
+            ``horizon_azimuth_deg`` to each record: the true azimuths of the horizontal
+            directions that give its azimuths (null where none does;
+            :meth:`~gnuradio.bearing.array.horizon.Aperture.horizon_azimuth_deg`), where
+            ``true_azimuth_deg`` is the direction at elevation 0 in the array's own plane.
+        frequency_hz: the carrier, hertz (the geometry is judged at its wavelength; 0: as typed).
         annotate: Python callers only: a function of each record whose fields are added to it
             before it is written (the live flowgraph's ``wall_time``, ``latency_ms``, calibration).
         keep_last: keep only the last records in :attr:`records` (0: all of them; a long or
@@ -48,10 +60,16 @@ class json_sink(Guarded, gr.basic_block):
         roll_deg: float = 0.0,
         annotate: Callable[[dict], dict] | None = None,
         keep_last: int = 0,
+        positions_m: ArrayLike = (),
+        frequency_hz: float = 0.0,
     ) -> None:
         gr.basic_block.__init__(self, name="Bearing JSON Sink", in_sig=None, out_sig=None)
         self.orientation = None if heading_deg is None else Orientation(heading_deg, tilt_deg, roll_deg)
         """The array's mount (:class:`~gnuradio.bearing.array.orientation.Orientation`), or None."""
+        frequency_hz = check_number(frequency_hz, "frequency_hz", 0.0)
+        wavelength = wavelength_m(frequency_hz) if frequency_hz > 0 else None
+        self.aperture = Aperture.of(ArrayGeometry(positions_m), wavelength) if np.size(positions_m) else None
+        """What the array observes when it estimates azimuth only, or None."""
         self.records: collections.deque[dict] | list[dict] = (
             collections.deque(maxlen=int(keep_last)) if keep_last else []
         )
@@ -72,7 +90,7 @@ class json_sink(Guarded, gr.basic_block):
     def handle_bearings(self, message: pmt.pmt_t) -> None:
         record = messages.bearings_record(message)
         if self.orientation is not None:
-            record |= _true_bearings(record, self.orientation)
+            record |= _true_bearings(record, self.orientation, self.aperture)
         if self._annotate is not None:
             record |= self._annotate(record)
         self.records.append(record)
@@ -104,12 +122,16 @@ class json_sink(Guarded, gr.basic_block):
         return True
 
 
-def _true_bearings(record: dict, orientation: Orientation) -> dict:
+def _true_bearings(record: dict, orientation: Orientation, aperture: Aperture | None) -> dict:
     """The record's bearings in the local frame: ``true_azimuth_deg`` and, when there is an
-    elevation or the array is not level, ``true_elevation_deg``."""
+    elevation or the array is not level, ``true_elevation_deg``; ``horizon_azimuth_deg`` for an
+    azimuth-only estimate of a tilted or rolled array whose aperture is known."""
     elevation = record.get("elevation_deg", 0.0)
     azimuth, true_elevation = orientation.to_local(record["azimuth_deg"], elevation)
     fields = {"true_azimuth_deg": azimuth.tolist()}
     if "elevation_deg" in record or not orientation.level:
         fields["true_elevation_deg"] = true_elevation.tolist()
+    if "elevation_deg" not in record and not orientation.level and aperture is not None:
+        horizon = aperture.horizon_azimuth_deg(orientation, record["azimuth_deg"])
+        fields["horizon_azimuth_deg"] = [float(v) if np.isfinite(v) else None for v in horizon]
     return fields

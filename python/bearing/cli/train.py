@@ -61,7 +61,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "-180 .. 180 in 30 deg steps for a horizontal planar array such as a UCA)",
     )
     train.add_argument(
-        "--overlap",
+        "--subregion-overlap",
         type=float,
         metavar="DEG",
         help="each subregion's MoDL-SSR covers its subregion widened by DEG on either side, so "
@@ -120,8 +120,8 @@ def run(args: argparse.Namespace) -> int:
     }
     options = TrainingOptions(**{name: value for name, value in given.items() if value is not None})
     given_edges = None if args.edges is None else tuple(check_edges(args.edges).tolist())
-    if args.overlap is not None and not 0 <= args.overlap <= 90:
-        raise ValueError(f"--overlap: must be 0 .. 90 degrees, got {args.overlap:g}")
+    if args.subregion_overlap is not None and not 0 <= args.subregion_overlap <= 90:
+        raise ValueError(f"--subregion-overlap: must be 0 .. 90 degrees, got {args.subregion_overlap:g}")
     out = Path(args.out)
     plot = Path(args.plot) if args.plot else out.with_suffix(".loss.png")
     for path in (out, plot):
@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         grid_deg=(edges[0], edges[-1], DEFAULT_FIELD_OF_VIEW_DEG[2]),
         calibrator=args.calibrator,
         shared_weights=args.shared_weights,
-        **({} if args.overlap is None else {"overlap_deg": args.overlap}),
+        **({} if args.subregion_overlap is None else {"overlap_deg": args.subregion_overlap}),
     )
     windows = int(np.unique(calibration.window).size)
     outside = int(np.count_nonzero(~in_field_of_view(calibration.azimuth_deg, config.edges_deg)))

@@ -85,9 +85,16 @@ def plan_estimation(capture: Capture, settings: ReplaySettings, is_srs: bool = F
 
 def mount_sink(capture: Capture, json_path: str, **options) -> json_sink:
     """A Bearings JSON Sink writing to ``json_path`` (``-`` stdout, empty: memory only) with the
-    mount of ``capture``'s array, so that its records carry true bearings too."""
+    mount, element positions and carrier of ``capture``'s array, so that its records carry true
+    bearings too (and horizon azimuths on a tilted or rolled mount)."""
     mount = capture.orientation
-    return json_sink(json_path, **({} if mount is None else mount.to_dict()), **options)
+    return json_sink(
+        json_path,
+        **({} if mount is None else mount.to_dict()),
+        positions_m=capture.geometry.positions_m,
+        frequency_hz=capture.frequency_hz,
+        **options,
+    )
 
 
 class EstimationChain:

@@ -42,6 +42,7 @@ import collections
 import dataclasses
 import fnmatch
 import itertools
+import logging
 import math
 from dataclasses import dataclass
 
@@ -58,6 +59,8 @@ FIX_SCHEMA = "gr-bearing/position-fix"
 FIX_VERSION = 1
 TRACK_GATE_PROBABILITY = 0.999
 MAX_CACHED_POSES = 100_000
+LOG = logging.getLogger("gr-bearing.locate")
+
 MAX_STATIONS = 10_000
 """Stations an engine follows; reports of more are counted (``too_many_stations``) and dropped."""
 MAX_REPORTS_SHOWN = 64
@@ -132,6 +135,7 @@ class FusionEngine:
         self._unnamed_tracks = 0
         self._positions: dict[StationPose, np.ndarray] = {}
         self._geodetic: bool | None = None
+        self._refused: set[str] = set()
         """Without an origin: whether the first station gave a geodetic position (the frame is
         then about it) or a local one; stations that give the other kind are refused."""
 
@@ -144,6 +148,16 @@ class FusionEngine:
                 self.frame = LocalFrame.at(report.pose)
             elif report.pose.geodetic != self._geodetic:
                 self.counts["no_origin"] += 1
+                if report.station_id not in self._refused and len(self._refused) < MAX_STATIONS:
+                    self._refused.add(report.station_id)
+                    kinds = ("local east/north metres", "a geodetic position")
+                    LOG.warning(
+                        "station %r gives %s, the first station heard %s: its reports are dropped "
+                        "(no_origin); give --origin LAT,LON[,ALT] to place both kinds",
+                        report.station_id[:40],
+                        kinds[report.pose.geodetic],
+                        kinds[not report.pose.geodetic],
+                    )
                 return []
         station = self.stations.get(report.station_id)
         if station is None:
@@ -251,7 +265,7 @@ class FusionEngine:
                 ):
                     continue
                 if math.isnan(row[1]):
-                    self.counts["off_horizon"] += 1
+                    self.counts["no_aperture" if report.pose.no_aperture_reason() else "off_horizon"] += 1
                     continue
                 if bearing.emitter is None:
                     unlabelled.append((station_id, report.time_s, *row))
@@ -286,7 +300,7 @@ class FusionEngine:
         """(station ENU, true azimuth, its std, true elevation or NaN, its std) of each bearing of
         a report, degrees: the pose's rotation applied to all of them at once; an azimuth-only
         bearing of a tilted or rolled mount is the horizontal direction that gives it (NaN
-        where none does: :meth:`~.report.StationPose.true_azimuths_deg`)."""
+        where none does, or without the aperture: :meth:`~.report.StationPose.true_azimuths_deg`)."""
         bearings = report.bearings
         azimuth_in = [b.azimuth_deg for b in bearings]
         has_elevation = np.array([not math.isnan(b.elevation_deg) for b in bearings])

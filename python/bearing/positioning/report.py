@@ -105,14 +105,14 @@ class StationPose:
         self, azimuth_deg: Sequence[float], elevation_deg: Sequence[float] | None = None
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """True azimuths and elevations (degrees, ``(N,)`` each) of bearings in the array frame;
-        without elevations, the horizontal directions that give the azimuths
-        (:meth:`~gnuradio.bearing.array.horizon.Aperture.horizon_azimuth_deg`: NaN where none
-        does) on a tilted or rolled mount, and elevation 0."""
+        without elevations, on a tilted or rolled mount, the horizontal directions that give the
+        azimuths (:meth:`~gnuradio.bearing.array.horizon.Aperture.horizon_azimuth_deg`: NaN where
+        none does, and everywhere without an aperture: :meth:`no_aperture_reason`) and
+        elevation 0."""
         if elevation_deg is not None or self.orientation.level:
             return self.orientation.to_local(azimuth_deg, 0.0 if elevation_deg is None else elevation_deg)
-        reason = self.no_aperture_reason()
-        if reason is not None:
-            raise ValueError(reason)
+        if self.aperture is None:
+            return np.full(len(azimuth_deg), np.nan), np.zeros(len(azimuth_deg))
         return self.aperture.horizon_azimuth_deg(self.orientation, azimuth_deg), np.zeros(len(azimuth_deg))
 
     def no_aperture_reason(self) -> str | None:
@@ -290,10 +290,7 @@ def report_fields(
     elevation = record.get("elevation_deg")
     peak = list(record.get("peak_db", ())) or [0.0] * len(azimuth)
     order = sorted(range(len(azimuth)), key=lambda i: -peak[i] if i < len(peak) else 0.0)
-    try:
-        true_azimuth, true_elevation = pose.true_azimuths_deg(azimuth or [0.0], elevation)
-    except ValueError:  # a tilted mount without its aperture: the fusion refuses it (no_aperture)
-        true_azimuth = true_elevation = np.full(max(len(azimuth), 1), np.nan)
+    true_azimuth, true_elevation = pose.true_azimuths_deg(azimuth or [0.0], elevation)
     bearings = []
     for i in order:
         if not math.isfinite(azimuth[i]) or (elevation is not None and not math.isfinite(elevation[i])):
@@ -302,7 +299,7 @@ def report_fields(
             "azimuth_deg": azimuth[i],
             "azimuth_std_deg": _own(record, "azimuth_std_deg", i, azimuth_std_deg),
         }
-        if math.isfinite(true_azimuth[i]):  # not when no horizontal direction gives the azimuth
+        if math.isfinite(true_azimuth[i]):  # not when no horizontal direction (or no aperture) gives it
             bearing["true_azimuth_deg"] = float(true_azimuth[i])
         if elevation is not None:
             bearing |= {

@@ -331,7 +331,7 @@ def _seen_from(
     on a level mount the true azimuth minus the heading)."""
     offsets = emitter.positions(times) - np.asarray(station.enu_m)
     east, north, up = (offsets / np.linalg.norm(offsets, axis=1, keepdims=True)).T
-    in_array = np.stack((north, -east, up), axis=1) @ station.orientation.rotation()  # local (N, W, U)
+    in_array = station.orientation.to_array(np.stack((north, -east, up), axis=1))  # local: N, W, U
     azimuth = np.rad2deg(np.arctan2(-in_array[:, 1], in_array[:, 0]))
     elevation = np.rad2deg(np.arcsin(np.clip(in_array[:, 2], -1.0, 1.0)))
     return offsets, (azimuth + 180.0) % 360.0 - 180.0, elevation

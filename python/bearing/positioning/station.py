@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
+from ..array.geometry import wavelength_m
 from ..array.horizon import Aperture
 from ..array.orientation import Orientation
 from ..captures.schema import Capture
@@ -22,8 +23,8 @@ def capture_pose(
     orientation: Orientation | None = None,
 ) -> StationPose:
     """The pose of the station that recorded ``capture``: ``position`` (and ``orientation``) when
-    given, else the capture's, and the aperture of its array (an azimuth-only array's:
-    :meth:`~gnuradio.bearing.array.horizon.Aperture.of`); ValueError naming what neither says."""
+    given, else the capture's, and the aperture of its array at its carrier (an azimuth-only
+    array's: :meth:`~gnuradio.bearing.array.horizon.Aperture.of`); ValueError naming what neither says."""
     orientation = orientation or capture.orientation
     if orientation is None:
         raise ValueError(
@@ -41,7 +42,8 @@ def capture_pose(
             ) from None
         position, geodetic = (lat, lon, alt[0] if alt else 0.0), True
     position = (*position, 0.0)[:3] if len(position) == 2 else tuple(position)
-    return StationPose(orientation, position, geodetic, Aperture.of(capture.geometry))
+    aperture = Aperture.of(capture.geometry, wavelength_m(capture.frequency_hz))
+    return StationPose(orientation, position, geodetic, aperture)
 
 
 def station_id_of(meta_path: str | Path) -> str:

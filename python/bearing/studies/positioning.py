@@ -16,7 +16,7 @@ position CRB of those bearing variances
 paper's impaired 4-element arrays, each its own realisation, two UEs walking, 5G SRS). Each
 gNB's MoD-DNN model is trained from the calibration sweep of its own array
 (:meth:`~gnuradio.bearing.positioning.scene.Scene.calibration_scenario`) by ``bearing train
---overlap 6`` (run as a user runs it; :data:`TRAINING_OVERLAP_DEG`); every gNB's capture
+--subregion-overlap 6`` (run as a user runs it; :data:`TRAINING_OVERLAP_DEG`); every gNB's capture
 is replayed with MUSIC and with its MoD-DNN model (one estimate per SRS occasion), the
 bearings fused (one epoch per occasion) and the fixes scored against the UEs' paths
 (:mod:`~gnuradio.bearing.positioning.evaluation`).
@@ -53,9 +53,10 @@ from .report import markdown_table, progress
 FREQUENCY_HZ = 2.4e9
 NUM_ELEMENTS = 4
 TRAINING_OVERLAP_DEG = 6.0
-"""``bearing train --overlap`` of the three-gNB point: with the default 3 deg a UE within 0.7 deg
+"""``bearing train --subregion-overlap`` of the three-gNB point: with the default 3 deg a UE within 0.7 deg
 of a subregion edge was often routed to the branch whose grid ends about 3 deg away, and that
-branch's calibrated peak slid to the end (errors up to 3.1 deg; docs/positioning.md)."""
+branch's calibrated peak slid to the end (errors up to 3.1 deg with the 0.25 deg sweep;
+docs/positioning.md)."""
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,7 @@ def three_gnbs_point(out: Path, scene: Scene | None = None) -> dict[str, dict]:
             "train",
             "--captures",
             f"{calibration}.sigmf-meta",
-            "--overlap",
+            "--subregion-overlap",
             str(TRAINING_OVERLAP_DEG),
             "--out",
             str(models / f"{station.station_id}.pt"),
