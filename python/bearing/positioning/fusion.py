@@ -306,7 +306,7 @@ class FusionEngine:
         has_elevation = np.array([not math.isnan(b.elevation_deg) for b in bearings])
         elevation_in = np.where(has_elevation, [b.elevation_deg for b in bearings], 0.0)
         azimuth, elevation = report.pose.true_azimuths_deg(azimuth_in, elevation_in)
-        if not has_elevation.all():
+        if not (has_elevation.all() or report.pose.orientation.level):  # level: the same directions
             azimuth = np.where(has_elevation, azimuth, report.pose.true_azimuths_deg(azimuth_in)[0])
         position = self._station_enu(report.pose)
         return [
