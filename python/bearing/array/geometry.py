@@ -41,6 +41,14 @@ def direction_vectors(azimuth_deg: ArrayLike, elevation_deg: ArrayLike = 0.0) ->
     return np.stack([np.cos(az) * np.cos(el), -np.sin(az) * np.cos(el), np.sin(el)], axis=-1)
 
 
+def direction_angles_deg(vectors: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The inverse of :func:`direction_vectors`: azimuths (clockwise from +x, in ``(-180, 180]``)
+    and elevations, degrees, ``(N,)`` each, of unit vectors ``(N, 3)`` in the SigMF spatial frame
+    (or any frame laid out as it is: x ahead, y left, z up, such as the local north, west, up)."""
+    v = np.asarray(vectors, dtype=np.float64).reshape(-1, 3)
+    return np.rad2deg(np.arctan2(-v[:, 1], v[:, 0])), np.rad2deg(np.arcsin(np.clip(v[:, 2], -1.0, 1.0)))
+
+
 def steering_matrix(
     positions_m: ArrayLike,
     azimuth_deg: ArrayLike,
@@ -144,8 +152,7 @@ def front(vector: ArrayLike) -> NDArray[np.float64]:
 
 def azimuth_of(vector: ArrayLike) -> float:
     """The azimuth of a vector's horizontal part, degrees in ``[-180, 180)`` (clockwise from +x)."""
-    v = np.asarray(vector, dtype=np.float64)
-    return float(wrap_deg(np.rad2deg(np.arctan2(-v[1], v[0]))))
+    return float(wrap_deg(direction_angles_deg(vector)[0][0]))
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ..validation import check_number
 from .field_of_view import GeometryError, field_of_view
-from .geometry import ArrayGeometry, direction_vectors
-from .orientation import Orientation, true_azimuth_deg
+from .geometry import ArrayGeometry, direction_angles_deg, direction_vectors, wavelength_m
+from .orientation import Orientation
 
 KINDS = ("linear", "planar")
 """:attr:`Aperture.kind`: a linear array, or a planar array in the array's horizontal plane."""
@@ -86,6 +87,15 @@ class Aperture:
             return None
         return cls("linear", field.front_deg) if field.kind == "linear" else cls("planar")
 
+    @classmethod
+    def given(cls, positions_m: ArrayLike, frequency_hz: float = 0.0) -> Aperture | None:
+        """:meth:`of` a block's parameters: the element positions (``(M, 3)`` metres; empty: not
+        given, None) and the carrier (hertz; 0: not given, the positions judged as typed)."""
+        frequency_hz = check_number(frequency_hz, "frequency_hz", 0.0)
+        if not np.size(positions_m):
+            return None
+        return cls.of(ArrayGeometry(positions_m), wavelength_m(frequency_hz) if frequency_hz > 0 else None)
+
     def to_dict(self) -> dict:
         """The fields of a JSON-ready dict (a bearing report's ``station.aperture``)."""
         return {"kind": self.kind} | (
@@ -131,4 +141,4 @@ class Aperture:
             nearer = np.argmax(np.cos(candidates) * naive[:, 0] + np.sin(candidates) * naive[:, 1], axis=0)
             angle = np.take_along_axis(candidates, nearer[None], axis=0)[0]
             horizontal = np.stack([np.cos(angle), np.sin(angle), np.zeros_like(angle)], axis=-1)
-        return np.where(usable, true_azimuth_deg(horizontal), np.nan)
+        return np.where(usable, direction_angles_deg(horizontal)[0] % 360.0, np.nan)

@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..validation import check_number
-from .geometry import direction_vectors
+from .geometry import direction_angles_deg, direction_vectors
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,10 @@ class Orientation:
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Directions of the array frame (degrees, broadcast) as true bearings: azimuth east of true
         north in ``[0, 360)`` and elevation above the horizon, degrees, shape ``(N,)`` each."""
-        local = direction_vectors(azimuth_deg, elevation_deg) @ self.rotation().T
-        return true_azimuth_deg(local), np.rad2deg(np.arcsin(np.clip(local[:, 2], -1.0, 1.0)))
+        azimuth, elevation = direction_angles_deg(
+            direction_vectors(azimuth_deg, elevation_deg) @ self.rotation().T
+        )
+        return azimuth % 360.0, elevation
 
     def to_array(self, local: ArrayLike) -> NDArray[np.float64]:
         """Vectors of the local frame ``(N, 3)`` (north, west, up) in the array frame, ``(N, 3)``."""
@@ -70,13 +72,6 @@ class Orientation:
     def to_dict(self) -> dict:
         """The fields of a JSON-ready dict (the JSON sink's parameters)."""
         return {"heading_deg": self.heading_deg, "tilt_deg": self.tilt_deg, "roll_deg": self.roll_deg}
-
-
-def true_azimuth_deg(local: ArrayLike) -> NDArray[np.float64]:
-    """Azimuths east of true north in ``[0, 360)`` of vectors ``(..., 3)`` of the local frame
-    (north, west, up); their length and height do not matter."""
-    local = np.asarray(local, dtype=np.float64)
-    return np.rad2deg(np.arctan2(-local[..., 1], local[..., 0])) % 360.0
 
 
 def _rotation_x(angle: float) -> NDArray[np.float64]:

@@ -10,7 +10,6 @@ import pmt
 from gnuradio import gr
 from numpy.typing import ArrayLike
 
-from ..array.geometry import ArrayGeometry, wavelength_m
 from ..array.horizon import Aperture
 from ..array.orientation import Orientation
 from ..positioning.report import StationPose, encode_report, report_fields, window_time_s
@@ -89,11 +88,11 @@ class bearing_publisher(Guarded, gr.basic_block):
                 f"position must hold 3 numbers (lat, lon, alt or east, north, up), not {len(position)}"
             )
         self.station_id = str(station_id)
-        frequency_hz = check_number(frequency_hz, "frequency_hz", 0.0)
-        wavelength = wavelength_m(frequency_hz) if frequency_hz > 0 else None
-        aperture = Aperture.of(ArrayGeometry(positions_m), wavelength) if np.size(positions_m) else None
         self.pose = StationPose(
-            Orientation(heading_deg, tilt_deg, roll_deg), position, bool(geodetic), aperture
+            Orientation(heading_deg, tilt_deg, roll_deg),
+            position,
+            bool(geodetic),
+            Aperture.given(positions_m, frequency_hz),
         )
         self.sample_rate_hz = check_positive(sample_rate_hz, "sample_rate_hz")
         self.start_time_s = check_number(start_time_s, "start_time_s")

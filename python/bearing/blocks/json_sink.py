@@ -14,10 +14,8 @@ import pmt
 from gnuradio import gr
 from numpy.typing import ArrayLike
 
-from ..array.geometry import ArrayGeometry, wavelength_m
 from ..array.horizon import Aperture
 from ..array.orientation import Orientation
-from ..validation import check_number
 from . import messages
 from .base import Guarded
 
@@ -66,9 +64,7 @@ class json_sink(Guarded, gr.basic_block):
         gr.basic_block.__init__(self, name="Bearing JSON Sink", in_sig=None, out_sig=None)
         self.orientation = None if heading_deg is None else Orientation(heading_deg, tilt_deg, roll_deg)
         """The array's mount (:class:`~gnuradio.bearing.array.orientation.Orientation`), or None."""
-        frequency_hz = check_number(frequency_hz, "frequency_hz", 0.0)
-        wavelength = wavelength_m(frequency_hz) if frequency_hz > 0 else None
-        self.aperture = Aperture.of(ArrayGeometry(positions_m), wavelength) if np.size(positions_m) else None
+        self.aperture = Aperture.given(positions_m, frequency_hz)
         """What the array observes when it estimates azimuth only, or None."""
         self.records: collections.deque[dict] | list[dict] = (
             collections.deque(maxlen=int(keep_last)) if keep_last else []

@@ -62,6 +62,7 @@ from ..array.covariance import check_covariance
 from ..array.field_of_view import GeometryError, aliasing_vector, aperture_axes
 from ..array.geometry import (
     ArrayGeometry,
+    direction_angles_deg,
     direction_vectors,
     front,
     steering_matrix,
@@ -724,9 +725,8 @@ def _directions_deg(
     normal_part = np.sqrt(np.maximum(0.0, 1.0 - c1**2 - c2**2))
     u = np.outer(c1, lattice.axes[0]) + np.outer(c2, lattice.axes[1]) + np.outer(normal_part, lattice.normal)
     u /= np.linalg.norm(u, axis=1, keepdims=True)
-    azimuth = np.asarray(wrap_deg(np.rad2deg(np.arctan2(-u[:, 1], u[:, 0]))), dtype=np.float64)
-    elevation = np.rad2deg(np.arcsin(np.clip(u[:, 2], -1.0, 1.0)))
-    return azimuth.reshape(-1), elevation
+    azimuth, elevation = direction_angles_deg(u)
+    return np.asarray(wrap_deg(azimuth), dtype=np.float64), elevation
 
 
 # --- checks and grid helpers --------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..array.coherence import corrected_covariance
 from ..array.covariance import check_covariance
-from ..array.geometry import direction_vectors, steering_matrix, wrap_deg
+from ..array.geometry import direction_angles_deg, direction_vectors, steering_matrix, wrap_deg
 from .classical import Estimator
 from .planar import PlanarEstimator
 
@@ -162,5 +162,5 @@ def shifted_directions(
     scale = np.sqrt(np.clip(1.0 - np.sum(along**2, axis=1, keepdims=True), 0.0, None))
     moved = along + np.divide(scale * rest, norm, out=np.zeros_like(rest), where=norm > 0)
     moved /= np.linalg.norm(moved, axis=1, keepdims=True)
-    azimuth = np.asarray(wrap_deg(np.rad2deg(np.arctan2(-moved[:, 1], moved[:, 0]))), dtype=np.float64)
-    return azimuth, np.rad2deg(np.arcsin(np.clip(moved[:, 2], -1.0, 1.0)))
+    azimuth, elevation = direction_angles_deg(moved)
+    return np.asarray(wrap_deg(azimuth), dtype=np.float64), elevation

@@ -55,12 +55,12 @@ from .report import BearingReport, StationPose
 from .tracking import DEFAULT_ACCELERATION_PSD, Track
 from .triangulation import FixError, Lines, solve_fix
 
+LOG = logging.getLogger("gr-bearing.locate")
+
 FIX_SCHEMA = "gr-bearing/position-fix"
 FIX_VERSION = 1
 TRACK_GATE_PROBABILITY = 0.999
 MAX_CACHED_POSES = 100_000
-LOG = logging.getLogger("gr-bearing.locate")
-
 MAX_STATIONS = 10_000
 """Stations an engine follows; reports of more are counted (``too_many_stations``) and dropped."""
 MAX_REPORTS_SHOWN = 64
@@ -135,9 +135,10 @@ class FusionEngine:
         self._unnamed_tracks = 0
         self._positions: dict[StationPose, np.ndarray] = {}
         self._geodetic: bool | None = None
-        self._refused: set[str] = set()
         """Without an origin: whether the first station gave a geodetic position (the frame is
         then about it) or a local one; stations that give the other kind are refused."""
+        self._refused: set[str] = set()
+        """The stations refused so (each logged once)."""
 
     def add(self, report: BearingReport, wall_s: float | None = None) -> list[dict]:
         """Takes one report; returns the records of the epochs it closed."""

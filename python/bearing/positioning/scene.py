@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..array.geometry import wavelength_m
+from ..array.geometry import direction_angles_deg, wavelength_m, wrap_deg
 from ..array.orientation import Orientation
 from ..captures.scenario import ArraySpec, Emitter, ImpairmentConfig, Scenario
 from ..captures.simulation import simulate, write
@@ -332,9 +332,8 @@ def _seen_from(
     offsets = emitter.positions(times) - np.asarray(station.enu_m)
     east, north, up = (offsets / np.linalg.norm(offsets, axis=1, keepdims=True)).T
     in_array = station.orientation.to_array(np.stack((north, -east, up), axis=1))  # local: N, W, U
-    azimuth = np.rad2deg(np.arctan2(-in_array[:, 1], in_array[:, 0]))
-    elevation = np.rad2deg(np.arcsin(np.clip(in_array[:, 2], -1.0, 1.0)))
-    return offsets, (azimuth + 180.0) % 360.0 - 180.0, elevation
+    azimuth, elevation = direction_angles_deg(in_array)
+    return offsets, wrap_deg(azimuth), elevation
 
 
 def three_stations_scene() -> Scene:
